@@ -1,0 +1,89 @@
+"""Upload: read a customer table, show what was found, and let the user set column roles."""
+
+import pandas as pd
+import streamlit as st
+from segmenter.ingest import ROLES
+
+from segmenter.errors import SegmenterError
+from segmenter.ui import state
+from segmenter.ui.data import accept_file, accept_sample
+
+st.set_page_config(page_title="Upload · Segmenter", page_icon="🧭", layout="wide")
+state.init_state()
+st.title("Upload customers")
+
+upload = st.file_uploader(
+    "Customer table",
+    type=["csv", "tsv", "txt", "xlsx", "parquet"],
+    key="upload_file",
+    help="Delimited text in any common encoding, Excel .xlsx or Parquet. One row per customer.",
+)
+if upload is not None:
+    try:
+        accept_file(upload.getvalue(), upload.name)
+    except SegmenterError as error:
+        st.error(str(error))
+        st.stop()
+elif state.get(state.LOADED) is None:
+    st.info("Upload a customer table to begin, or try the bundled sample data.")
+    if st.button("Use sample data", key="upload_sample"):
+        try:
+            accept_sample()
+        except SegmenterError as error:
+            st.error(str(error))
+        st.rerun()
+    st.stop()
+
+loaded = state.get(state.LOADED)
+schema = state.get(state.SCHEMA)
+report = loaded.report
+
+summary = f"**{report.filename}** — {report.n_rows:,} rows × {report.n_columns} columns"
+if report.encoding:
+    delimiter = {"\t": "tab", " ": "whitespace"}.get(report.delimiter or "", report.delimiter)
+    summary += f" · encoding {report.encoding} · delimiter `{delimiter}`"
+st.markdown(summary)
+for note in report.notes:
+    st.info(note)
+
+st.subheader("Preview")
+st.dataframe(loaded.frame.head(50), hide_index=True, key="upload_preview")
+
+st.subheader("Column roles")
+st.caption(
+    "Segmenter proposes a role for each column. **text** is embedded; **numeric** and "
+    "**categorical** columns join the text in the segmentation; **label** (a two-valued "
+    "outcome such as churn) and **date** are profiled; **id** identifies the customer in "
+    "the export; **ignored** columns are carried to the export untouched."
+)
+roles_table = pd.DataFrame(
+    {
+        "column": [c.name for c in schema.columns],
+        "role": [c.role for c in schema.columns],
+        "why": [c.reason for c in schema.columns],
+        "distinct": [c.distinct for c in schema.columns],
+        "missing": [c.missing for c in schema.columns],
+        "examples": [" | ".join(c.examples) for c in schema.columns],
+    }
+)
+edited = st.data_editor(
+    roles_table,
+    hide_index=True,
+    disabled=["column", "why", "distinct", "missing", "examples"],
+    column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES))},
+    key="upload_roles",
+)
+changes = {
+    row.column: row.role for row in edited.itertuples() if row.role != schema.role_of(row.column)
+}
+if changes:
+    try:
+        st.session_state[state.SCHEMA] = schema.with_roles(changes)
+    except SegmenterError as error:
+        st.error(str(error))
+        st.stop()
+    state.invalidate_downstream(state.SCHEMA)
+    st.rerun()
+
+if st.button("Continue to segments", type="primary", key="upload_continue"):
+    st.switch_page("pages/2_Segments.py")

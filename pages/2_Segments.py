@@ -1,0 +1,217 @@
+"""Segments: run the segmentation, explore the map, read and rename the profiles."""
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from segmenter.ingest import prepare_columns
+
+from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.embedding import available_embedders
+from segmenter.errors import SegmenterError
+from segmenter.maps import SEGMENT_COLOUR, map_frame, segment_map, silhouette_chart, sizes_chart
+from segmenter.pipeline import recluster_run, run_segmentation
+from segmenter.profile import rename_segments
+from segmenter.search import search_texts
+from segmenter.ui import state
+from segmenter.ui.data import embedder
+from segmenter.ui.widgets import profile_card, rows_from_selection
+
+st.set_page_config(page_title="Segments · Segmenter", page_icon="🧭", layout="wide")
+state.init_state()
+st.title("Segments")
+
+loaded = state.get(state.LOADED)
+schema = state.get(state.SCHEMA)
+if loaded is None or schema is None:
+    st.info("No customer table yet: upload one or pick the sample data first.")
+    st.page_link("pages/1_Upload.py", label="Go to Upload", icon="📤")
+    st.stop()
+
+has_text = bool(schema.text_columns)
+with st.expander("Settings", expanded=state.get(state.RUN) is None), st.form("segments_settings"):
+    left, middle, right = st.columns(3)
+    embedder_names = ["auto", *available_embedders()]
+    model = left.selectbox(
+        "Text model",
+        embedder_names,
+        key="segments_model",
+        disabled=not has_text,
+        help="auto picks the multilingual model when much of the text is not in Latin script.",
+    )
+    auto_k = middle.checkbox("Choose the number of segments for me", True, key="segments_auto")
+    k = middle.number_input("Number of segments", 2, 30, 5, key="segments_k")
+    text_weight = right.slider(
+        "Weight of text against columns",
+        0.0,
+        1.0,
+        0.6,
+        0.05,
+        key="segments_text_weight",
+        disabled=not has_text,
+        help="1 uses text only; 0 uses the structured columns only.",
+    )
+    min_size = left.number_input(
+        "Smallest segment (customers)", 1, 10_000, 10, key="segments_min"
+    )
+    seed = middle.number_input("Random seed", 0, 10_000, 0, key="segments_seed")
+    three_d = right.checkbox("3-D map", False, key="segments_3d")
+    submitted = st.form_submit_button("Find segments", type="primary")
+
+if not has_text:
+    st.caption("No text column: segments come from the structured columns alone.")
+
+if submitted:
+    embed_config = replace(EmbedConfig.from_env(), model=model)
+    cluster_config = replace(
+        ClusterConfig.from_env(),
+        n_segments="auto" if auto_k else int(k),
+        text_weight=float(text_weight) if has_text else 0.0,
+        min_segment_size=int(min_size),
+        random_state=int(seed),
+        map_dims=3 if three_d else 2,
+    )
+    bar = st.progress(0.0, text="Starting")
+    try:
+        run = run_segmentation(
+            loaded,
+            schema,
+            embed_config,
+            cluster_config,
+            progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message),
+        )
+    except SegmenterError as error:
+        bar.empty()
+        st.error(str(error))
+        st.stop()
+    bar.empty()
+    st.session_state[state.RUN] = run
+    state.invalidate_downstream(state.RUN)
+
+run = state.get(state.RUN)
+if run is None:
+    st.info("Choose the settings above and click **Find segments**.")
+    st.stop()
+
+profiles = rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES])
+names = {p.segment_id: p.name for p in profiles}
+segmenter = run.segmenter
+unsegmented = int((run.result.labels < 0).sum())
+
+metrics = st.columns(4)
+metrics[0].metric("Segments", len(profiles))
+metrics[1].metric("Silhouette", f"{segmenter.silhouette_:.3f}")
+metrics[2].metric("Customers segmented", f"{len(run.result.labels) - unsegmented:,}")
+metrics[3].metric("Unsegmented rows", f"{unsegmented:,}", help="Rows with no usable value.")
+
+with st.expander("How the number of segments was chosen"):
+    st.write(f"{segmenter.k_choice_.k} segments: {segmenter.k_choice_.reason}.")
+    if segmenter.k_choice_.silhouettes:
+        st.plotly_chart(
+            silhouette_chart(segmenter.k_choice_.silhouettes, segmenter.k_choice_.k),
+            key="segments_silhouette",
+        )
+    st.plotly_chart(
+        sizes_chart([p.name for p in profiles], [p.size for p in profiles]),
+        key="segments_sizes",
+    )
+    new_k = st.number_input(
+        "Try another number of segments", 2, 30, segmenter.n_segments_, key="segments_new_k"
+    )
+    if st.button("Re-cluster", key="segments_recluster") and new_k != segmenter.n_segments_:
+        try:
+            st.session_state[state.RUN] = recluster_run(run, int(new_k))
+        except SegmenterError as error:
+            st.error(str(error))
+            st.stop()
+        state.invalidate_downstream(state.RUN)
+        st.rerun()
+
+prepared = prepare_columns(run.loaded.frame, run.schema)
+search_col, colour_col = st.columns([3, 2])
+with search_col:
+    query = st.text_input(
+        "Search customers by meaning",
+        key="segments_search",
+        placeholder="customers who complain about delivery",
+        disabled=run.embedding is None,
+    )
+    if query and run.embedding is not None and run.embedder_name:
+        hits = search_texts(query, run.embedding, embedder(run.embedder_name))
+        st.session_state[state.SEARCH_ROWS] = hits.rows.tolist()
+        st.caption(f"{len(hits.rows)} customers match; they are ringed on the map.")
+    else:
+        st.session_state[state.SEARCH_ROWS] = []
+with colour_col:
+    colour = st.selectbox(
+        "Colour by", [SEGMENT_COLOUR, *run.loaded.frame.columns], key="segments_colour"
+    )
+
+hover_columns = [c for c in (*schema.numeric_columns, *schema.categorical_columns)][:4]
+points = map_frame(
+    run.loaded.frame,
+    run.result.labels,
+    run.result.coords,
+    names,
+    run.docs,
+    id_values=prepared.ids,
+    id_name=prepared.id_name,
+    hover_columns=hover_columns,
+)
+figure = segment_map(
+    points,
+    colour=colour,
+    colour_values=run.loaded.frame[colour] if colour != SEGMENT_COLOUR else None,
+    highlight_rows=st.session_state[state.SEARCH_ROWS],
+    hover_columns=hover_columns,
+    id_name=prepared.id_name,
+)
+event = st.plotly_chart(
+    figure,
+    key="segments_map",
+    on_select="rerun",
+    selection_mode=("lasso", "box", "points"),
+)
+st.caption("Click a legend entry to isolate a segment; lasso or box to select customers.")
+
+selected = rows_from_selection(event)
+if st.session_state[state.SEARCH_ROWS] and not selected:
+    selected = list(st.session_state[state.SEARCH_ROWS])
+if selected:
+    st.subheader(f"{len(selected):,} selected customers")
+    table = run.loaded.frame.iloc[selected].copy()
+    table.insert(
+        0, "segment", [names.get(int(run.result.labels[i]), "Unsegmented") for i in selected]
+    )
+    st.dataframe(table, hide_index=True, key="segments_selected")
+    with st.form("segments_save"):
+        label = st.text_input("Name for this group", key="segments_save_name")
+        if st.form_submit_button("Save as a new segment"):
+            if label.strip():
+                st.session_state[state.SAVED_SELECTIONS][label.strip()] = [int(i) for i in selected]
+                st.success(
+                    f"Saved {len(selected)} customers as “{label.strip()}”; it joins the export."
+                )
+            else:
+                st.warning("Give the group a name first.")
+
+saved = st.session_state[state.SAVED_SELECTIONS]
+if saved:
+    st.caption(
+        "Saved groups: " + ", ".join(f"{name} ({len(rows)})" for name, rows in saved.items())
+    )
+
+st.header("Profiles")
+for profile in profiles:
+    new_name = profile_card(profile, key=f"segments_profile_{profile.segment_id}")
+    if new_name is not None and new_name != profile.name:
+        st.session_state[state.SEGMENT_NAMES][profile.segment_id] = new_name
+        st.rerun()
+
+with st.expander("Run details"):
+    timings = pd.DataFrame(
+        {"stage": list(run.timings), "seconds": np.round(list(run.timings.values()), 2)}
+    )
+    st.dataframe(timings, hide_index=True, key="segments_timings")
+    st.json(run.parameters(), expanded=False)

@@ -1,0 +1,80 @@
+"""Export: every input row with its segment, as CSV, a ZIP per segment, and JSON."""
+
+import streamlit as st
+
+from segmenter.export import (
+    SegmentationResult,
+    profiles_json,
+    results_frame,
+    run_sidecar,
+    segments_zip,
+    to_csv_bytes,
+)
+from segmenter.profile import rename_segments
+from segmenter.ui import state
+
+st.set_page_config(page_title="Export · Segmenter", page_icon="🧭", layout="wide")
+state.init_state()
+st.title("Export")
+
+run = state.get(state.RUN)
+if run is None:
+    st.info("Nothing to export yet: find segments first.")
+    st.page_link("pages/2_Segments.py", label="Go to Segments", icon="🧭")
+    st.stop()
+
+profiles = tuple(rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES]))
+result = SegmentationResult(labels=run.result.labels, coords=run.result.coords, profiles=profiles)
+frame = results_frame(run.loaded.frame, result)
+for name, rows in st.session_state[state.SAVED_SELECTIONS].items():
+    column = f"in_{name}"
+    frame[column] = False
+    frame.loc[rows, column] = True
+
+stem = run.loaded.report.filename.rsplit(".", 1)[0] or "customers"
+st.write(
+    f"{len(frame):,} rows — every row of **{run.loaded.report.filename}** with its original "
+    f"columns, plus `segment_id`, `segment_name` and map coordinates."
+)
+excel = st.checkbox(
+    "For Excel (UTF-8 with BOM, CRLF line endings)",
+    False,
+    key="export_excel",
+    help="Excel opens plain UTF-8 CSV as the wrong encoding; the BOM tells it otherwise.",
+)
+left, middle, right = st.columns(3)
+left.download_button(
+    "Download all rows (CSV)",
+    to_csv_bytes(frame, excel_bom=excel),
+    file_name=f"{stem}_segments.csv",
+    mime="text/csv",
+    type="primary",
+    key="export_csv",
+)
+middle.download_button(
+    "One CSV per segment (ZIP)",
+    segments_zip(frame, excel_bom=excel),
+    file_name=f"{stem}_segments.zip",
+    mime="application/zip",
+    key="export_zip",
+)
+right.download_button(
+    "Profiles (JSON)",
+    profiles_json(profiles),
+    file_name=f"{stem}_profiles.json",
+    mime="application/json",
+    key="export_profiles",
+)
+st.download_button(
+    "Run details: parameters, models, versions (JSON)",
+    run_sidecar(run.parameters()),
+    file_name=f"{stem}_run.json",
+    mime="application/json",
+    key="export_run",
+)
+st.caption(
+    "Cells that begin with =, +, -, @ or a tab (other than plain numbers) get a leading "
+    "apostrophe so that spreadsheets show them as text instead of running them as formulas."
+)
+st.subheader("Preview")
+st.dataframe(frame.head(200), hide_index=True, key="export_preview")

@@ -1,0 +1,7 @@
+"""``python -m segmenter``."""
+
+import sys
+
+from segmenter.cli import main
+
+sys.exit(main())

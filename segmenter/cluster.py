@@ -1,0 +1,472 @@
+"""Segmentation: fuse text and structured features, reduce with UMAP, cluster with KMeans.
+
+The stages are plain functions (``fuse_features``, ``reduce_features``,
+``choose_n_segments``, ``assign_segments``) so the UI can cache each one; the
+``Segmenter`` estimator strings them together in scikit-learn's manner.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from segmenter.errors import SchemaError
+
+UNSEGMENTED = -1
+"""Label of a row with no usable value at all (no text, every structured cell empty)."""
+
+MIN_ROWS_FOR_UMAP = 30
+"""Below this, UMAP's neighbour graph is meaningless; PCA is used instead."""
+
+OUTLIER_CLIP = 5.0
+"""Standardised numeric values are clipped to +/- this many deviations so one outlier
+(a 1,000x spender) cannot stretch a whole axis."""
+
+MAX_CATEGORIES_PER_COLUMN = 30
+"""One-hot columns kept per categorical column; rarer values share one 'other' column."""
+
+KMEANS_N_INIT = 4
+
+
+@dataclass(frozen=True)
+class FusedFeatures:
+    """The joined feature matrix for the rows that can be segmented."""
+
+    matrix: np.ndarray  # (n_usable, d) float32
+    usable: np.ndarray  # (n_rows,) bool
+    text_dims: int
+    structured_dims: int
+    text_weight: float  # the weight actually applied (0 or 1 when a block is missing)
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """Low-dimensional views of the usable rows: one to cluster in, one to draw."""
+
+    cluster_space: np.ndarray  # (n_usable, cluster_dims) float32
+    map_coords: np.ndarray  # (n_usable, 2 or 3) float32
+    method: Literal["umap", "pca"]
+
+
+@dataclass(frozen=True)
+class KChoice:
+    """How the number of segments was chosen, with the figures behind it."""
+
+    k: int
+    silhouettes: dict[int, float]
+    smallest_segment: dict[int, int]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Segment labels for the usable rows, largest segment first."""
+
+    labels: np.ndarray  # (n_usable,) int, 0..k-1
+    centers: np.ndarray  # (k, cluster_dims) in cluster space
+    silhouette: float
+    sizes: tuple[int, ...] = field(default=())
+
+
+def _structured_block(numeric: pd.DataFrame | None, categorical: pd.DataFrame | None) -> np.ndarray:
+    """Standardised numbers and one-hot categories, each column weighted like one deviation."""
+    blocks: list[np.ndarray] = []
+    if numeric is not None and numeric.shape[1]:
+        values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+        medians = np.nanmedian(np.where(np.isnan(values).all(axis=0), 0.0, values), axis=0)
+        medians = np.where(np.isnan(medians), 0.0, medians)
+        filled = np.where(np.isnan(values), medians, values)
+        std = filled.std(axis=0)
+        keep = std > 0
+        if keep.any():
+            scaled = (filled[:, keep] - filled[:, keep].mean(axis=0)) / std[keep]
+            blocks.append(np.clip(scaled, -OUTLIER_CLIP, OUTLIER_CLIP))
+    if categorical is not None and categorical.shape[1]:
+        for column in categorical.columns:
+            values = categorical[column].astype(str)
+            top = values.value_counts().index[:MAX_CATEGORIES_PER_COLUMN]
+            if len(top) < 2:
+                continue
+            clipped = values.where(values.isin(top), "(other)")
+            onehot = pd.get_dummies(clipped).to_numpy(dtype=np.float64)
+            # A one-hot pair differs by sqrt(2) between two categories; scale it to one unit.
+            blocks.append(onehot / np.sqrt(2.0))
+    if not blocks:
+        return np.zeros((0, 0))
+    return np.hstack(blocks)
+
+
+def _unit_variance(block: np.ndarray) -> np.ndarray:
+    """Centre a block and scale it so the mean squared row norm is 1."""
+    centred = block - block.mean(axis=0)
+    scale = np.sqrt(np.mean(np.sum(centred**2, axis=1)))
+    return centred / scale if scale > 0 else centred
+
+
+def usable_rows(
+    has_text: np.ndarray | None,
+    numeric: pd.DataFrame | None,
+    categorical: pd.DataFrame | None,
+    n_rows: int,
+) -> np.ndarray:
+    """Rows with text or at least one structured value: the ones that can be segmented."""
+    usable = np.zeros(n_rows, dtype=bool) if has_text is None else has_text.astype(bool).copy()
+    if numeric is not None and numeric.shape[1]:
+        usable |= numeric.notna().any(axis=1).to_numpy()
+    if categorical is not None and categorical.shape[1]:
+        usable |= (categorical.astype(str) != "(missing)").any(axis=1).to_numpy()
+    return usable
+
+
+def fuse_features(
+    text_vectors: np.ndarray | None,
+    has_text: np.ndarray | None,
+    numeric: pd.DataFrame | None = None,
+    categorical: pd.DataFrame | None = None,
+    *,
+    text_weight: float = 0.6,
+) -> FusedFeatures:
+    """Join the text embedding with structured columns, weighted by ``text_weight``.
+
+    Each block is centred and scaled to unit mean squared norm, then multiplied by
+    ``sqrt(weight)``, so ``text_weight=0.6`` gives text 60% of the total variance.
+    Rows without text take the average text position and are placed by their
+    structured columns alone.
+
+    Raises:
+        SchemaError: when there is neither text nor any structured column to use.
+    """
+    if not 0.0 <= text_weight <= 1.0:
+        raise SchemaError(f"text_weight={text_weight} must be between 0 and 1.")
+    n_rows = (
+        len(text_vectors)
+        if text_vectors is not None
+        else len(numeric)
+        if numeric is not None
+        else len(categorical)
+        if categorical is not None
+        else 0
+    )
+    usable = usable_rows(
+        has_text if text_vectors is not None else None, numeric, categorical, n_rows
+    )
+    if not usable.any():
+        raise SchemaError(
+            "No row has text or a structured value to segment on: check the column roles."
+        )
+    structured = _structured_block(
+        numeric[usable] if numeric is not None else None,
+        categorical[usable] if categorical is not None else None,
+    )
+    text_block = np.zeros((int(usable.sum()), 0))
+    if text_vectors is not None and has_text is not None and has_text[usable].any():
+        text_rows = text_vectors[usable].astype(np.float64)
+        with_text = has_text[usable]
+        text_rows[~with_text] = text_rows[with_text].mean(axis=0)
+        text_block = text_rows
+    weight = text_weight
+    if structured.shape[1] == 0:
+        weight = 1.0
+    if text_block.shape[1] == 0:
+        weight = 0.0
+    parts = []
+    if text_block.shape[1] and weight > 0:
+        parts.append(np.sqrt(weight) * _unit_variance(text_block))
+    if structured.shape[1] and weight < 1:
+        parts.append(np.sqrt(1.0 - weight) * _unit_variance(structured))
+    if not parts:
+        raise SchemaError(
+            "No column varies between customers: mark a text, numeric or categorical column "
+            "that differs from row to row."
+        )
+    matrix = np.hstack(parts).astype(np.float32)
+    return FusedFeatures(
+        matrix=matrix,
+        usable=usable,
+        text_dims=text_block.shape[1],
+        structured_dims=structured.shape[1],
+        text_weight=weight,
+    )
+
+
+def reduce_features(
+    features: np.ndarray,
+    *,
+    cluster_dims: int = 5,
+    map_dims: int = 2,
+    n_neighbors: int = 15,
+    random_state: int = 0,
+) -> Reduction:
+    """UMAP to ``cluster_dims`` for clustering and to ``map_dims`` for the map.
+
+    The map reuses the neighbour graph of the first fit, so the second UMAP skips
+    the nearest-neighbour search. Tiny tables fall back to PCA.
+    """
+    n_rows = features.shape[0]
+    if n_rows < MIN_ROWS_FOR_UMAP:
+        return _reduce_with_pca(features, cluster_dims, map_dims)
+    import umap  # noqa: PLC0415 - heavy (numba); loaded only when a segmentation runs
+
+    neighbours = min(n_neighbors, n_rows - 1)
+    with warnings.catch_warnings():
+        # umap warns that a fixed random_state disables parallelism: that is the point here.
+        warnings.filterwarnings("ignore", message=".*n_jobs.*")
+        cluster_model = umap.UMAP(
+            n_components=min(cluster_dims, n_rows - 2),
+            n_neighbors=neighbours,
+            min_dist=0.0,
+            metric="euclidean",
+            random_state=random_state,
+        )
+        cluster_space = cluster_model.fit_transform(features)
+        # Large tables: reuse the first fit's neighbour graph (small ones compute exact
+        # distances, which are cheap, and expose no graph to reuse).
+        knn_indices = getattr(cluster_model, "_knn_indices", None)
+        reuse = {}
+        if knn_indices is not None and not getattr(cluster_model, "_small_data", True):
+            reuse["precomputed_knn"] = (
+                knn_indices,
+                cluster_model._knn_dists,
+                cluster_model._knn_search_index,
+            )
+        map_model = umap.UMAP(
+            n_components=map_dims,
+            n_neighbors=neighbours,
+            min_dist=0.1,
+            metric="euclidean",
+            random_state=random_state,
+            **reuse,
+        )
+        map_coords = map_model.fit_transform(features)
+    return Reduction(
+        cluster_space=np.asarray(cluster_space, dtype=np.float32),
+        map_coords=np.asarray(map_coords, dtype=np.float32),
+        method="umap",
+    )
+
+
+def _reduce_with_pca(features: np.ndarray, cluster_dims: int, map_dims: int) -> Reduction:
+    from sklearn.decomposition import PCA  # noqa: PLC0415
+
+    def project(dims: int) -> np.ndarray:
+        n_components = max(1, min(dims, features.shape[0], features.shape[1]))
+        coords = PCA(n_components=n_components, random_state=0).fit_transform(features)
+        if coords.shape[1] < dims:
+            coords = np.hstack([coords, np.zeros((coords.shape[0], dims - coords.shape[1]))])
+        return coords.astype(np.float32)
+
+    return Reduction(
+        cluster_space=project(cluster_dims), map_coords=project(map_dims), method="pca"
+    )
+
+
+def _silhouette(space: np.ndarray, labels: np.ndarray, sample: int, random_state: int) -> float:
+    if len(np.unique(labels)) < 2:
+        return float("nan")
+    size = min(sample, len(labels))
+    return float(silhouette_score(space, labels, sample_size=size, random_state=random_state))
+
+
+def assign_segments(
+    cluster_space: np.ndarray,
+    n_segments: int,
+    *,
+    random_state: int = 0,
+    silhouette_sample: int = 5000,
+) -> Assignment:
+    """KMeans with ``n_segments`` clusters; labels renumbered so segment 0 is the largest.
+
+    Raises:
+        SchemaError: when there are fewer rows than segments.
+    """
+    n_rows = cluster_space.shape[0]
+    if n_segments < 1:
+        raise SchemaError(f"n_segments={n_segments} should be at least 1.")
+    if n_rows < n_segments:
+        raise SchemaError(
+            f"n_samples={n_rows} should be >= n_segments={n_segments}: choose fewer segments."
+        )
+    model = KMeans(n_clusters=n_segments, n_init=KMEANS_N_INIT, random_state=random_state)
+    raw = model.fit_predict(cluster_space)
+    counts = np.bincount(raw, minlength=n_segments)
+    # Largest first; ties broken by the original label so the order is deterministic.
+    order = sorted(range(n_segments), key=lambda label: (-counts[label], label))
+    remap = np.empty(n_segments, dtype=int)
+    remap[order] = np.arange(n_segments)
+    labels = remap[raw]
+    centers = model.cluster_centers_[order]
+    return Assignment(
+        labels=labels,
+        centers=centers.astype(np.float32),
+        silhouette=_silhouette(cluster_space, labels, silhouette_sample, random_state),
+        sizes=tuple(int(c) for c in counts[order]),
+    )
+
+
+def choose_n_segments(
+    cluster_space: np.ndarray,
+    *,
+    k_min: int = 2,
+    k_max: int = 10,
+    min_segment_size: int = 10,
+    random_state: int = 0,
+    silhouette_sample: int = 5000,
+) -> KChoice:
+    """Pick the number of segments with the best silhouette among those whose smallest
+    segment has at least ``min_segment_size`` customers.
+
+    Silhouette is computed on a sample of at most ``silhouette_sample`` rows, so the
+    sweep stays fast on large tables.
+    """
+    n_rows = cluster_space.shape[0]
+    upper = min(k_max, max(k_min, n_rows // max(min_segment_size, 1)), n_rows - 1)
+    if upper < k_min:
+        return KChoice(
+            k=1, silhouettes={}, smallest_segment={}, reason=f"only {n_rows} rows: one segment"
+        )
+    silhouettes: dict[int, float] = {}
+    smallest: dict[int, int] = {}
+    for k in range(k_min, upper + 1):
+        assignment = assign_segments(
+            cluster_space, k, random_state=random_state, silhouette_sample=silhouette_sample
+        )
+        silhouettes[k] = assignment.silhouette
+        smallest[k] = min(assignment.sizes)
+    allowed = [k for k in silhouettes if smallest[k] >= min_segment_size] or list(silhouettes)
+    best = max(allowed, key=lambda k: (silhouettes[k], -k))
+    reason = (
+        f"best silhouette ({silhouettes[best]:.3f}) among k={k_min}..{upper}"
+        f" with every segment of at least {min_segment_size} customers"
+    )
+    return KChoice(k=best, silhouettes=silhouettes, smallest_segment=smallest, reason=reason)
+
+
+class Segmenter(BaseEstimator):  # type: ignore[misc]
+    """Fuse features -> UMAP -> KMeans, in scikit-learn's manner.
+
+    Parameters are stored as given; ``fit`` learns ``labels_`` (one per input row,
+    ``UNSEGMENTED`` where a row has no usable value), ``coords_`` (map coordinates,
+    NaN for unsegmented rows), ``n_segments_``, ``k_choice_`` and ``timings_``.
+
+    Example:
+        >>> seg = Segmenter(n_segments="auto", random_state=0).fit(X, has_text=mask)
+        >>> seg.labels_[:5]
+    """
+
+    def __init__(
+        self,
+        n_segments: int | Literal["auto"] = "auto",
+        *,
+        k_min: int = 2,
+        k_max: int = 10,
+        text_weight: float = 0.6,
+        cluster_dims: int = 5,
+        map_dims: int = 2,
+        n_neighbors: int = 15,
+        min_segment_size: int = 10,
+        silhouette_sample: int = 5000,
+        random_state: int = 0,
+    ) -> None:
+        self.n_segments = n_segments
+        self.k_min = k_min
+        self.k_max = k_max
+        self.text_weight = text_weight
+        self.cluster_dims = cluster_dims
+        self.map_dims = map_dims
+        self.n_neighbors = n_neighbors
+        self.min_segment_size = min_segment_size
+        self.silhouette_sample = silhouette_sample
+        self.random_state = random_state
+
+    def fit(
+        self,
+        text_vectors: np.ndarray | None,
+        has_text: np.ndarray | None = None,
+        *,
+        numeric: pd.DataFrame | None = None,
+        categorical: pd.DataFrame | None = None,
+    ) -> Segmenter:
+        """Learn segments from text vectors and/or structured columns; returns ``self``."""
+        if text_vectors is not None and has_text is None:
+            has_text = np.linalg.norm(text_vectors, axis=1) > 0
+        timings: dict[str, float] = {}
+        start = time.perf_counter()
+        fused = fuse_features(
+            text_vectors, has_text, numeric, categorical, text_weight=self.text_weight
+        )
+        timings["fuse"] = time.perf_counter() - start
+        start = time.perf_counter()
+        self.reduction_ = reduce_features(
+            fused.matrix,
+            cluster_dims=self.cluster_dims,
+            map_dims=self.map_dims,
+            n_neighbors=self.n_neighbors,
+            random_state=self.random_state,
+        )
+        timings["umap"] = time.perf_counter() - start
+        self.usable_ = fused.usable
+        self.text_weight_ = fused.text_weight
+        self.timings_ = timings
+        k = self.n_segments
+        if k == "auto":
+            start = time.perf_counter()
+            self.k_choice_ = choose_n_segments(
+                self.reduction_.cluster_space,
+                k_min=self.k_min,
+                k_max=self.k_max,
+                min_segment_size=self.min_segment_size,
+                random_state=self.random_state,
+                silhouette_sample=self.silhouette_sample,
+            )
+            timings["choose_k"] = time.perf_counter() - start
+            k = self.k_choice_.k
+        else:
+            self.k_choice_ = KChoice(
+                k=int(k), silhouettes={}, smallest_segment={}, reason="set by the user"
+            )
+        return self.recluster(int(k))
+
+    def recluster(self, n_segments: int) -> Segmenter:
+        """Re-run only KMeans with another number of segments (no re-embedding, no UMAP)."""
+        start = time.perf_counter()
+        assignment = assign_segments(
+            self.reduction_.cluster_space,
+            n_segments,
+            random_state=self.random_state,
+            silhouette_sample=self.silhouette_sample,
+        )
+        self.timings_["kmeans"] = time.perf_counter() - start
+        self.assignment_ = assignment
+        self.n_segments_ = n_segments
+        self.labels_ = expand_to_rows(assignment.labels, self.usable_, fill=UNSEGMENTED)
+        self.coords_ = expand_to_rows(self.reduction_.map_coords, self.usable_, fill=np.nan)
+        if min(assignment.sizes) < self.min_segment_size:
+            warnings.warn(
+                f"A segment has only {min(assignment.sizes)} customers, fewer than "
+                f"min_segment_size={self.min_segment_size}: consider fewer segments.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self
+
+    @property
+    def silhouette_(self) -> float:
+        """Silhouette of the current segmentation in cluster space (sampled)."""
+        return self.assignment_.silhouette
+
+
+def expand_to_rows(values: np.ndarray, usable: np.ndarray, *, fill: Any) -> np.ndarray:
+    """Place per-usable-row values back at their row positions, ``fill`` elsewhere."""
+    shape = (len(usable),) + values.shape[1:]
+    dtype = np.result_type(values.dtype, np.asarray(fill).dtype)
+    out = np.full(shape, fill, dtype=dtype)
+    out[usable] = values
+    return out

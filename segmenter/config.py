@@ -1,0 +1,74 @@
+"""Settings for each stage as frozen dataclasses, with ``from_env()`` for deployment overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+MAX_UPLOAD_MB = 200
+"""Largest file we read; matches ``server.maxUploadSize`` in ``.streamlit/config.toml``."""
+
+MIN_ROWS = 10
+"""Fewer rows than this cannot form more than one meaningful segment."""
+
+
+def default_cache_dir() -> Path:
+    """Where embeddings and other per-user caches live (``SEGMENTER_CACHE_DIR`` overrides)."""
+    env = os.environ.get("SEGMENTER_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "segmenter"
+
+
+@dataclass(frozen=True)
+class EmbedConfig:
+    """Which embedding model to use and how.
+
+    ``model`` is a registry name (see ``segmenter.embedding.available_embedders``)
+    or ``"auto"``, which picks the multilingual model when much of the text is
+    in a non-Latin script.
+    """
+
+    model: str = "auto"
+    batch_size: int = 64
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    use_cache: bool = True
+
+    @classmethod
+    def from_env(cls) -> EmbedConfig:
+        """Build from ``SEGMENTER_EMBEDDER``, ``SEGMENTER_BATCH_SIZE`` and ``SEGMENTER_CACHE_DIR``."""
+        return cls(
+            model=os.environ.get("SEGMENTER_EMBEDDER", "auto"),
+            batch_size=int(os.environ.get("SEGMENTER_BATCH_SIZE", "64")),
+            cache_dir=default_cache_dir(),
+        )
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """How features are fused, reduced and clustered.
+
+    ``text_weight`` is the share of the fused feature space given to the text
+    embedding (the rest goes to structured columns); ``n_segments`` is a count or
+    ``"auto"`` (best silhouette within ``k_min..k_max``).
+    """
+
+    n_segments: int | Literal["auto"] = "auto"
+    k_min: int = 2
+    k_max: int = 10
+    text_weight: float = 0.6
+    cluster_dims: int = 5
+    map_dims: Literal[2, 3] = 2
+    min_segment_size: int = 10
+    random_state: int = 0
+    silhouette_sample: int = 5000
+    n_neighbors: int = 15
+
+    @classmethod
+    def from_env(cls) -> ClusterConfig:
+        """Build from ``SEGMENTER_SEED`` (other settings come from the UI or CLI)."""
+        return cls(random_state=int(os.environ.get("SEGMENTER_SEED", "0")))

@@ -1,0 +1,158 @@
+"""Plotly figures for the explorer: the segment map and the quality charts.
+
+Figures are built here, without Streamlit, so they can be tested and reused by the CLI.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+ROW_KEY = "_row"
+"""Hidden column carrying each point's row position; selections read it from ``customdata``."""
+SEGMENT_COLOUR = "Segment"
+SNIPPET_CHARS = 90
+MAX_COLOUR_CATEGORIES = 20
+HOVER_FIELDS = 4
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """One line of customer text for a hover label, HTML-escaped (plotly renders some tags)."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return html.escape(flat)
+
+
+def map_frame(
+    original: pd.DataFrame,
+    labels: np.ndarray,
+    coords: np.ndarray,
+    names: Mapping[int, str],
+    docs: Sequence[str],
+    *,
+    id_values: pd.Series,
+    id_name: str,
+    hover_columns: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The rows that have map coordinates, with what the map shows about each."""
+    frame = pd.DataFrame(
+        {
+            ROW_KEY: np.arange(len(labels)),
+            "x": coords[:, 0],
+            "y": coords[:, 1],
+            SEGMENT_COLOUR: [names.get(int(label), f"Segment {label}") for label in labels],
+            id_name: id_values.astype(str).to_numpy(),
+            "Text": [snippet(doc) for doc in docs],
+        }
+    )
+    if coords.shape[1] > 2:
+        frame["z"] = coords[:, 2]
+    for column in hover_columns:
+        if column not in frame.columns:
+            frame[column] = original[column].astype(str).map(snippet).to_numpy()
+    return frame[np.isfinite(coords).all(axis=1)]
+
+
+def segment_map(
+    points: pd.DataFrame,
+    *,
+    colour: str = SEGMENT_COLOUR,
+    colour_values: pd.Series | None = None,
+    highlight_rows: Sequence[int] = (),
+    hover_columns: Sequence[str] = (),
+    id_name: str = "id",
+) -> go.Figure:
+    """A WebGL scatter of customers coloured by segment (or any column).
+
+    ``points`` comes from ``map_frame``; ``colour_values`` (indexed by row key) colours
+    by another column. Legend clicks isolate a trace; ``highlight_rows`` are ringed.
+    """
+    data = points.copy()
+    colour_column = SEGMENT_COLOUR
+    if colour != SEGMENT_COLOUR and colour_values is not None:
+        colour_column = f"{colour} "  # distinct from a hover column of the same name
+        values = colour_values.reindex(data[ROW_KEY].to_numpy())
+        numeric = pd.to_numeric(values, errors="coerce")
+        if numeric.notna().mean() > 0.9 and values.nunique() > MAX_COLOUR_CATEGORIES:
+            data[colour_column] = numeric.to_numpy()
+        else:
+            text = values.astype(str)
+            top = text.value_counts().index[:MAX_COLOUR_CATEGORIES]
+            data[colour_column] = text.where(text.isin(top), "(other)").to_numpy()
+    hover = [id_name, "Text", SEGMENT_COLOUR, *hover_columns]
+    hover = list(dict.fromkeys(h for h in hover if h in data.columns and h != colour_column))
+    common = {
+        "color": colour_column,
+        "custom_data": [ROW_KEY],
+        "hover_data": {h: True for h in hover} | {"x": False, "y": False},
+    }
+    if "z" in data.columns:
+        common["hover_data"]["z"] = False
+        figure = px.scatter_3d(data, x="x", y="y", z="z", **common)
+        figure.update_traces(marker={"size": 3})
+    else:
+        figure = px.scatter(data, x="x", y="y", render_mode="webgl", **common)
+        figure.update_traces(marker={"size": 6, "opacity": 0.8})
+    if len(highlight_rows) and "z" not in data.columns:
+        matched = data[data[ROW_KEY].isin(list(highlight_rows))]
+        figure.add_trace(
+            go.Scattergl(
+                x=matched["x"],
+                y=matched["y"],
+                mode="markers",
+                name="Search matches",
+                customdata=matched[[ROW_KEY]].to_numpy(),
+                marker={
+                    "size": 13,
+                    "color": "rgba(0,0,0,0)",
+                    "line": {"width": 2, "color": "black"},
+                },
+                hoverinfo="skip",
+            )
+        )
+    figure.update_layout(
+        legend={"itemclick": "toggleothers", "itemdoubleclick": "toggle", "title": colour},
+        margin={"l": 0, "r": 0, "t": 30, "b": 0},
+        height=560,
+        dragmode="lasso",
+    )
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False)
+    return figure
+
+
+def silhouette_chart(silhouettes: Mapping[int, float], chosen: int) -> go.Figure:
+    """Silhouette per candidate number of segments, the chosen one marked."""
+    ks = sorted(silhouettes)
+    figure = go.Figure(
+        go.Bar(
+            x=[str(k) for k in ks],
+            y=[silhouettes[k] for k in ks],
+            marker_color=["#d62728" if k == chosen else "#1f77b4" for k in ks],
+        )
+    )
+    figure.update_layout(
+        xaxis_title="number of segments",
+        yaxis_title="silhouette (higher is better)",
+        height=260,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+    )
+    return figure
+
+
+def sizes_chart(names: Sequence[str], sizes: Sequence[int]) -> go.Figure:
+    """Customers per segment as a horizontal bar chart."""
+    figure = go.Figure(go.Bar(x=list(sizes), y=list(names), orientation="h"))
+    figure.update_layout(
+        xaxis_title="customers",
+        height=max(200, 32 * len(sizes)),
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        yaxis={"autorange": "reversed"},
+    )
+    return figure

@@ -1,0 +1,335 @@
+"""Business profiles of segments: size, traits against the whole table, keywords, quotes, a name."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+N_KEYWORDS = 8
+N_EXAMPLES = 5
+N_CATEGORY_TRAITS = 5
+MIN_CATEGORY_LIFT = 1.2
+"""A category must be this much more common in the segment than overall to count as a trait."""
+MIN_CATEGORY_SHARE = 0.10
+"""...and hold at least this share of the segment, so rare values do not dominate."""
+MIN_NUMERIC_Z = 0.25
+"""A numeric mean this many standard deviations from the table's is called out in the name."""
+EXAMPLE_MAX_CHARS = 300
+MISSING_CATEGORY = "(missing)"
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\-])*[^\W\d_]", re.UNICODE)
+
+CHINESE_STOP_WORDS = frozenset(
+    (
+        "我们 你们 他们 她们 它们 自己 这个 那个 这些 那些 这样 那样 "
+        "这里 那里 一个 一些 一下 一直 一次 非常 特别 真的 还是 就是 "
+        "但是 而且 因为 所以 如果 虽然 已经 可以 可能 应该 没有 不是 "
+        "不过 什么 怎么 为什么 觉得 感觉 有点 现在 时候 以后 之前 还有 "
+        "然后 比较 其实 东西 这次 每次 大家 "
+    ).split()
+)
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | CHINESE_STOP_WORDS | {"ve", "ll", "don", "didn"}
+
+
+@dataclass(frozen=True)
+class NumericTrait:
+    """A numeric column's mean in the segment against the whole table."""
+
+    column: str
+    segment_mean: float
+    overall_mean: float
+    lift: float  # segment_mean / overall_mean (NaN when the overall mean is 0)
+    z: float  # difference in overall standard deviations
+
+
+@dataclass(frozen=True)
+class CategoryTrait:
+    """A category that is over-represented in the segment."""
+
+    column: str
+    value: str
+    segment_share: float
+    overall_share: float
+    lift: float
+
+
+@dataclass(frozen=True)
+class SegmentProfile:
+    """What a marketer needs to know about one segment."""
+
+    segment_id: int
+    name: str
+    size: int
+    share: float
+    numeric: tuple[NumericTrait, ...]
+    categories: tuple[CategoryTrait, ...]
+    keywords: tuple[str, ...]
+    examples: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as written to ``profiles.json``."""
+        return asdict(self)
+
+
+@cache
+def _jieba() -> Any:
+    import jieba  # noqa: PLC0415 - loads a 5 MB dictionary; only needed for Chinese text
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words for keyword extraction; Chinese runs are split into words by jieba.
+
+    Single characters, numbers and stop words are dropped.
+    """
+    tokens: list[str] = []
+    position = 0
+    for match in _CJK_RUN.finditer(text):
+        tokens.extend(_latin_tokens(text[position : match.start()]))
+        tokens.extend(
+            word
+            for word in _jieba().lcut(match.group())
+            if len(word) > 1 and word not in STOP_WORDS
+        )
+        position = match.end()
+    tokens.extend(_latin_tokens(text[position:]))
+    return tokens
+
+
+def _latin_tokens(text: str) -> list[str]:
+    words = (word.lower() for word in _LATIN_WORD.findall(text))
+    return [word for word in words if len(word) > 2 and word not in STOP_WORDS]
+
+
+def class_tfidf_keywords(
+    docs: Sequence[str], labels: np.ndarray, n_keywords: int = N_KEYWORDS
+) -> dict[int, tuple[str, ...]]:
+    """Distinctive words per segment by class-based TF-IDF (BERTopic's c-TF-IDF).
+
+    Each segment's documents are treated as one document; a term scores high when it
+    is frequent in the segment and rare across segments. Unigrams and bigrams are
+    considered; a unigram already inside a higher-ranked bigram is skipped.
+    """
+    segments = sorted(int(s) for s in np.unique(labels) if s >= 0)
+    result: dict[int, tuple[str, ...]] = {s: () for s in segments}
+    rows = [i for i, doc in enumerate(docs) if doc.strip() and labels[i] >= 0]
+    if not rows or not segments:
+        return result
+    vectorizer = CountVectorizer(
+        tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2), min_df=2
+    )
+    try:
+        counts = vectorizer.fit_transform([docs[i] for i in rows])
+    except ValueError:  # every term appears once: nothing distinctive to report
+        return result
+    row_labels = labels[rows]
+    index = {segment: position for position, segment in enumerate(segments)}
+    membership = sparse.csr_matrix(
+        (np.ones(len(rows)), ([index[int(s)] for s in row_labels], np.arange(len(rows)))),
+        shape=(len(segments), len(rows)),
+    )
+    class_counts = np.asarray((membership @ counts).todense(), dtype=np.float64)
+    words_per_class = class_counts.sum(axis=1, keepdims=True)
+    tf = np.divide(
+        class_counts, words_per_class, out=np.zeros_like(class_counts), where=words_per_class > 0
+    )
+    idf = np.log(1.0 + words_per_class.mean() / np.maximum(class_counts.sum(axis=0), 1.0))
+    scores = tf * idf
+    vocabulary = vectorizer.get_feature_names_out()
+    for segment, position in index.items():
+        chosen: list[str] = []
+        for term_index in np.argsort(-scores[position]):
+            if scores[position, term_index] <= 0 or len(chosen) >= n_keywords:
+                break
+            term = str(vocabulary[term_index])
+            if any(term in picked.split(" ") for picked in chosen if " " in picked):
+                continue
+            chosen.append(term)
+        result[segment] = tuple(chosen)
+    return result
+
+
+def _numeric_traits(numeric: pd.DataFrame, in_segment: np.ndarray) -> tuple[NumericTrait, ...]:
+    traits = []
+    for column in numeric.columns:
+        values = numeric[column].to_numpy(dtype=np.float64, na_value=np.nan)
+        overall = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+        segment_values = values[in_segment]
+        if not np.isfinite(segment_values).any():
+            continue
+        mean = float(np.nanmean(segment_values))
+        std = float(np.nanstd(values))
+        traits.append(
+            NumericTrait(
+                column=str(column),
+                segment_mean=mean,
+                overall_mean=overall,
+                lift=mean / overall if overall else math.nan,
+                z=(mean - overall) / std if std > 0 else 0.0,
+            )
+        )
+    return tuple(sorted(traits, key=lambda t: -abs(t.z)))
+
+
+def _category_traits(
+    categorical: pd.DataFrame, in_segment: np.ndarray
+) -> tuple[CategoryTrait, ...]:
+    traits = []
+    for column in categorical.columns:
+        values = categorical[column].astype(str)
+        overall = values.value_counts(normalize=True)
+        segment = values[in_segment].value_counts(normalize=True)
+        for value, share in segment.items():
+            if value == MISSING_CATEGORY or share < MIN_CATEGORY_SHARE:
+                continue
+            lift = float(share / overall[value])
+            if lift >= MIN_CATEGORY_LIFT:
+                traits.append(
+                    CategoryTrait(
+                        column=str(column),
+                        value=str(value),
+                        segment_share=float(share),
+                        overall_share=float(overall[value]),
+                        lift=lift,
+                    )
+                )
+    ranked = sorted(traits, key=lambda t: -(t.lift - 1.0) * t.segment_share)
+    return tuple(ranked[:N_CATEGORY_TRAITS])
+
+
+def _examples(
+    docs: Sequence[str],
+    members: np.ndarray,
+    distances: np.ndarray | None,
+) -> tuple[str, ...]:
+    """Texts nearest the segment's centre, distinct, shortened for display."""
+    order = members if distances is None else members[np.argsort(distances[members], kind="stable")]
+    seen: set[str] = set()
+    picked: list[str] = []
+    for row in order:
+        text = " ".join(docs[row].split())
+        if not text or text.lower() in seen:
+            continue
+        seen.add(text.lower())
+        if len(text) > EXAMPLE_MAX_CHARS:
+            text = text[: EXAMPLE_MAX_CHARS - 1].rstrip() + "…"
+        picked.append(text)
+        if len(picked) == N_EXAMPLES:
+            break
+    return tuple(picked)
+
+
+def name_segment(
+    keywords: Sequence[str],
+    numeric: Sequence[NumericTrait],
+    categories: Sequence[CategoryTrait],
+    segment_id: int,
+) -> str:
+    """A short readable name from the top keywords and the strongest trait.
+
+    >>> name_segment(["late delivery", "parcel"], [], [], 0)
+    'Late delivery & parcel'
+    """
+    parts: list[str] = []
+    if keywords:
+        parts.append(" & ".join(keywords[:2]).capitalize())
+    trait = ""
+    if categories:
+        trait = categories[0].value
+    if numeric and abs(numeric[0].z) >= MIN_NUMERIC_Z:
+        direction = "high" if numeric[0].z > 0 else "low"
+        numeric_trait = f"{direction} {numeric[0].column}"
+        trait = f"{trait}, {numeric_trait}" if trait else numeric_trait
+    if trait:
+        parts.append(trait)
+    return " · ".join(parts) if parts else f"Segment {segment_id}"
+
+
+def profile_segments(
+    docs: Sequence[str],
+    labels: np.ndarray,
+    numeric: pd.DataFrame | None = None,
+    categorical: pd.DataFrame | None = None,
+    *,
+    distances: np.ndarray | None = None,
+) -> list[SegmentProfile]:
+    """One profile per segment (labels >= 0), in segment order.
+
+    Args:
+        docs: one text per row ("" where none), as from ``build_documents``.
+        labels: segment per row; negative labels (unsegmented rows) get no profile.
+        numeric: numeric columns, one row per input row.
+        categorical: categorical and label columns as text, one row per input row.
+        distances: each row's distance to its segment's centre, for picking quotes.
+    """
+    labels = np.asarray(labels)
+    numeric = numeric if numeric is not None else pd.DataFrame(index=range(len(labels)))
+    categorical = categorical if categorical is not None else pd.DataFrame(index=range(len(labels)))
+    keywords = class_tfidf_keywords(docs, labels)
+    total = len(labels)
+    profiles = []
+    for segment in sorted(int(s) for s in np.unique(labels) if s >= 0):
+        in_segment = labels == segment
+        numeric_traits = _numeric_traits(numeric, in_segment)
+        category_traits = _category_traits(categorical, in_segment)
+        profiles.append(
+            SegmentProfile(
+                segment_id=segment,
+                name=name_segment(keywords[segment], numeric_traits, category_traits, segment),
+                size=int(in_segment.sum()),
+                share=float(in_segment.sum() / total),
+                numeric=numeric_traits,
+                categories=category_traits,
+                keywords=keywords[segment],
+                examples=_examples(docs, np.flatnonzero(in_segment), distances),
+            )
+        )
+    return _deduplicate_names(profiles)
+
+
+def _deduplicate_names(profiles: list[SegmentProfile]) -> list[SegmentProfile]:
+    """Two segments with the same name confuse everyone: number the repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for profile in profiles:
+        count = seen.get(profile.name, 0) + 1
+        seen[profile.name] = count
+        if count > 1:
+            profile = _with_name(profile, f"{profile.name} ({count})")
+        out.append(profile)
+    return out
+
+
+def _with_name(profile: SegmentProfile, name: str) -> SegmentProfile:
+    return replace(profile, name=name)
+
+
+def rename_segments(
+    profiles: Sequence[SegmentProfile], names: dict[int, str]
+) -> list[SegmentProfile]:
+    """Apply user-edited names; blank names keep the generated one."""
+    return [
+        _with_name(p, names[p.segment_id].strip()) if names.get(p.segment_id, "").strip() else p
+        for p in profiles
+    ]
+
+
+def distances_to_centres(space: np.ndarray, labels: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each row to its segment's centre (inf for unsegmented rows)."""
+    out = np.full(len(labels), np.inf)
+    segmented = labels >= 0
+    out[segmented] = np.linalg.norm(space[segmented] - centres[labels[segmented]], axis=1)
+    return out

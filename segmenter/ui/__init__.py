@@ -1,0 +1,1 @@
+"""The Streamlit layer: the only part of Segmenter that imports streamlit."""

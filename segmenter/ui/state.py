@@ -1,0 +1,45 @@
+"""The one list of session-state keys: what each holds and which page writes it.
+
+A new upload clears everything downstream of it, so no page shows results of an
+earlier file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+# key                      type                         written by
+UPLOAD_FINGERPRINT = "upload_fingerprint"  # str (sha256 of the file)   Upload, Home (sample)
+LOADED = "loaded"  # segmenter.ingest.LoadedTable                      Upload, Home (sample)
+SCHEMA = "schema"  # segmenter.ingest.Schema (with the user's roles)    Upload
+RUN = "run"  # segmenter.pipeline.SegmentationRun                       Segments
+SEGMENT_NAMES = "segment_names"  # dict[int, str], user-edited names    Segments
+SAVED_SELECTIONS = "saved_selections"  # dict[str, list[int]] row keys Segments
+SEARCH_ROWS = "search_rows"  # list[int] rows matching the search      Segments
+
+DOWNSTREAM = {
+    UPLOAD_FINGERPRINT: (LOADED, SCHEMA, RUN, SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS),
+    SCHEMA: (RUN, SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS),
+    RUN: (SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS),
+}
+
+
+def init_state() -> None:
+    """Give every key its empty value once per session."""
+    st.session_state.setdefault(SEGMENT_NAMES, {})
+    st.session_state.setdefault(SAVED_SELECTIONS, {})
+    st.session_state.setdefault(SEARCH_ROWS, [])
+
+
+def get(key: str) -> Any:
+    """The value under ``key``, or ``None``."""
+    return st.session_state.get(key)
+
+
+def invalidate_downstream(key: str) -> None:
+    """Forget everything computed from ``key``'s value."""
+    for downstream in DOWNSTREAM.get(key, ()):
+        st.session_state.pop(downstream, None)
+    init_state()

@@ -1,0 +1,74 @@
+"""Reusable page pieces. Customer text is shown with ``st.text`` so it is never
+rendered as Markdown or HTML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from segmenter.profile import SegmentProfile
+
+
+def rows_from_selection(event: Any) -> list[int]:
+    """Row keys of the points selected on the map (read from ``customdata``, not indices)."""
+    try:
+        points = event["selection"]["points"]
+    except (KeyError, TypeError):
+        return []
+    rows: list[int] = []
+    for point in points:
+        custom = point.get("customdata")
+        if isinstance(custom, list | tuple) and custom:
+            rows.append(int(custom[0]))
+        elif isinstance(custom, int | float):
+            rows.append(int(custom))
+    return sorted(set(rows))
+
+
+def _numeric_table(profile: SegmentProfile) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "column": [t.column for t in profile.numeric],
+            "segment mean": [round(t.segment_mean, 2) for t in profile.numeric],
+            "all customers": [round(t.overall_mean, 2) for t in profile.numeric],
+            "lift": [round(t.lift, 2) for t in profile.numeric],
+        }
+    )
+
+
+def _category_table(profile: SegmentProfile) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "column": [t.column for t in profile.categories],
+            "value": [t.value for t in profile.categories],
+            "in segment": [f"{t.segment_share:.0%}" for t in profile.categories],
+            "all customers": [f"{t.overall_share:.0%}" for t in profile.categories],
+            "lift": [round(t.lift, 2) for t in profile.categories],
+        }
+    )
+
+
+def profile_card(profile: SegmentProfile, *, key: str) -> str | None:
+    """One segment's profile in an expander; returns the (possibly edited) name."""
+    title = (
+        f"{profile.segment_id}. {profile.name} — {profile.size:,} customers ({profile.share:.0%})"
+    )
+    with st.expander(title, expanded=False):
+        name = st.text_input("Segment name", profile.name, key=f"{key}_name")
+        if profile.keywords:
+            st.markdown("**Distinctive words**")
+            st.text(", ".join(profile.keywords))
+        left, right = st.columns(2)
+        if profile.numeric:
+            left.markdown("**Numbers against all customers**")
+            left.dataframe(_numeric_table(profile), hide_index=True, key=f"{key}_numeric")
+        if profile.categories:
+            right.markdown("**Over-represented categories**")
+            right.dataframe(_category_table(profile), hide_index=True, key=f"{key}_categories")
+        if profile.examples:
+            st.markdown("**Typical customers say**")
+            for example in profile.examples:
+                st.text(f"“{example}”")
+    return name

@@ -1,0 +1,111 @@
+"""Shared fixtures: tiny synthetic customers, a fake embedder with real structure, isolated caches."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+THEMES: dict[str, tuple[str, ...]] = {
+    "delivery": (
+        "The delivery was late again and the parcel arrived damaged",
+        "Courier lost my package, delivery took two weeks",
+        "Shipping is slow and tracking never updates",
+    ),
+    "price": (
+        "Too expensive compared to other shops, prices keep rising",
+        "The subscription price went up and I want a discount",
+        "Great product but the cost is far too high for me",
+    ),
+    "support": (
+        "Support agent was friendly and solved my problem quickly",
+        "Customer service answered my chat in minutes, very helpful",
+        "Helpful support team, they fixed my account issue",
+    ),
+}
+THEME_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "delivery": ("delivery", "courier", "shipping", "parcel", "package"),
+    "price": ("price", "expensive", "cost", "discount"),
+    "support": ("support", "service", "agent", "helpful"),
+}
+FAKE_DIM = 16
+
+
+def make_customers(n_per_theme: int = 40, seed: int = 0) -> pd.DataFrame:
+    """Customers in three obvious themes, as ingest delivers them: every cell a string."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    plans = {"delivery": "basic", "price": "basic", "support": "premium"}
+    spend_centre = {"delivery": 40.0, "price": 25.0, "support": 120.0}
+    for theme, sentences in THEMES.items():
+        for i in range(n_per_theme):
+            rows.append(
+                {
+                    "theme": theme,
+                    "feedback": f"{sentences[i % len(sentences)]} ({i})",
+                    "spend": f"{spend_centre[theme] + rng.normal(0, 3):.2f}",
+                    "plan": plans[theme],
+                }
+            )
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "customer_id", [f"{i:04d}" for i in range(1, len(frame) + 1)])
+    return frame
+
+
+class FakeEmbedder:
+    """Deterministic embedder: one direction per theme plus seeded noise, no model download."""
+
+    def __init__(self, model_id: str = "fake-themes") -> None:
+        self.model_id = model_id
+        self.dimension = FAKE_DIM
+        self.calls: list[list[str]] = []
+        basis = np.random.default_rng(42).normal(size=(len(THEMES) + 1, FAKE_DIM))
+        self._basis = basis / np.linalg.norm(basis, axis=1, keepdims=True)
+
+    def _theme_index(self, text: str) -> int:
+        lowered = text.lower()
+        for index, words in enumerate(THEME_KEYWORDS.values()):
+            if any(word in lowered for word in words):
+                return index
+        return len(THEMES)
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.empty((len(texts), FAKE_DIM), dtype=np.float32)
+        for row, text in enumerate(texts):
+            seed = zlib.crc32(hashlib.sha256(text.encode()).digest())
+            noise = np.random.default_rng(seed).normal(scale=0.15, size=FAKE_DIM)
+            vector = self._basis[self._theme_index(text)] + noise
+            out[row] = vector / np.linalg.norm(vector)
+        return out
+
+
+@pytest.fixture
+def customers() -> pd.DataFrame:
+    """120 customers in three themes (40 each) with string cells and zero-padded IDs."""
+    return make_customers()
+
+
+@pytest.fixture
+def fake_embedder() -> Iterator[FakeEmbedder]:
+    """A FakeEmbedder registered under the name ``fake`` for the duration of a test."""
+    from segmenter.embedding import register_embedder, unregister_embedder
+
+    embedder = FakeEmbedder()
+    register_embedder("fake", lambda: embedder, description="test embedder")
+    yield embedder
+    unregister_embedder("fake")
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every cache at a fresh temporary folder so tests never share state."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SEGMENTER_CACHE_DIR", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return cache
