@@ -46,8 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _segment(args: argparse.Namespace) -> int:
-    from segmenter.ingest import detect_schema, load_table  # noqa: PLC0415 - keeps --help fast
-
+    from segmenter.ingest import Role, detect_schema, load_table  # noqa: PLC0415 - fast --help
     from segmenter.pipeline import run_segmentation, write_outputs  # noqa: PLC0415
 
     if not args.input.is_file():
@@ -58,8 +57,8 @@ def _segment(args: argparse.Namespace) -> int:
     schema = detect_schema(loaded.frame)
     if args.text_cols:
         wanted = [c.strip() for c in args.text_cols.split(",") if c.strip()]
-        roles = {c: "ignored" for c in schema.text_columns if c not in wanted}
-        roles.update({c: "text" for c in wanted})
+        roles: dict[str, Role] = {c: "ignored" for c in schema.text_columns if c not in wanted}
+        roles.update(dict.fromkeys(wanted, "text"))
         schema = schema.with_roles(roles)
     embed_config = EmbedConfig.from_env()
     if args.embedder:

@@ -91,11 +91,11 @@ def _structured_block(numeric: pd.DataFrame | None, categorical: pd.DataFrame | 
             blocks.append(np.clip(scaled, -OUTLIER_CLIP, OUTLIER_CLIP))
     if categorical is not None and categorical.shape[1]:
         for column in categorical.columns:
-            values = categorical[column].astype(str)
-            top = values.value_counts().index[:MAX_CATEGORIES_PER_COLUMN]
+            labels = categorical[column].astype(str)
+            top = labels.value_counts().index[:MAX_CATEGORIES_PER_COLUMN]
             if len(top) < 2:
                 continue
-            clipped = values.where(values.isin(top), "(other)")
+            clipped = labels.where(labels.isin(top), "(other)")
             onehot = pd.get_dummies(clipped).to_numpy(dtype=np.float64)
             # A one-hot pair differs by sqrt(2) between two categories; scale it to one unit.
             blocks.append(onehot / np.sqrt(2.0))
@@ -349,7 +349,7 @@ def choose_n_segments(
     return KChoice(k=best, silhouettes=silhouettes, smallest_segment=smallest, reason=reason)
 
 
-class Segmenter(BaseEstimator):  # type: ignore[misc]
+class Segmenter(BaseEstimator):
     """Fuse features -> UMAP -> KMeans, in scikit-learn's manner.
 
     Parameters are stored as given; ``fit`` learns ``labels_`` (one per input row,

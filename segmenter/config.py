@@ -40,7 +40,7 @@ class EmbedConfig:
 
     @classmethod
     def from_env(cls) -> EmbedConfig:
-        """Build from ``SEGMENTER_EMBEDDER``, ``SEGMENTER_BATCH_SIZE`` and ``SEGMENTER_CACHE_DIR``."""
+        """Build from ``SEGMENTER_EMBEDDER``, ``SEGMENTER_BATCH_SIZE``, ``SEGMENTER_CACHE_DIR``."""
         return cls(
             model=os.environ.get("SEGMENTER_EMBEDDER", "auto"),
             batch_size=int(os.environ.get("SEGMENTER_BATCH_SIZE", "64")),

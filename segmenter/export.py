@@ -100,7 +100,7 @@ def results_frame(original: pd.DataFrame, result: SegmentationResult) -> pd.Data
         )
     names = segment_names(result)
     out = original.copy()
-    added = {
+    added: dict[str, Any] = {
         "segment_id": result.labels.astype(int),
         "segment_name": [names.get(int(label), f"Segment {label}") for label in result.labels],
     }
@@ -129,7 +129,8 @@ def segments_zip(frame: pd.DataFrame, *, excel_bom: bool = False) -> bytes:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for segment_id, part in frame.groupby("segment_id", sort=True):
             label = str(part["segment_name"].iloc[0])
-            prefix = "unsegmented" if int(segment_id) < 0 else f"segment_{int(segment_id):02d}"
+            number = int(str(segment_id))
+            prefix = "unsegmented" if number < 0 else f"segment_{number:02d}"
             filename = f"{prefix}_{_safe_filename(label)}.csv"
             archive.writestr(filename, to_csv_bytes(part, excel_bom=excel_bom))
     return buffer.getvalue()

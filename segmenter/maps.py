@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -87,13 +88,15 @@ def segment_map(
             data[colour_column] = text.where(text.isin(top), "(other)").to_numpy()
     hover = [id_name, "Text", SEGMENT_COLOUR, *hover_columns]
     hover = list(dict.fromkeys(h for h in hover if h in data.columns and h != colour_column))
-    common = {
+    hover_data = {h: True for h in hover} | {"x": False, "y": False}
+    if "z" in data.columns:
+        hover_data["z"] = False
+    common: dict[str, Any] = {
         "color": colour_column,
         "custom_data": [ROW_KEY],
-        "hover_data": {h: True for h in hover} | {"x": False, "y": False},
+        "hover_data": hover_data,
     }
     if "z" in data.columns:
-        common["hover_data"]["z"] = False
         figure = px.scatter_3d(data, x="x", y="y", z="z", **common)
         figure.update_traces(marker={"size": 3})
     else:

@@ -121,7 +121,8 @@ def class_tfidf_keywords(
 
     Each segment's documents are treated as one document; a term scores high when it
     is frequent in the segment and rare across segments. Unigrams and bigrams are
-    considered; a unigram already inside a higher-ranked bigram is skipped.
+    considered; a term sharing a word with a higher-ranked one is skipped, so the
+    list names several distinct things.
     """
     segments = sorted(int(s) for s in np.unique(labels) if s >= 0)
     result: dict[int, tuple[str, ...]] = {s: () for s in segments}
@@ -151,12 +152,14 @@ def class_tfidf_keywords(
     vocabulary = vectorizer.get_feature_names_out()
     for segment, position in index.items():
         chosen: list[str] = []
+        words_taken: set[str] = set()
         for term_index in np.argsort(-scores[position]):
             if scores[position, term_index] <= 0 or len(chosen) >= n_keywords:
                 break
             term = str(vocabulary[term_index])
-            if any(term in picked.split(" ") for picked in chosen if " " in picked):
+            if words_taken & set(term.split(" ")):
                 continue
+            words_taken.update(term.split(" "))
             chosen.append(term)
         result[segment] = tuple(chosen)
     return result
@@ -190,8 +193,10 @@ def _category_traits(
     traits = []
     for column in categorical.columns:
         values = categorical[column].astype(str)
-        overall = values.value_counts(normalize=True)
-        segment = values[in_segment].value_counts(normalize=True)
+        overall = {str(k): float(v) for k, v in values.value_counts(normalize=True).items()}
+        segment = {
+            str(k): float(v) for k, v in values[in_segment].value_counts(normalize=True).items()
+        }
         for value, share in segment.items():
             if value == MISSING_CATEGORY or share < MIN_CATEGORY_SHARE:
                 continue
@@ -232,6 +237,25 @@ def _examples(
     return tuple(picked)
 
 
+GENERIC_VALUES = frozenset({"yes", "no", "true", "false", "0", "1", "y", "n", "none", "other"})
+DAYS_SUFFIX = " (days)"
+
+
+def describe_category(trait: CategoryTrait) -> str:
+    """The value alone when it speaks for itself ("Premium"), else "column: value"."""
+    value = trait.value.strip()
+    if value.lower() in GENERIC_VALUES or value.lower().startswith("no ") or len(value) <= 2:
+        return f"{trait.column}: {value}"
+    return value
+
+
+def describe_numeric(trait: NumericTrait) -> str:
+    """Say "high spend", "low age", or "recent signup_date" for a date turned into days."""
+    if trait.column.endswith(DAYS_SUFFIX):
+        return f"{'recent' if trait.z > 0 else 'early'} {trait.column[: -len(DAYS_SUFFIX)]}"
+    return f"{'high' if trait.z > 0 else 'low'} {trait.column}"
+
+
 def name_segment(
     keywords: Sequence[str],
     numeric: Sequence[NumericTrait],
@@ -246,12 +270,9 @@ def name_segment(
     parts: list[str] = []
     if keywords:
         parts.append(" & ".join(keywords[:2]).capitalize())
-    trait = ""
-    if categories:
-        trait = categories[0].value
+    trait = describe_category(categories[0]) if categories else ""
     if numeric and abs(numeric[0].z) >= MIN_NUMERIC_Z:
-        direction = "high" if numeric[0].z > 0 else "low"
-        numeric_trait = f"{direction} {numeric[0].column}"
+        numeric_trait = describe_numeric(numeric[0])
         trait = f"{trait}, {numeric_trait}" if trait else numeric_trait
     if trait:
         parts.append(trait)

@@ -1,4 +1,4 @@
-"""Shared fixtures: tiny synthetic customers, a fake embedder with real structure, isolated caches."""
+"""Shared fixtures: tiny synthetic customers, a fake embedder with structure, isolated caches."""
 
 from __future__ import annotations
 

@@ -6,9 +6,9 @@ import hashlib
 from pathlib import Path
 
 import streamlit as st
-from segmenter.ingest import LoadedTable, detect_schema, load_table
 
 from segmenter.embedding import Embedder, get_embedder
+from segmenter.ingest import LoadedTable, detect_schema, load_table
 from segmenter.ui import state
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "sample_customers.csv"

