@@ -5,6 +5,7 @@ import streamlit as st
 from segmenter.errors import SegmenterError
 from segmenter.ui import state
 from segmenter.ui.data import accept_sample
+from segmenter.ui.widgets import plain
 
 st.set_page_config(page_title="Segmenter", page_icon="🧭", layout="wide")
 state.init_state()
@@ -34,6 +35,7 @@ with left:
         except SegmenterError as error:
             st.error(str(error))
         else:
+            st.session_state[state.AUTO_RUN] = True
             st.switch_page("pages/2_Segments.py")
     st.caption("2,000 fictional customers of an online shop, with feedback in English and Chinese.")
 with right:
@@ -44,6 +46,6 @@ with right:
 loaded = state.get(state.LOADED)
 if loaded is not None:
     st.info(
-        f"Current table: {loaded.report.filename} — {loaded.report.n_rows:,} rows, "
+        f"Current table: {plain(loaded.report.filename)} — {loaded.report.n_rows:,} rows, "
         f"{loaded.report.n_columns} columns."
     )

@@ -2,11 +2,12 @@
 
 import pandas as pd
 import streamlit as st
-from segmenter.ingest import ROLES
 
 from segmenter.errors import SegmenterError
+from segmenter.ingest import ROLES
 from segmenter.ui import state
 from segmenter.ui.data import accept_file, accept_sample
+from segmenter.ui.widgets import plain
 
 st.set_page_config(page_title="Upload · Segmenter", page_icon="🧭", layout="wide")
 state.init_state()
@@ -22,7 +23,7 @@ if upload is not None:
     try:
         accept_file(upload.getvalue(), upload.name)
     except SegmenterError as error:
-        st.error(str(error))
+        st.error(plain(str(error)))
         st.stop()
 elif state.get(state.LOADED) is None:
     st.info("Upload a customer table to begin, or try the bundled sample data.")
@@ -38,13 +39,13 @@ loaded = state.get(state.LOADED)
 schema = state.get(state.SCHEMA)
 report = loaded.report
 
-summary = f"**{report.filename}** — {report.n_rows:,} rows × {report.n_columns} columns"
+summary = f"**{plain(report.filename)}** — {report.n_rows:,} rows × {report.n_columns} columns"
 if report.encoding:
     delimiter = {"\t": "tab", " ": "whitespace"}.get(report.delimiter or "", report.delimiter)
     summary += f" · encoding {report.encoding} · delimiter `{delimiter}`"
 st.markdown(summary)
 for note in report.notes:
-    st.info(note)
+    st.info(plain(note))
 
 st.subheader("Preview")
 st.dataframe(loaded.frame.head(50), hide_index=True, key="upload_preview")

@@ -5,18 +5,18 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import streamlit as st
-from segmenter.ingest import prepare_columns
 
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import available_embedders
 from segmenter.errors import SegmenterError
+from segmenter.ingest import prepare_columns
 from segmenter.maps import SEGMENT_COLOUR, map_frame, segment_map, silhouette_chart, sizes_chart
 from segmenter.pipeline import recluster_run, run_segmentation
 from segmenter.profile import rename_segments
 from segmenter.search import search_texts
 from segmenter.ui import state
 from segmenter.ui.data import embedder
-from segmenter.ui.widgets import profile_card, rows_from_selection
+from segmenter.ui.widgets import plain, profile_card, rows_from_selection
 
 st.set_page_config(page_title="Segments · Segmenter", page_icon="🧭", layout="wide")
 state.init_state()
@@ -52,13 +52,12 @@ with st.expander("Settings", expanded=state.get(state.RUN) is None), st.form("se
         disabled=not has_text,
         help="1 uses text only; 0 uses the structured columns only.",
     )
-    min_size = left.number_input(
-        "Smallest segment (customers)", 1, 10_000, 10, key="segments_min"
-    )
+    min_size = left.number_input("Smallest segment (customers)", 1, 10_000, 10, key="segments_min")
     seed = middle.number_input("Random seed", 0, 10_000, 0, key="segments_seed")
     three_d = right.checkbox("3-D map", False, key="segments_3d")
     submitted = st.form_submit_button("Find segments", type="primary")
 
+submitted = submitted or bool(st.session_state.pop(state.AUTO_RUN, False))
 if not has_text:
     st.caption("No text column: segments come from the structured columns alone.")
 
@@ -106,7 +105,7 @@ metrics[2].metric("Customers segmented", f"{len(run.result.labels) - unsegmented
 metrics[3].metric("Unsegmented rows", f"{unsegmented:,}", help="Rows with no usable value.")
 
 with st.expander("How the number of segments was chosen"):
-    st.write(f"{segmenter.k_choice_.k} segments: {segmenter.k_choice_.reason}.")
+    st.text(f"{segmenter.k_choice_.k} segments: {segmenter.k_choice_.reason}.")
     if segmenter.k_choice_.silhouettes:
         st.plotly_chart(
             silhouette_chart(segmenter.k_choice_.silhouettes, segmenter.k_choice_.k),
@@ -191,7 +190,8 @@ if selected:
             if label.strip():
                 st.session_state[state.SAVED_SELECTIONS][label.strip()] = [int(i) for i in selected]
                 st.success(
-                    f"Saved {len(selected)} customers as “{label.strip()}”; it joins the export."
+                    f"Saved {len(selected)} customers as “{plain(label.strip())}”; "
+                    "it joins the export."
                 )
             else:
                 st.warning("Give the group a name first.")

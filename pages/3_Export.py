@@ -12,6 +12,7 @@ from segmenter.export import (
 )
 from segmenter.profile import rename_segments
 from segmenter.ui import state
+from segmenter.ui.widgets import plain
 
 st.set_page_config(page_title="Export · Segmenter", page_icon="🧭", layout="wide")
 state.init_state()
@@ -33,7 +34,7 @@ for name, rows in st.session_state[state.SAVED_SELECTIONS].items():
 
 stem = run.loaded.report.filename.rsplit(".", 1)[0] or "customers"
 st.write(
-    f"{len(frame):,} rows — every row of **{run.loaded.report.filename}** with its original "
+    f"{len(frame):,} rows — every row of **{plain(run.loaded.report.filename)}** with its original "
     f"columns, plus `segment_id`, `segment_name` and map coordinates."
 )
 excel = st.checkbox(

@@ -314,7 +314,7 @@ def assign_segments(
 def choose_n_segments(
     cluster_space: np.ndarray,
     *,
-    k_min: int = 2,
+    k_min: int = 3,
     k_max: int = 10,
     min_segment_size: int = 10,
     random_state: int = 0,
@@ -328,6 +328,7 @@ def choose_n_segments(
     """
     n_rows = cluster_space.shape[0]
     upper = min(k_max, max(k_min, n_rows // max(min_segment_size, 1)), n_rows - 1)
+    k_min = max(2, min(k_min, upper))  # a tiny table still gets at least two segments
     if upper < k_min:
         return KChoice(
             k=1, silhouettes={}, smallest_segment={}, reason=f"only {n_rows} rows: one segment"
@@ -365,7 +366,7 @@ class Segmenter(BaseEstimator):
         self,
         n_segments: int | Literal["auto"] = "auto",
         *,
-        k_min: int = 2,
+        k_min: int = 3,
         k_max: int = 10,
         text_weight: float = 0.6,
         cluster_dims: int = 5,

@@ -58,7 +58,9 @@ class ClusterConfig:
     """
 
     n_segments: int | Literal["auto"] = "auto"
-    k_min: int = 2
+    # Two segments are rarely actionable for a campaign, and silhouette on a UMAP
+    # projection favours k=2 (it merges well-separated themes); start the search at 3.
+    k_min: int = 3
     k_max: int = 10
     text_weight: float = 0.6
     cluster_dims: int = 5

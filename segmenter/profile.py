@@ -90,28 +90,73 @@ def _jieba() -> Any:
     return jieba
 
 
+_CLAUSE_BREAK = re.compile(r"[.,!?;:()\[\]\"/\n\r\t，。！？；：、（）“”]+")
+
+
+def _word_runs(text: str) -> list[list[str]]:
+    """Runs of kept words; a stop word, short word or punctuation ends a run.
+
+    Bigrams are built inside runs only, so "stuff is on sale" never yields "stuff sale".
+    """
+    runs: list[list[str]] = []
+    for clause in _CLAUSE_BREAK.split(text):
+        current: list[str] = []
+        for word in _clause_words(clause):
+            if word is None:
+                if current:
+                    runs.append(current)
+                current = []
+            else:
+                current.append(word)
+        if current:
+            runs.append(current)
+    return runs
+
+
+def _clause_words(clause: str) -> list[str | None]:
+    """Words of one clause in order, ``None`` where a dropped word breaks the run."""
+    words: list[str | None] = []
+    position = 0
+    for match in _CJK_RUN.finditer(clause):
+        words.extend(_latin_words(clause[position : match.start()]))
+        for word in _jieba().lcut(match.group()):
+            words.append(word if len(word) > 1 and word not in STOP_WORDS else None)
+        position = match.end()
+    words.extend(_latin_words(clause[position:]))
+    return words
+
+
+def _latin_words(text: str) -> list[str | None]:
+    words = (_strip_contraction(word.lower()) for word in _LATIN_WORD.findall(text))
+    return [word if len(word) > 2 and word not in STOP_WORDS else None for word in words]
+
+
+def _strip_contraction(word: str) -> str:
+    """ "what's" -> "what", "didn't" -> "" (a negation carries no topic on its own)."""
+    word = word.replace("’", "'")
+    if word.endswith("n't"):
+        return ""
+    for suffix in ("'s", "'re", "'ve", "'ll", "'d", "'m"):
+        if word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased words for keyword extraction; Chinese runs are split into words by jieba.
 
     Single characters, numbers and stop words are dropped.
     """
-    tokens: list[str] = []
-    position = 0
-    for match in _CJK_RUN.finditer(text):
-        tokens.extend(_latin_tokens(text[position : match.start()]))
-        tokens.extend(
-            word
-            for word in _jieba().lcut(match.group())
-            if len(word) > 1 and word not in STOP_WORDS
-        )
-        position = match.end()
-    tokens.extend(_latin_tokens(text[position:]))
-    return tokens
+    return [word for run in _word_runs(text) for word in run]
 
 
-def _latin_tokens(text: str) -> list[str]:
-    words = (word.lower() for word in _LATIN_WORD.findall(text))
-    return [word for word in words if len(word) > 2 and word not in STOP_WORDS]
+def keyword_terms(text: str) -> list[str]:
+    """Unigrams and the bigrams of adjacent kept words (the analyzer for c-TF-IDF)."""
+    terms: list[str] = []
+    for run in _word_runs(text):
+        terms.extend(run)
+        terms.extend(f"{first} {second}" for first, second in zip(run, run[1:], strict=False))
+    return terms
 
 
 def class_tfidf_keywords(
@@ -129,9 +174,7 @@ def class_tfidf_keywords(
     rows = [i for i, doc in enumerate(docs) if doc.strip() and labels[i] >= 0]
     if not rows or not segments:
         return result
-    vectorizer = CountVectorizer(
-        tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2), min_df=2
-    )
+    vectorizer = CountVectorizer(analyzer=keyword_terms, min_df=2)
     try:
         counts = vectorizer.fit_transform([docs[i] for i in rows])
     except ValueError:  # every term appears once: nothing distinctive to report

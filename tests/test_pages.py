@@ -47,12 +47,24 @@ def test_home_renders() -> None:
     assert any("sample" in button.label.lower() for button in at.button)
 
 
-def test_home_sample_button_loads_the_sample() -> None:
+@pytest.mark.model
+def test_home_sample_button_segments_the_sample_with_real_models() -> None:
     at = page("app.py").run()
-    at.button(key="home_sample").click().run()
+    at.button(key="home_sample").click().run(timeout=600)
     assert not at.exception
     loaded = at.session_state[state.LOADED]
     assert loaded.report.n_rows == 2000
+    run = at.session_state[state.RUN]
+    assert run.embedder_name == "multilingual"  # a fifth of the sample is Chinese
+    assert len(run.result.labels) == 2000
+    assert 3 <= run.segmenter.n_segments_ <= 10
+    assert len(at.expander) > run.segmenter.n_segments_
+
+
+def test_plain_escapes_markdown() -> None:
+    from segmenter.ui.widgets import plain
+
+    assert plain("**x** [a](b)") == "\\*\\*x\\*\\* \\[a\\]\\(b\\)"
 
 
 @pytest.mark.parametrize("name", ["pages/1_Upload.py", "pages/2_Segments.py", "pages/3_Export.py"])
@@ -77,7 +89,7 @@ def test_upload_page_shows_preview_and_roles(loaded_customers) -> None:  # type:
     at.session_state[state.SCHEMA] = schema
     at.run()
     assert not at.exception
-    assert any("customers.csv" in md.value for md in at.markdown)
+    assert any("customers" in md.value and "120 rows" in md.value for md in at.markdown)
     assert len(at.dataframe) >= 1
     assert at.button(key="upload_continue")
 

@@ -109,3 +109,12 @@ def test_trait_descriptions_read_as_business_language() -> None:
     signup = NumericTrait("signup_date (days)", 900.0, 500.0, 1.8, 1.2)
     assert describe_numeric(signup) == "recent signup_date"
     assert describe_numeric(NumericTrait("age", 25.0, 40.0, 0.6, -1.1)) == "low age"
+
+
+def test_bigrams_never_jump_over_dropped_words() -> None:
+    from segmenter.profile import keyword_terms
+
+    terms = keyword_terms("Late delivery again. I only buy when stuff is on sale")
+    assert "late delivery" in terms
+    assert "stuff sale" not in terms
+    assert "delivery again" in terms or "again" not in terms

@@ -18,6 +18,7 @@ RUN = "run"  # segmenter.pipeline.SegmentationRun                       Segments
 SEGMENT_NAMES = "segment_names"  # dict[int, str], user-edited names    Segments
 SAVED_SELECTIONS = "saved_selections"  # dict[str, list[int]] row keys Segments
 SEARCH_ROWS = "search_rows"  # list[int] rows matching the search      Segments
+AUTO_RUN = "auto_run"  # bool: segment on arrival with default settings Home (sample)
 
 DOWNSTREAM = {
     UPLOAD_FINGERPRINT: (LOADED, SCHEMA, RUN, SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS),

@@ -3,12 +3,20 @@ rendered as Markdown or HTML."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from segmenter.profile import SegmentProfile
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Escape Markdown so user-supplied text (file names, column names, values) shows as is."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def rows_from_selection(event: Any) -> list[int]:
@@ -53,7 +61,8 @@ def _category_table(profile: SegmentProfile) -> pd.DataFrame:
 def profile_card(profile: SegmentProfile, *, key: str) -> str | None:
     """One segment's profile in an expander; returns the (possibly edited) name."""
     title = (
-        f"{profile.segment_id}. {profile.name} — {profile.size:,} customers ({profile.share:.0%})"
+        f"{profile.segment_id}. {plain(profile.name)} — "
+        f"{profile.size:,} customers ({profile.share:.0%})"
     )
     with st.expander(title, expanded=False):
         name = st.text_input("Segment name", profile.name, key=f"{key}_name")
