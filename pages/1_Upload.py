@@ -4,12 +4,11 @@ import pandas as pd
 import streamlit as st
 
 from segmenter.errors import SegmenterError
-from segmenter.ingest import ROLES
+from segmenter.ingest import ROLES, prepare_columns
 from segmenter.ui import state
 from segmenter.ui.data import accept_file, accept_sample
 from segmenter.ui.widgets import plain
 
-st.set_page_config(page_title="Upload · Segmenter", page_icon="🧭", layout="wide")
 state.init_state()
 st.title("Upload customers")
 
@@ -44,7 +43,7 @@ if report.encoding:
     delimiter = {"\t": "tab", " ": "whitespace"}.get(report.delimiter or "", report.delimiter)
     summary += f" · encoding {report.encoding} · delimiter `{delimiter}`"
 st.markdown(summary)
-for note in report.notes:
+for note in (*report.notes, *prepare_columns(loaded.frame, schema).notes):
     st.info(plain(note))
 
 st.subheader("Preview")
@@ -72,7 +71,8 @@ edited = st.data_editor(
     hide_index=True,
     disabled=["column", "why", "distinct", "missing", "examples"],
     column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES))},
-    key="upload_roles",
+    key=f"upload_roles_{state.get(state.UPLOAD_FINGERPRINT)}",
+    height=min(38 * (len(roles_table) + 1), 760),
 )
 changes = {
     row.column: row.role for row in edited.itertuples() if row.role != schema.role_of(row.column)

@@ -18,7 +18,6 @@ from segmenter.ui import state
 from segmenter.ui.data import embedder
 from segmenter.ui.widgets import plain, profile_card, rows_from_selection
 
-st.set_page_config(page_title="Segments · Segmenter", page_icon="🧭", layout="wide")
 state.init_state()
 st.title("Segments")
 

@@ -14,7 +14,6 @@ from segmenter.profile import rename_segments
 from segmenter.ui import state
 from segmenter.ui.widgets import plain
 
-st.set_page_config(page_title="Export · Segmenter", page_icon="🧭", layout="wide")
 state.init_state()
 st.title("Export")
 

@@ -205,10 +205,9 @@ def reduce_features(
     n_neighbors: int = 15,
     random_state: int = 0,
 ) -> Reduction:
-    """UMAP to ``cluster_dims`` for clustering and to ``map_dims`` for the map.
+    """UMAP to ``cluster_dims`` for clustering, then from there to ``map_dims`` for the map.
 
-    The map reuses the neighbour graph of the first fit, so the second UMAP skips
-    the nearest-neighbour search. Tiny tables fall back to PCA.
+    Tiny tables fall back to PCA.
     """
     n_rows = features.shape[0]
     if n_rows < MIN_ROWS_FOR_UMAP:
@@ -227,25 +226,17 @@ def reduce_features(
             random_state=random_state,
         )
         cluster_space = cluster_model.fit_transform(features)
-        # Large tables: reuse the first fit's neighbour graph (small ones compute exact
-        # distances, which are cheap, and expose no graph to reuse).
-        knn_indices = getattr(cluster_model, "_knn_indices", None)
-        reuse = {}
-        if knn_indices is not None and not getattr(cluster_model, "_small_data", True):
-            reuse["precomputed_knn"] = (
-                knn_indices,
-                cluster_model._knn_dists,
-                cluster_model._knn_search_index,
-            )
+        # The map is drawn from the clustering space, not the raw features: it shows
+        # what was clustered, costs little (5-D input), and spreads the main mass of
+        # customers over the canvas instead of shrinking it between far-flung islands.
         map_model = umap.UMAP(
             n_components=map_dims,
             n_neighbors=neighbours,
             min_dist=0.1,
             metric="euclidean",
             random_state=random_state,
-            **reuse,
         )
-        map_coords = map_model.fit_transform(features)
+        map_coords = map_model.fit_transform(cluster_space)
     return Reduction(
         cluster_space=np.asarray(cluster_space, dtype=np.float32),
         map_coords=np.asarray(map_coords, dtype=np.float32),

@@ -31,7 +31,7 @@ def test_auto_k_finds_known_clusters(centres: int) -> None:
     segmenter = Segmenter(random_state=0, min_segment_size=5).fit(points)
     assert segmenter.n_segments_ == centres
     assert adjusted_rand_score(truth, segmenter.labels_) == 1.0
-    assert set(segmenter.k_choice_.silhouettes) >= {2, 3, 4}
+    assert set(segmenter.k_choice_.silhouettes) >= {3, 4, 5}
 
 
 def test_same_input_and_settings_give_same_segments() -> None:
@@ -62,7 +62,7 @@ def test_recluster_reuses_the_projection() -> None:
 def test_structured_only_segments_by_columns() -> None:
     numeric = pd.DataFrame({"spend": [10.0] * 30 + [500.0] * 30, "age": [20.0] * 30 + [60.0] * 30})
     categorical = pd.DataFrame({"plan": ["basic"] * 30 + ["premium"] * 30})
-    segmenter = Segmenter(random_state=0).fit(None, numeric=numeric, categorical=categorical)
+    segmenter = Segmenter(k_min=2, random_state=0).fit(None, numeric=numeric, categorical=categorical)
     truth = np.repeat([0, 1], 30)
     assert adjusted_rand_score(truth, segmenter.labels_) == 1.0
 
@@ -127,3 +127,10 @@ def test_get_params_is_a_loggable_record() -> None:
     params = Segmenter(n_segments=4, random_state=3).get_params()
     assert params["n_segments"] == 4
     assert params["random_state"] == 3
+
+
+def test_two_segments_when_asked_to_search_from_two() -> None:
+    points, truth = blobs(40, 2)
+    segmenter = Segmenter(k_min=2, random_state=0).fit(points)
+    assert segmenter.n_segments_ == 2
+    assert adjusted_rand_score(truth, segmenter.labels_) == 1.0
