@@ -62,7 +62,9 @@ def test_recluster_reuses_the_projection() -> None:
 def test_structured_only_segments_by_columns() -> None:
     numeric = pd.DataFrame({"spend": [10.0] * 30 + [500.0] * 30, "age": [20.0] * 30 + [60.0] * 30})
     categorical = pd.DataFrame({"plan": ["basic"] * 30 + ["premium"] * 30})
-    segmenter = Segmenter(k_min=2, random_state=0).fit(None, numeric=numeric, categorical=categorical)
+    segmenter = Segmenter(k_min=2, random_state=0).fit(
+        None, numeric=numeric, categorical=categorical
+    )
     truth = np.repeat([0, 1], 30)
     assert adjusted_rand_score(truth, segmenter.labels_) == 1.0
 
