@@ -112,6 +112,7 @@ def main() -> None:
         for rows in sizes:
             print(f"running {rows:,} rows…", file=sys.stderr, flush=True)
             results[rows] = run_once(rows, args.embedder, Path(tmp))
+            print(f"  {rows:,} rows: {results[rows]}", file=sys.stderr, flush=True)
     header = "| stage | " + " | ".join(f"{rows:,} rows" for rows in sizes) + " |"
     print(header)
     print("|" + "---|" * (len(sizes) + 1))

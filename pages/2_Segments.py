@@ -9,7 +9,6 @@ import streamlit as st
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import available_embedders
 from segmenter.errors import SegmenterError
-from segmenter.ingest import prepare_columns
 from segmenter.maps import SEGMENT_COLOUR, map_frame, segment_map, silhouette_chart, sizes_chart
 from segmenter.pipeline import recluster_run, run_segmentation
 from segmenter.profile import rename_segments
@@ -126,7 +125,7 @@ with st.expander("How the number of segments was chosen"):
         state.invalidate_downstream(state.RUN)
         st.rerun()
 
-prepared = prepare_columns(run.loaded.frame, run.schema)
+prepared = run.prepared
 search_col, colour_col = st.columns([3, 2])
 with search_col:
     query = st.text_input(

@@ -768,7 +768,10 @@ def make_sample_customers(n_rows: int = 2000, seed: int = 7) -> pd.DataFrame:
 
     # IDs are handed out in signup order from a sparse range, so every one keeps leading zeros.
     frame = frame.sort_values("signup_date", kind="stable").reset_index(drop=True)
-    ids = np.sort(rng.choice(np.arange(1, 60_000), size=n_rows, replace=False))
+    # Sparse IDs below 60,000 (so every ID has leading zeros); larger tables (benchmarks)
+    # widen the range to three IDs per customer.
+    id_range = max(60_000, 3 * n_rows)
+    ids = np.sort(rng.choice(np.arange(1, id_range), size=n_rows, replace=False))
     frame["customer_id"] = [f"{i:06d}" for i in ids]
     frame["signup_date"] = [d.isoformat() for d in frame["signup_date"]]
     return frame[[*COLUMNS, PERSONA_COLUMN]]

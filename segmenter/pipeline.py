@@ -15,14 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from segmenter.ingest import (
-    LoadedTable,
-    PreparedTable,
-    Schema,
-    build_documents,
-    prepare_columns,
-    validate_for_segmentation,
-)
 
 from segmenter.cluster import Segmenter
 from segmenter.config import ClusterConfig, EmbedConfig
@@ -39,6 +31,14 @@ from segmenter.export import (
     results_frame,
     run_sidecar,
     to_csv_bytes,
+)
+from segmenter.ingest import (
+    LoadedTable,
+    PreparedTable,
+    Schema,
+    build_documents,
+    prepare_columns,
+    validate_for_segmentation,
 )
 from segmenter.profile import SegmentProfile, distances_to_centres, profile_segments
 
@@ -140,6 +140,7 @@ class SegmentationRun:
 
     loaded: LoadedTable
     schema: Schema
+    prepared: PreparedTable
     docs: list[str]
     embedding: EmbeddingResult | None
     embedder_name: str | None
@@ -247,6 +248,7 @@ def run_segmentation(
     return SegmentationRun(
         loaded=loaded,
         schema=schema,
+        prepared=prepared,
         docs=docs,
         embedding=embedding,
         embedder_name=name,
@@ -266,9 +268,8 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     segmenter = copy.copy(run.segmenter)
     segmenter.timings_ = dict(run.segmenter.timings_)
     segmenter.recluster(n_segments)
-    prepared = prepare_columns(run.loaded.frame, run.schema)
     start = time.perf_counter()
-    profiles = profile_fitted(segmenter, run.docs, run.loaded.frame, run.schema, prepared)
+    profiles = profile_fitted(segmenter, run.docs, run.loaded.frame, run.schema, run.prepared)
     timings = dict(run.timings)
     timings["kmeans"] = segmenter.timings_["kmeans"]
     timings["profile"] = time.perf_counter() - start
