@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,12 +18,19 @@ ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
 
 
-def page(name: str) -> AppTest:
-    """An AppTest of the multipage app, set to open on page ``name``."""
+def page(name: str, session: dict[str, Any] | None = None) -> AppTest:
+    """An AppTest of the multipage app, open on page ``name`` with ``session`` injected."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     if name != "app.py":
         at.switch_page(name)
+    for key, value in (session or {}).items():
+        at.session_state[key] = value
     return at
+
+
+def with_run(run: Any) -> dict[str, Any]:
+    """Session state as the Segments page leaves it after ``run``."""
+    return {state.LOADED: run.loaded, state.SCHEMA: run.schema, state.RUN: run}
 
 
 @pytest.fixture
@@ -84,9 +92,7 @@ def test_upload_page_sample_button() -> None:
 
 def test_upload_page_shows_preview_and_roles(loaded_customers) -> None:  # type: ignore[no-untyped-def]
     loaded, schema = loaded_customers
-    at = page("pages/1_Upload.py")
-    at.session_state[state.LOADED] = loaded
-    at.session_state[state.SCHEMA] = schema
+    at = page("pages/1_Upload.py", {state.LOADED: loaded, state.SCHEMA: schema})
     at.run()
     assert not at.exception
     assert any("customers" in md.value and "120 rows" in md.value for md in at.markdown)
@@ -96,9 +102,7 @@ def test_upload_page_shows_preview_and_roles(loaded_customers) -> None:  # type:
 
 def test_segments_page_runs_a_segmentation(loaded_customers, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     loaded, schema = loaded_customers
-    at = page("pages/2_Segments.py")
-    at.session_state[state.LOADED] = loaded
-    at.session_state[state.SCHEMA] = schema
+    at = page("pages/2_Segments.py", {state.LOADED: loaded, state.SCHEMA: schema})
     at.run()
     assert not at.exception
     at.selectbox(key="segments_model").select("fake")
@@ -115,10 +119,7 @@ def test_segments_page_runs_a_segmentation(loaded_customers, fake_embedder) -> N
 
 
 def test_segments_page_search_and_rename(finished_run) -> None:  # type: ignore[no-untyped-def]
-    at = page("pages/2_Segments.py")
-    at.session_state[state.LOADED] = finished_run.loaded
-    at.session_state[state.SCHEMA] = finished_run.schema
-    at.session_state[state.RUN] = finished_run
+    at = page("pages/2_Segments.py", with_run(finished_run))
     at.run()
     assert not at.exception
     at.text_input(key="segments_search").input("parcel delivery courier").run()
@@ -130,10 +131,7 @@ def test_segments_page_search_and_rename(finished_run) -> None:  # type: ignore[
 
 
 def test_segments_page_recluster_keeps_projection(finished_run) -> None:  # type: ignore[no-untyped-def]
-    at = page("pages/2_Segments.py")
-    at.session_state[state.LOADED] = finished_run.loaded
-    at.session_state[state.SCHEMA] = finished_run.schema
-    at.session_state[state.RUN] = finished_run
+    at = page("pages/2_Segments.py", with_run(finished_run))
     at.run()
     at.number_input(key="segments_new_k").set_value(4)
     at.button(key="segments_recluster").click().run()
@@ -144,8 +142,7 @@ def test_segments_page_recluster_keeps_projection(finished_run) -> None:  # type
 
 
 def test_export_page_offers_downloads(finished_run) -> None:  # type: ignore[no-untyped-def]
-    at = page("pages/3_Export.py")
-    at.session_state[state.RUN] = finished_run
+    at = page("pages/3_Export.py", with_run(finished_run))
     at.run()
     assert not at.exception
     assert any("120 rows" in md.value for md in at.markdown)

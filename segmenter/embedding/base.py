@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -38,3 +39,51 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (out / norms).astype(np.float32, copy=False)
+
+
+class LazyEmbedder:
+    """Shared machinery of the bundled backends: weights load once, on first use.
+
+    Subclasses implement ``_load_model`` (return the loaded model, raising project
+    errors) and ``_encode`` (model output for a non-empty list of texts). Loading and
+    encoding are serialised per instance: concurrent encodes on one model only compete
+    for the same cores (or GPU memory) and run no faster.
+    """
+
+    def __init__(self, model_id: str, dimension: int) -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_loaded(self) -> bool:
+        """Whether the weights are in memory."""
+        return self._model is not None
+
+    def load(self) -> None:
+        """Load the weights now (idempotent, thread-safe); ``embed`` does this on first use."""
+        with self._lock:
+            self._ensure_loaded()
+
+    def _ensure_loaded(self) -> None:
+        if self._model is None:
+            self._model = self._load_model()
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Embed ``texts`` into an ``(n, dimension)`` float32 array of unit rows."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            self._ensure_loaded()
+            out = self._encode(self._model, list(texts), batch_size)
+        return l2_normalise(out)
+
+    def _load_model(self) -> Any:
+        raise NotImplementedError
+
+    def _encode(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model_id={self.model_id!r})"

