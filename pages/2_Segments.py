@@ -85,6 +85,7 @@ if submitted:
     bar.empty()
     st.session_state[state.RUN] = run
     state.invalidate_downstream(state.RUN)
+    st.rerun()  # redraw from the top with the settings folded away
 
 run = state.get(state.RUN)
 if run is None:

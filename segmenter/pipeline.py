@@ -55,6 +55,20 @@ def resolve_embedder_name(docs: Sequence[str], config: EmbedConfig) -> str:
     return choose_embedder_name(docs) if config.model == "auto" else config.model
 
 
+UMAP_SECONDS_PER_ROW = 0.0036
+"""Both UMAP fits on the 2-core benchmark machine (bench/pipeline.py: 360 s at 100k rows)."""
+NUMBA_COMPILE_SECONDS = 35
+"""numba compiles UMAP's kernels once per process (about 35 s on the same machine)."""
+
+
+def reduction_estimate(n_rows: int) -> str:
+    """A rough duration for the UMAP stage on a 2-core CPU, for progress messages."""
+    seconds = NUMBA_COMPILE_SECONDS + UMAP_SECONDS_PER_ROW * n_rows
+    if seconds < 90:
+        return "usually under a minute and a half"
+    return f"about {round(seconds / 60)} minutes for {n_rows:,} rows on 2 cores"
+
+
 def has_any_text(docs: Sequence[str]) -> bool:
     """Whether at least one row has text to embed."""
     return any(doc.strip() for doc in docs)
@@ -233,7 +247,7 @@ def run_segmentation(
     embedding = embed_documents(docs, name, embed_config, progress) if name else None
     timings["embed"] = time.perf_counter() - start
 
-    progress("Reducing and clustering", 0.0)
+    progress(f"Reducing and clustering: {reduction_estimate(len(frame))}", 0.5)
     segmenter = fit_segmenter(embedding, prepared, cluster_config)
     timings.update(segmenter.timings_)
 
