@@ -38,8 +38,12 @@ with st.expander("Settings", expanded=state.get(state.RUN) is None), st.form("se
         disabled=not has_text,
         help="auto picks the multilingual model when much of the text is not in Latin script.",
     )
-    auto_k = middle.checkbox("Choose the number of segments for me", True, key="segments_auto")
-    k = middle.number_input("Number of segments", 2, 30, 5, key="segments_k")
+    k = middle.selectbox(
+        "Number of segments",
+        ["auto", *range(2, 31)],
+        key="segments_k",
+        help="auto: the best silhouette between 3 and 10 segments, shown after the run.",
+    )
     text_weight = right.slider(
         "Weight of text against columns",
         0.0,
@@ -63,7 +67,7 @@ if submitted:
     embed_config = replace(EmbedConfig.from_env(), model=model)
     cluster_config = replace(
         ClusterConfig.from_env(),
-        n_segments="auto" if auto_k else int(k),
+        n_segments="auto" if k == "auto" else int(k),
         text_weight=float(text_weight) if has_text else 0.0,
         min_segment_size=int(min_size),
         random_state=int(seed),

@@ -106,8 +106,7 @@ def test_segments_page_runs_a_segmentation(loaded_customers, fake_embedder) -> N
     at.run()
     assert not at.exception
     at.selectbox(key="segments_model").select("fake")
-    at.checkbox(key="segments_auto").uncheck()
-    at.number_input(key="segments_k").set_value(3)
+    at.selectbox(key="segments_k").select(3)
     at.button[0].click()  # the form's "Find segments"
     at.run()
     assert not at.exception
