@@ -68,7 +68,7 @@ class ClusterConfig:
     min_segment_size: int = 10
     random_state: int = 0
     silhouette_sample: int = 5000
-    n_neighbors: int = 15
+    n_neighbors: int | Literal["auto"] = "auto"
 
     @classmethod
     def from_env(cls) -> ClusterConfig:

@@ -136,3 +136,10 @@ def test_two_segments_when_asked_to_search_from_two() -> None:
     segmenter = Segmenter(k_min=2, random_state=0).fit(points)
     assert segmenter.n_segments_ == 2
     assert adjusted_rand_score(truth, segmenter.labels_) == 1.0
+
+
+@pytest.mark.parametrize(("rows", "expected"), [(40, 15), (600, 30), (2000, 100), (100_000, 100)])
+def test_neighbourhood_grows_with_the_table_within_bounds(rows: int, expected: int) -> None:
+    from segmenter.cluster import auto_neighbours
+
+    assert auto_neighbours(rows) == expected
