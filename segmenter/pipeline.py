@@ -211,6 +211,7 @@ def run_parameters(
                 "reason": k_choice.reason,
                 "silhouettes": k_choice.silhouettes,
                 "smallest_segment": k_choice.smallest_segment,
+                "largest_share": k_choice.largest_share,
             },
             "reduction": segmenter.reduction_.method,
             "text_weight_applied": segmenter.text_weight_,

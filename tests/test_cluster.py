@@ -143,3 +143,16 @@ def test_neighbourhood_grows_with_the_table_within_bounds(rows: int, expected: i
     from segmenter.cluster import auto_neighbours
 
     assert auto_neighbours(rows) == expected
+
+
+def test_choose_k_rejects_a_segment_holding_most_customers() -> None:
+    rng = np.random.default_rng(0)
+    # Three nearby groups far from a fourth: silhouette prefers k=2 (75% vs 25%),
+    # but a segment of three quarters of the customers is the base, not a segment.
+    near = [rng.normal(centre, 0.4, (60, 2)) for centre in ((0, 0), (4, 0), (2, 3.5))]
+    far = rng.normal((60, 0), 0.4, (60, 2))
+    points = np.vstack([*near, far])
+    choice = choose_n_segments(points, k_min=2, k_max=6, min_segment_size=10)
+    assert choice.silhouettes[2] == max(choice.silhouettes.values())
+    assert choice.largest_share[2] == 0.75
+    assert choice.k == 4
