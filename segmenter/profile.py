@@ -25,6 +25,7 @@ MIN_CATEGORY_SHARE = 0.10
 MIN_NUMERIC_Z = 0.25
 """A numeric mean this many standard deviations from the table's is called out in the name."""
 EXAMPLE_MAX_CHARS = 300
+EXAMPLE_MIN_CHARS = 12
 MISSING_CATEGORY = "(missing)"
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -263,10 +264,15 @@ def _examples(
     members: np.ndarray,
     distances: np.ndarray | None,
 ) -> tuple[str, ...]:
-    """Texts nearest the segment's centre, distinct, shortened for display."""
+    """Texts nearest the segment's centre, distinct, shortened for display.
+
+    Texts of fewer than ``EXAMPLE_MIN_CHARS`` characters ("thanks", "ok") say nothing
+    about a segment; they are used only when there are not enough longer ones.
+    """
     order = members if distances is None else members[np.argsort(distances[members], kind="stable")]
     seen: set[str] = set()
-    picked: list[str] = []
+    informative: list[str] = []
+    terse: list[str] = []
     for row in order:
         text = " ".join(docs[row].split())
         if not text or text.lower() in seen:
@@ -274,10 +280,10 @@ def _examples(
         seen.add(text.lower())
         if len(text) > EXAMPLE_MAX_CHARS:
             text = text[: EXAMPLE_MAX_CHARS - 1].rstrip() + "…"
-        picked.append(text)
-        if len(picked) == N_EXAMPLES:
+        (informative if len(text) >= EXAMPLE_MIN_CHARS else terse).append(text)
+        if len(informative) == N_EXAMPLES:
             break
-    return tuple(picked)
+    return tuple((informative + terse)[:N_EXAMPLES])
 
 
 GENERIC_VALUES = frozenset({"yes", "no", "true", "false", "0", "1", "y", "n", "none", "other"})

@@ -118,3 +118,12 @@ def test_bigrams_never_jump_over_dropped_words() -> None:
     assert "late delivery" in terms
     assert "stuff sale" not in terms
     assert "delivery again" in terms or "again" not in terms
+
+
+def test_terse_texts_are_quoted_only_when_nothing_longer_exists() -> None:
+    docs = ["thanks", "The parcel arrived two weeks late", "ok", "Courier left it in the rain"]
+    labels = np.zeros(4, dtype=int)
+    distances = np.array([0.0, 1.0, 0.5, 2.0])
+    examples = profile_segments(docs, labels, distances=distances)[0].examples
+    assert examples[:2] == ("The parcel arrived two weeks late", "Courier left it in the rain")
+    assert set(examples[2:]) == {"thanks", "ok"}
