@@ -55,8 +55,8 @@ def resolve_embedder_name(docs: Sequence[str], config: EmbedConfig) -> str:
     return choose_embedder_name(docs) if config.model == "auto" else config.model
 
 
-UMAP_SECONDS_PER_ROW = 0.0036
-"""Both UMAP fits on the 2-core benchmark machine (bench/pipeline.py: 360 s at 100k rows)."""
+UMAP_SECONDS_PER_ROW = 0.0056
+"""Both UMAP fits on the 2-core benchmark machine (bench/pipeline.py: 561 s at 100k rows)."""
 NUMBA_COMPILE_SECONDS = 35
 """numba compiles UMAP's kernels once per process (about 35 s on the same machine)."""
 
