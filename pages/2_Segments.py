@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from segmenter.campaign import name_segments
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import available_embedders
 from segmenter.errors import SegmenterError
@@ -14,8 +15,9 @@ from segmenter.pipeline import recluster_run, run_segmentation
 from segmenter.profile import rename_segments
 from segmenter.search import search_texts
 from segmenter.ui import state
+from segmenter.ui.campaign import campaign_panel, reply_section, session_generator
 from segmenter.ui.data import embedder
-from segmenter.ui.widgets import plain, profile_card, rows_from_selection
+from segmenter.ui.widgets import most_common_segment, plain, profile_card, rows_from_selection
 
 state.init_state()
 st.title("Segments")
@@ -180,6 +182,7 @@ st.caption("Click a legend entry to isolate a segment; lasso or box to select cu
 selected = rows_from_selection(event)
 if st.session_state[state.SEARCH_ROWS] and not selected:
     selected = list(st.session_state[state.SEARCH_ROWS])
+suggested_segment = most_common_segment(run.result.labels, selected)
 if selected:
     st.subheader(f"{len(selected):,} selected customers")
     table = run.loaded.frame.iloc[selected].copy()
@@ -198,6 +201,10 @@ if selected:
                 )
             else:
                 st.warning("Give the group a name first.")
+    id_labels = [f"{prepared.id_name} {value}" for value in prepared.ids]
+    reply_section(
+        run.docs, selected, id_labels, brand_voice=st.session_state.get("campaign_voice", "")
+    )
 
 saved = st.session_state[state.SAVED_SELECTIONS]
 if saved:
@@ -206,8 +213,29 @@ if saved:
     )
 
 st.header("Profiles")
+if st.button(
+    "Name segments with the language model",
+    key="segments_lm_names",
+    help="Distinct business names and one-line personas for all segments at once; editable.",
+):
+    try:
+        generator = session_generator(st.session_state[state.LM_CONFIG])
+        with st.spinner(f"Naming {len(profiles)} segments with {generator.model_id}…"):
+            personas = name_segments(run.result.profiles, generator)
+    except SegmenterError as error:
+        st.error(str(error))
+    else:
+        for segment_id, persona in personas.items():
+            st.session_state[state.SEGMENT_NAMES][segment_id] = persona.name
+            st.session_state[state.PERSONAS][segment_id] = persona.persona
+            st.session_state.pop(f"segments_profile_{segment_id}_name", None)
+        st.rerun()
 for profile in profiles:
-    new_name = profile_card(profile, key=f"segments_profile_{profile.segment_id}")
+    new_name = profile_card(
+        profile,
+        key=f"segments_profile_{profile.segment_id}",
+        persona=st.session_state[state.PERSONAS].get(profile.segment_id, ""),
+    )
     if new_name is not None and new_name != profile.name:
         st.session_state[state.SEGMENT_NAMES][profile.segment_id] = new_name
         st.rerun()
@@ -218,3 +246,6 @@ with st.expander("Run details"):
     )
     st.dataframe(timings, hide_index=True, key="segments_timings")
     st.json(run.parameters(), expanded=False)
+
+with st.sidebar:
+    campaign_panel(profiles, suggested_segment)

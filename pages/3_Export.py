@@ -12,6 +12,7 @@ from segmenter.export import (
 )
 from segmenter.profile import rename_segments
 from segmenter.ui import state
+from segmenter.ui.campaign import all_drafts, draft_downloads
 from segmenter.ui.widgets import plain
 
 state.init_state()
@@ -76,5 +77,13 @@ st.caption(
     "Cells that begin with =, +, -, @ or a tab (other than plain numbers) get a leading "
     "apostrophe so that spreadsheets show them as text instead of running them as formulas."
 )
+st.subheader("Campaign drafts")
+drafts = all_drafts()
+if drafts:
+    st.write(f"{len(drafts)} drafts kept from the campaign panel on the Segments page.")
+    draft_downloads(drafts, key="export_drafts")
+else:
+    st.caption("No campaign drafts yet: draft copy from the side panel of the Segments page.")
+
 st.subheader("Preview")
 st.dataframe(frame.head(200), hide_index=True, key="export_preview")

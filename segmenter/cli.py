@@ -1,14 +1,17 @@
-"""Command line: ``python -m segmenter segment INPUT --out DIR``, the same pipeline as the app."""
+"""Command line: ``python -m segmenter segment INPUT --out DIR`` and
+``python -m segmenter draft DIR --segment N --channel sms``: the same pipeline as the app."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.campaign import AUTO_LANGUAGE, CHANNELS, GOALS
+from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
 from segmenter.errors import SegmenterError
 
 
@@ -42,7 +45,109 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument(
         "--text-weight", type=float, default=None, help="share of text vs columns, 0..1"
     )
+
+    draft = commands.add_parser(
+        "draft",
+        help="draft campaign copy for one segment of a `segment --out DIR` result",
+        description="Prints one JSON object per draft: the copy's fields, the checks, the model "
+        "and the seconds taken. Server keys come from SEGMENTER_LM_API_KEY, never the command "
+        "line.",
+    )
+    draft.add_argument("dir", type=Path, help="folder written by `segment --out`")
+    draft.add_argument("--segment", type=int, required=True, help="segment id (see profiles.json)")
+    draft.add_argument("--channel", choices=list(CHANNELS), default="email")
+    draft.add_argument("--goal", choices=list(GOALS), default="win_back")
+    draft.add_argument("--tone", default="friendly")
+    draft.add_argument(
+        "--language", default=AUTO_LANGUAGE, help="language code or name (default: the segment's)"
+    )
+    draft.add_argument("--offer", default="", help="the offer or product to promote")
+    draft.add_argument("--brand-voice", default="", help="brand-voice notes")
+    draft.add_argument("--variants", type=int, default=1, help="variants for A/B tests (1-5)")
+    draft.add_argument(
+        "--model",
+        default=None,
+        help="registry name (qwen2.5-coder-1.5b, smollm2-135m), 'gguf' or 'openai' "
+        "(default: SEGMENTER_LM, else the bundled default)",
+    )
+    draft.add_argument("--gguf", type=Path, default=None, help="GGUF file for --model gguf")
+    draft.add_argument("--base-url", default=None, help="server for --model openai")
+    draft.add_argument("--api-model", default=None, help="model name on that server")
+
+    model = commands.add_parser("model", help="manage the bundled drafting models")
+    model.add_argument(
+        "action", choices=["prepare"], help="prepare: assemble and verify the default model"
+    )
     return parser
+
+
+def _draft(args: argparse.Namespace) -> int:
+    from segmenter.campaign import CampaignBrief, draft_campaign  # noqa: PLC0415 - fast --help
+    from segmenter.lm import generator_from_config  # noqa: PLC0415
+    from segmenter.profile import SegmentProfile  # noqa: PLC0415
+
+    profiles_path = args.dir / "profiles.json"
+    if not profiles_path.is_file():
+        raise SegmenterError(
+            f"No profiles.json in {args.dir}: run `python -m segmenter segment INPUT --out "
+            f"{args.dir}` first."
+        )
+    try:
+        raw = json.loads(profiles_path.read_text(encoding="utf-8"))
+        profiles = {p.segment_id: p for p in map(SegmentProfile.from_dict, raw)}
+    except (ValueError, KeyError, TypeError) as error:
+        raise SegmenterError(
+            f"{profiles_path} is not a profiles file written by `segment` ({error}): "
+            "run `segment` again."
+        ) from error
+    profile = profiles.get(args.segment)
+    if profile is None:
+        raise SegmenterError(
+            f"There is no segment {args.segment}: choose one of "
+            f"{', '.join(str(i) for i in sorted(profiles))}."
+        )
+    brief = CampaignBrief(
+        channel=args.channel,
+        goal=args.goal,
+        tone=args.tone,
+        language=args.language,
+        offer=args.offer,
+        brand_voice=args.brand_voice,
+        variants=args.variants,
+    )
+    config = LMConfig.from_env()
+    overrides = {
+        "model": args.model,
+        "gguf_path": args.gguf,
+        "base_url": args.base_url,
+        "api_model": args.api_model,
+    }
+    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    generator = generator_from_config(config)
+    for draft in draft_campaign(profile, brief, generator):
+        record = {
+            "segment_id": draft.segment_id,
+            "segment_name": draft.segment_name,
+            "channel": brief.channel,
+            "goal": brief.goal,
+            "language": draft.language,
+            "variant": draft.variant,
+            "fields": dict(draft.fields),
+            "checks": list(draft.problems) or "passed",
+            "raw_text": None if draft.fields else draft.raw_text,
+            "model": draft.model_id,
+            "seconds": round(draft.seconds, 2),
+        }
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _model(args: argparse.Namespace) -> int:
+    from segmenter.lm.bundled import qwen_path  # noqa: PLC0415 - fast --help
+
+    path = qwen_path()
+    print(f"default model ready and verified: {path}")
+    return 0
 
 
 def _segment(args: argparse.Namespace) -> int:
@@ -87,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "segment":
             return _segment(args)
+        if args.command == "draft":
+            return _draft(args)
+        if args.command == "model":
+            return _model(args)
     except SegmenterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

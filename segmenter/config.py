@@ -74,3 +74,37 @@ class ClusterConfig:
     def from_env(cls) -> ClusterConfig:
         """Build from ``SEGMENTER_SEED`` (other settings come from the UI or CLI)."""
         return cls(random_state=int(os.environ.get("SEGMENTER_SEED", "0")))
+
+
+@dataclass(frozen=True)
+class LMConfig:
+    """Which language model drafts copy, and how to reach it.
+
+    ``model`` is a registry name (see ``segmenter.lm.available_generators``),
+    ``"gguf"`` for the file at ``gguf_path``, ``"openai"`` for the OpenAI-compatible
+    server at ``base_url`` (Ollama, vLLM, LM Studio, llama-server), or ``"auto"``:
+    the server when ``base_url`` is set, else the bundled default model.
+    The API key is sent to ``base_url`` and nowhere else.
+    """
+
+    model: str = "auto"
+    gguf_path: Path | None = None
+    base_url: str | None = None
+    api_model: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    context_tokens: int = 8192
+    gpu_layers: int | Literal["auto"] = "auto"
+
+    @classmethod
+    def from_env(cls) -> LMConfig:
+        """Build from ``SEGMENTER_LM`` (a model name), ``SEGMENTER_LM_GGUF`` (a file),
+        ``SEGMENTER_LM_BASE_URL``, ``SEGMENTER_LM_API_MODEL`` and ``SEGMENTER_LM_API_KEY``.
+        """
+        gguf = os.environ.get("SEGMENTER_LM_GGUF")
+        return cls(
+            model=os.environ.get("SEGMENTER_LM", "auto"),
+            gguf_path=Path(gguf) if gguf else None,
+            base_url=os.environ.get("SEGMENTER_LM_BASE_URL") or None,
+            api_model=os.environ.get("SEGMENTER_LM_API_MODEL") or None,
+            api_key=os.environ.get("SEGMENTER_LM_API_KEY") or None,
+        )

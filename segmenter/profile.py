@@ -15,6 +15,8 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from segmenter.embedding.script import dominant_language_hint
+
 N_KEYWORDS = 8
 N_EXAMPLES = 5
 N_CATEGORY_TRAITS = 5
@@ -77,10 +79,49 @@ class SegmentProfile:
     categories: tuple[CategoryTrait, ...]
     keywords: tuple[str, ...]
     examples: tuple[str, ...]
+    language: str = "other"
+    """The segment's main language from its texts' script: "en", "zh", "ja", "ko" or "other"."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written to ``profiles.json``."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SegmentProfile:
+        """Rebuild a profile from ``to_dict`` output (``profiles.json``); nulls become NaN."""
+
+        def number(value: Any) -> float:
+            return math.nan if value is None else float(value)
+
+        return cls(
+            segment_id=int(data["segment_id"]),
+            name=str(data["name"]),
+            size=int(data["size"]),
+            share=float(data["share"]),
+            numeric=tuple(
+                NumericTrait(
+                    column=str(t["column"]),
+                    segment_mean=number(t["segment_mean"]),
+                    overall_mean=number(t["overall_mean"]),
+                    lift=number(t["lift"]),
+                    z=number(t["z"]),
+                )
+                for t in data.get("numeric", ())
+            ),
+            categories=tuple(
+                CategoryTrait(
+                    column=str(t["column"]),
+                    value=str(t["value"]),
+                    segment_share=number(t["segment_share"]),
+                    overall_share=number(t["overall_share"]),
+                    lift=number(t["lift"]),
+                )
+                for t in data.get("categories", ())
+            ),
+            keywords=tuple(str(k) for k in data.get("keywords", ())),
+            examples=tuple(str(e) for e in data.get("examples", ())),
+            language=str(data.get("language", "other")),
+        )
 
 
 @cache
@@ -365,6 +406,9 @@ def profile_segments(
                 categories=category_traits,
                 keywords=keywords[segment],
                 examples=_examples(docs, np.flatnonzero(in_segment), distances),
+                language=dominant_language_hint(
+                    [docs[int(i)] for i in np.flatnonzero(in_segment) if docs[int(i)]]
+                ),
             )
         )
     return _deduplicate_names(profiles)

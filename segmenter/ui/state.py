@@ -10,6 +10,8 @@ from typing import Any
 
 import streamlit as st
 
+from segmenter.config import LMConfig
+
 # key                      type                         written by
 UPLOAD_FINGERPRINT = "upload_fingerprint"  # str (sha256 of the file)   Upload, Home (sample)
 LOADED = "loaded"  # segmenter.ingest.LoadedTable                      Upload, Home (sample)
@@ -19,11 +21,17 @@ SEGMENT_NAMES = "segment_names"  # dict[int, str], user-edited names    Segments
 SAVED_SELECTIONS = "saved_selections"  # dict[str, list[int]] row keys Segments
 SEARCH_ROWS = "search_rows"  # list[int] rows matching the search      Segments
 AUTO_RUN = "auto_run"  # bool: segment on arrival with default settings Home (sample)
+DRAFTS = "drafts"  # dict[int, list[segmenter.campaign.Draft]] by segment  Segments (panel)
+PERSONAS = "personas"  # dict[int, str] one-line personas from the LM  Segments
+LM_CONFIG = "lm_config"  # segmenter.config.LMConfig, this user's model   Segments (panel)
+DRAFTING = "drafting"  # bool: a draft was streaming when the script last ran Segments (panel)
+REPLY = "reply"  # tuple[int, segmenter.campaign.Generated]: row and reply  Segments
 
+_FROM_RUN = (SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS, DRAFTS, PERSONAS, REPLY)
 DOWNSTREAM = {
-    UPLOAD_FINGERPRINT: (LOADED, SCHEMA, RUN, SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS),
-    SCHEMA: (RUN, SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS),
-    RUN: (SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS),
+    UPLOAD_FINGERPRINT: (LOADED, SCHEMA, RUN, *_FROM_RUN),
+    SCHEMA: (RUN, *_FROM_RUN),
+    RUN: _FROM_RUN,
 }
 
 
@@ -32,6 +40,9 @@ def init_state() -> None:
     st.session_state.setdefault(SEGMENT_NAMES, {})
     st.session_state.setdefault(SAVED_SELECTIONS, {})
     st.session_state.setdefault(SEARCH_ROWS, [])
+    st.session_state.setdefault(DRAFTS, {})
+    st.session_state.setdefault(PERSONAS, {})
+    st.session_state.setdefault(LM_CONFIG, LMConfig.from_env())
 
 
 def get(key: str) -> Any:

@@ -35,6 +35,14 @@ def rows_from_selection(event: Any) -> list[int]:
     return sorted(set(rows))
 
 
+def most_common_segment(labels: Any, rows: list[int]) -> int | None:
+    """The segment most of ``rows`` belong to, or ``None`` when none are segmented."""
+    segments = [int(labels[row]) for row in rows if int(labels[row]) >= 0]
+    if not segments:
+        return None
+    return max(set(segments), key=segments.count)
+
+
 def _numeric_table(profile: SegmentProfile) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -58,7 +66,7 @@ def _category_table(profile: SegmentProfile) -> pd.DataFrame:
     )
 
 
-def profile_card(profile: SegmentProfile, *, key: str) -> str | None:
+def profile_card(profile: SegmentProfile, *, key: str, persona: str = "") -> str | None:
     """One segment's profile in an expander; returns the (possibly edited) name."""
     title = (
         f"{profile.segment_id}. {plain(profile.name)} — "
@@ -66,6 +74,9 @@ def profile_card(profile: SegmentProfile, *, key: str) -> str | None:
     )
     with st.expander(title, expanded=False):
         name = st.text_input("Segment name", profile.name, key=f"{key}_name")
+        if persona:
+            st.caption("Persona (written by the language model)")
+            st.text(persona)
         if profile.keywords:
             st.markdown("**Distinctive words**")
             st.text(", ".join(profile.keywords))

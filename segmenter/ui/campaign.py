@@ -1,0 +1,380 @@
+"""The campaign side panel: brief, model choice, streaming drafts, editing and export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from segmenter.campaign import (
+    AUTO_LANGUAGE,
+    CHANNELS,
+    GOAL_LABELS,
+    LANGUAGE_NAMES,
+    MAX_VARIANTS,
+    TONES,
+    CampaignBrief,
+    Draft,
+    draft_campaign,
+    draft_reply,
+    drafts_frame,
+    drafts_markdown,
+    edited,
+    partial_fields,
+)
+from segmenter.config import LMConfig
+from segmenter.errors import SegmenterError
+from segmenter.export import to_csv_bytes
+from segmenter.lm import (
+    GGUF_FILE,
+    OPENAI_SERVER,
+    TextGenerator,
+    available_generators,
+    default_generator_name,
+    generator_from_config,
+)
+from segmenter.profile import SegmentProfile
+from segmenter.ui import state
+
+GGUF_LABEL = "A GGUF file on this server"
+SERVER_LABEL = "An OpenAI-compatible server (Ollama, vLLM, LM Studio…)"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _shared_generator(name: str, gguf_path: str) -> TextGenerator:
+    """Local models are loaded once per server process and shared by every user."""
+    return generator_from_config(
+        LMConfig(model=name, gguf_path=Path(gguf_path) if gguf_path else None)
+    )
+
+
+def session_generator(config: LMConfig) -> TextGenerator:
+    """The generator this user configured; local models come from the shared cache.
+
+    A server client is built per user, so one user's API key never serves another.
+    """
+    name = config.model
+    if name == "auto":
+        name = OPENAI_SERVER if config.base_url else default_generator_name()
+    if name == OPENAI_SERVER:
+        return generator_from_config(replace(config, model=OPENAI_SERVER))
+    path = str(config.gguf_path) if name == GGUF_FILE and config.gguf_path else ""
+    return _shared_generator(name, path)
+
+
+def model_settings() -> LMConfig:
+    """The model picker; returns (and stores) this user's ``LMConfig``."""
+    config: LMConfig = st.session_state[state.LM_CONFIG]
+    choices = {**available_generators(), GGUF_FILE: GGUF_LABEL, OPENAI_SERVER: SERVER_LABEL}
+    current = config.model
+    if current == "auto":
+        current = OPENAI_SERVER if config.base_url else default_generator_name()
+    names = list(choices)
+    with st.expander("Language model", expanded=False):
+        name = st.selectbox(
+            "Model",
+            names,
+            index=names.index(current) if current in names else 0,
+            format_func=lambda n: (
+                f"{n} — {choices[n]}" if n in available_generators() else choices[n]
+            ),
+            key="campaign_model",
+        )
+        gguf_path = config.gguf_path
+        base_url, api_model, api_key = config.base_url, config.api_model, config.api_key
+        if name == GGUF_FILE:
+            typed = st.text_input(
+                "Path of the .gguf file", str(gguf_path or ""), key="campaign_gguf"
+            ).strip()
+            gguf_path = Path(typed) if typed else None
+        if name == OPENAI_SERVER:
+            base_url = st.text_input(
+                "Base URL",
+                base_url or "http://localhost:11434/v1",
+                key="campaign_base_url",
+                help="Ollama: http://localhost:11434/v1 · LM Studio: http://localhost:1234/v1",
+            ).strip()
+            api_model = st.text_input("Model name", api_model or "", key="campaign_api_model")
+            api_key = (
+                st.text_input(
+                    "API key (optional)",
+                    api_key or "",
+                    type="password",
+                    key="campaign_api_key",
+                    help="Sent only to the base URL above.",
+                )
+                or None
+            )
+            st.caption("Customer text is masked (emails, phones, card numbers) before it is sent.")
+    config = LMConfig(
+        model=name,
+        gguf_path=gguf_path,
+        base_url=base_url,
+        api_model=api_model,
+        api_key=api_key,
+        context_tokens=config.context_tokens,
+        gpu_layers=config.gpu_layers,
+    )
+    st.session_state[state.LM_CONFIG] = config
+    return config
+
+
+def brief_form(profile: SegmentProfile) -> CampaignBrief:
+    """The brief widgets for one segment."""
+    left, right = st.columns(2)
+    goal: str = left.selectbox(
+        "Goal", list(GOAL_LABELS), format_func=lambda g: GOAL_LABELS[g], key="campaign_goal"
+    )
+    channel = right.selectbox(
+        "Channel", list(CHANNELS), format_func=lambda c: CHANNELS[c].label, key="campaign_channel"
+    )
+    tone = left.selectbox("Tone", TONES, key="campaign_tone")
+    segment_language = LANGUAGE_NAMES.get(profile.language, "as the customers write")
+    languages = [AUTO_LANGUAGE, *LANGUAGE_NAMES]
+    language = right.selectbox(
+        "Language",
+        languages,
+        format_func=lambda c: (
+            f"Segment's ({segment_language})" if c == AUTO_LANGUAGE else LANGUAGE_NAMES[c]
+        ),
+        key="campaign_language",
+    )
+    offer = st.text_input(
+        "Offer or product",
+        key="campaign_offer",
+        placeholder="e.g. first month of Plus free",
+        help="The copy mentions no discount or price that is not written here.",
+    )
+    voice = st.text_area(
+        "Brand voice notes",
+        key="campaign_voice",
+        placeholder="e.g. plain words, no exclamation marks, sign off as 'The Acme team'",
+        height=68,
+    )
+    variants = st.number_input(
+        "Variants (for A/B tests)", 1, MAX_VARIANTS, 1, key="campaign_variants"
+    )
+    return CampaignBrief(
+        channel=channel,
+        goal=goal,
+        tone=tone,
+        language=language,
+        offer=offer,
+        brand_voice=voice,
+        variants=int(variants),
+    )
+
+
+def _render_partial(text: str, channel: str) -> str:
+    fields = partial_fields(text)
+    if not fields:
+        return "…"
+    spec = CHANNELS[channel]
+    labels = {f.name: f.label for f in spec.fields}
+    return "\n\n".join(f"{labels.get(k, k)}: {v}" for k, v in fields.items()) + " ▌"
+
+
+def _keep(draft: Draft) -> None:
+    st.session_state[state.DRAFTS].setdefault(draft.segment_id, []).append(draft)
+
+
+def run_drafting(
+    profile: SegmentProfile, brief: CampaignBrief, generator: TextGenerator, *, replace_id: str = ""
+) -> None:
+    """Stream drafts into the panel; each finished variant is kept at once."""
+    existing: list[Draft] = st.session_state[state.DRAFTS].get(profile.segment_id, [])
+    live = st.empty()
+    st.session_state[state.DRAFTING] = True
+
+    def show(variant: int, text: str) -> None:
+        live.text(
+            f"Variant {variant} of {brief.variants}\n\n{_render_partial(text, brief.channel)}"
+        )
+
+    def keep(draft: Draft) -> None:
+        if replace_id:
+            drafts = st.session_state[state.DRAFTS][profile.segment_id]
+            index = next(i for i, d in enumerate(drafts) if d.draft_id == replace_id)
+            drafts[index] = replace(draft, variant=drafts[index].variant)
+        else:
+            _keep(draft)
+
+    with st.spinner(f"Drafting with {generator.model_id}…"):
+        try:
+            draft_campaign(
+                profile,
+                brief,
+                generator,
+                on_text=show,
+                on_draft=keep,
+                earlier=[d for d in existing if d.brief.channel == brief.channel],
+            )
+        except SegmenterError as error:
+            st.error(str(error))
+        finally:
+            st.session_state[state.DRAFTING] = False
+    live.empty()
+
+
+def draft_list(profile: SegmentProfile, generator_for_regenerate: TextGenerator | None) -> None:
+    """This segment's kept drafts: edit, copy, regenerate, remove."""
+    drafts: list[Draft] = st.session_state[state.DRAFTS].get(profile.segment_id, [])
+    if not drafts:
+        st.caption("No drafts for this segment yet.")
+        return
+    for draft in list(drafts):
+        spec = draft.brief.spec
+        title = (
+            f"{spec.label} · {GOAL_LABELS[draft.brief.goal]} · v{draft.variant} "
+            f"({draft.seconds:.0f} s)"
+        )
+        with st.expander(title, expanded=draft is drafts[-1]):
+            if draft.problems:
+                st.warning("Check before use: " + "; ".join(draft.problems))
+            if draft.fields:
+                new_fields = {}
+                for f in spec.fields:
+                    new_fields[f.name] = st.text_area(
+                        f.label + (f" (max {f.max_chars})" if f.max_chars else ""),
+                        draft.fields.get(f.name, ""),
+                        key=f"campaign_{draft.draft_id}_{f.name}",
+                        height=150 if f.name == "body" else 68,
+                    )
+                if new_fields != dict(draft.fields):
+                    index = drafts.index(draft)
+                    drafts[index] = draft = edited(draft, new_fields)
+            else:
+                st.text(draft.raw_text)
+            st.code(draft.as_text(), language=None, wrap_lines=True)
+            st.caption(f"{draft.model_id} · {draft.language}")
+            left, right = st.columns(2)
+            if left.button("Regenerate", key=f"campaign_regen_{draft.draft_id}") and (
+                generator_for_regenerate is not None
+            ):
+                run_drafting(
+                    profile,
+                    replace(draft.brief, variants=1),
+                    generator_for_regenerate,
+                    replace_id=draft.draft_id,
+                )
+                st.rerun()
+            if right.button("Remove", key=f"campaign_remove_{draft.draft_id}"):
+                drafts.remove(draft)
+                st.rerun()
+
+
+def all_drafts() -> list[Draft]:
+    """Every kept draft of this session, in segment order."""
+    drafts: dict[int, list[Draft]] = st.session_state.get(state.DRAFTS, {})
+    return [d for segment in sorted(drafts) for d in drafts[segment]]
+
+
+def draft_downloads(drafts: Sequence[Draft], *, key: str) -> None:
+    """CSV and Markdown downloads of ``drafts``."""
+    if not drafts:
+        return
+    left, right = st.columns(2)
+    left.download_button(
+        "Drafts (CSV)",
+        to_csv_bytes(drafts_frame(drafts)),
+        "campaign_drafts.csv",
+        "text/csv",
+        key=f"{key}_csv",
+    )
+    right.download_button(
+        "Drafts (Markdown)",
+        drafts_markdown(drafts).encode("utf-8"),
+        "campaign_drafts.md",
+        "text/markdown",
+        key=f"{key}_md",
+    )
+
+
+def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | None) -> None:
+    """The whole side panel: pick a segment, write a brief, draft, keep and export."""
+    st.header("Campaign copy")
+    if st.session_state.get(state.DRAFTING):
+        st.info("Drafting stopped. Variants finished before the stop are kept below.")
+        st.session_state[state.DRAFTING] = False
+    ids = [p.segment_id for p in profiles]
+    by_id = {p.segment_id: p for p in profiles}
+    if (
+        suggested_segment in by_id
+        and st.session_state.get("campaign_suggested") != suggested_segment
+    ):
+        # A new selection on the map picks the segment; after that the user's choice stands.
+        st.session_state["campaign_segment"] = suggested_segment
+        st.session_state["campaign_suggested"] = suggested_segment
+    segment = st.selectbox(
+        "Segment",
+        ids,
+        format_func=lambda i: f"{i}. {by_id[i].name} ({by_id[i].size:,})",
+        key="campaign_segment",
+        help="Or select customers on the map: their segment is picked here.",
+    )
+    profile = by_id[segment]
+    brief = brief_form(profile)
+    config = model_settings()
+    generator: TextGenerator | None = None
+    try:
+        generator = session_generator(config)
+    except SegmenterError as error:
+        st.error(str(error))
+    draft_col, stop_col = st.columns([3, 1])
+    clicked = draft_col.button(
+        "Draft copy", type="primary", key="campaign_draft", disabled=generator is None
+    )
+    stop_col.button("Stop", key="campaign_stop", help="Stops the model; finished variants stay.")
+    if clicked and generator is not None:
+        run_drafting(profile, brief, generator)
+    st.subheader(f"Drafts for segment {segment}")
+    draft_list(profile, generator)
+    draft_downloads(all_drafts(), key="campaign_download")
+
+
+def _show_reply(live: Any, text: str) -> None:
+    live.text(partial_fields(text).get("reply", "…"))
+
+
+def reply_section(
+    texts: Sequence[str], rows: Sequence[int], labels: Sequence[str], *, brand_voice: str = ""
+) -> None:
+    """Draft a reply to one selected customer, in their language, with the same guards."""
+    candidates = [row for row in rows if texts[row].strip()][:500]
+    if not candidates:
+        return
+    with st.expander("Reply to a customer"):
+        row = st.selectbox(
+            "Customer", candidates, format_func=lambda r: labels[r], key="segments_reply_row"
+        )
+        st.text(f"“{texts[row][:600]}”")
+        offer = st.text_input(
+            "What you can offer (optional)", key="segments_reply_offer", placeholder="a replacement"
+        )
+        if st.button("Draft a reply", key="segments_reply_draft"):
+            try:
+                generator = session_generator(st.session_state[state.LM_CONFIG])
+                live = st.empty()
+                with st.spinner(f"Drafting with {generator.model_id}…"):
+                    result = draft_reply(
+                        texts[row],
+                        generator,
+                        brand_voice=brand_voice,
+                        offer=offer,
+                        on_text=lambda text: _show_reply(live, text),
+                    )
+                live.empty()
+                st.session_state[state.REPLY] = (row, result)
+            except SegmenterError as error:
+                st.error(str(error))
+        kept = st.session_state.get(state.REPLY)
+        if kept is not None and kept[0] == row:
+            result = kept[1]
+            if result.problems:
+                st.warning("Check before use: " + "; ".join(result.problems))
+            reply = result.fields.get("reply") or result.raw_text
+            st.code(reply, language=None, wrap_lines=True)
+            st.caption(f"{result.model_id} · {result.seconds:.0f} s")
