@@ -60,7 +60,7 @@ LANGUAGE_NAMES: dict[str, str] = {
     "it": "Italian",
     "nl": "Dutch",
 }
-_LATIN_LANGUAGES = tuple(LANGUAGE_NAMES[c] for c in ("en", "es", "fr", "de", "pt", "it", "nl"))
+_CJK_LANGUAGES = tuple(LANGUAGE_NAMES[c] for c in ("zh", "ja", "ko"))
 AUTO_LANGUAGE = "auto"
 """The brief's default: the segment's main language."""
 MAX_VARIANTS = 5
@@ -72,6 +72,10 @@ FACT_MAX_CHARS = 80
 MIN_FACT_Z = 0.2
 """A numeric trait weaker than this many standard deviations is noise, not a fact."""
 TEMPERATURE = 0.5
+GRAMMAR_MIN_LIMIT = 400
+"""Limits this long are enforced by the output grammar as well as by checks."""
+CJK_LONG_FIELD_LIMIT = 500
+"""Chinese, Japanese and Korean take about a token a character: long fields are shorter."""
 RETRIES = 1
 
 SMS_GSM_LIMIT = 160
@@ -112,11 +116,11 @@ CHANNELS: dict[str, ChannelSpec] = {
             "Email",
             (
                 FieldSpec("subject", "Subject line", 70, "a subject line under 70 characters"),
-                FieldSpec("body", "Body", 1500, "the email body, 2-3 short paragraphs"),
+                FieldSpec("body", "Body", 1200, "the email body, 2-3 short paragraphs"),
                 FieldSpec("call_to_action", "Call to action", 30, "button text, 2-4 words"),
             ),
             "an email with a subject line, a short body and one call to action",
-            500,
+            600,
         ),
         ChannelSpec(
             "sms",
@@ -206,6 +210,8 @@ VARIANT_PROMPT = (
     "- This is variant {number} of {total} for an A/B test: take a clearly different angle from "
     "the earlier variants ({earlier})."
 )
+LENGTH_PROBLEM = " characters; the limit is "
+CUT_OFF = "the reply stopped before its end: write less"
 RETRY_PROMPT = (
     "Your reply failed these checks: {problems}. Reply again with only the JSON object, "
     "fixing every one."
@@ -380,21 +386,38 @@ def language_name(code: str) -> str:
 
 
 def field_limit(spec: FieldSpec, language: str, channel: str) -> int | None:
-    """A field's character limit; an SMS in a non-Latin language holds 70 characters."""
-    if channel == "sms" and language not in _LATIN_LANGUAGES:
+    """A field's character limit; an SMS in Chinese, Japanese or Korean holds 70 characters.
+
+    Other languages keep the channel's limit; an SMS is still checked against the
+    alphabet it actually uses (``sms_limit``).
+    """
+    if language not in _CJK_LANGUAGES or spec.max_chars is None:
+        return spec.max_chars
+    if channel == "sms":
         return SMS_UNICODE_LIMIT
-    return spec.max_chars
+    return min(spec.max_chars, CJK_LONG_FIELD_LIMIT)
 
 
-def output_schema(fields: Sequence[FieldSpec]) -> dict[str, Any]:
+def output_schema(
+    fields: Sequence[FieldSpec], limits: Mapping[str, int | None] | None = None
+) -> dict[str, Any]:
     """The JSON schema the model's answer must follow.
 
-    Lengths are not in the schema: a grammar that caps a string cuts the copy off
-    mid-sentence. They are checked afterwards, retried, and enforced by ``fit_to_limits``.
+    Short limits (a subject line, an SMS) are not in the schema: a grammar that caps a
+    string cuts the copy off mid-sentence, so they are checked, retried and enforced
+    by ``fit_to_limits``. Long ones (an email body) are, so that a model that rambles
+    still closes its JSON within the token budget.
     """
+    properties: dict[str, Any] = {}
+    for spec in fields:
+        prop: dict[str, Any] = {"type": "string", "minLength": 1}
+        limit = (limits or {}).get(spec.name, spec.max_chars)
+        if limit is not None and limit >= GRAMMAR_MIN_LIMIT:
+            prop["maxLength"] = limit
+        properties[spec.name] = prop
     return {
         "type": "object",
-        "properties": {spec.name: {"type": "string", "minLength": 1} for spec in fields},
+        "properties": properties,
         "required": [spec.name for spec in fields],
         "additionalProperties": False,
     }
@@ -528,7 +551,7 @@ def check_fields(
         if channel == "sms":
             limit = min(limit or SMS_GSM_LIMIT, sms_limit(text))
         if limit is not None and len(text) > limit:
-            problems.append(f'"{spec.name}" is {len(text)} characters; the limit is {limit}')
+            problems.append(f'"{spec.name}" is {len(text)}{LENGTH_PROBLEM}{limit}')
     return problems
 
 
@@ -585,7 +608,7 @@ def generate_checked(
     Personal data is masked here, whatever the caller built, so nothing unmasked
     reaches any model. ``on_text`` gets the answer so far after every piece.
     """
-    schema = output_schema(fields)
+    schema = output_schema(fields, limits)
     conversation = mask_messages(messages)
     start = time.perf_counter()
     raw = ""
@@ -603,6 +626,10 @@ def generate_checked(
                 on_text(raw)
         value = parse_json_object(raw)
         problems = check_fields(value, fields, limits, channel=channel)
+        if value is None and (partial := partial_fields(raw)):
+            # Cut off at the token limit: keep what was written, and ask for shorter copy.
+            value = partial
+            problems = [CUT_OFF, *check_fields(value, fields, limits, channel=channel)]
         if value is not None:
             strings = {k: v for k, v in value.items() if isinstance(v, str)}
             problems += grounding_problems(strings, offer)
@@ -618,9 +645,10 @@ def generate_checked(
         fields_out = {
             f.name: value[f.name].strip() for f in fields if isinstance(value.get(f.name), str)
         }
-    if problems and fields_out and all(" characters; the limit is " in p for p in problems):
-        # Only lengths failed, twice: enforce the limits rather than hand back unusable copy.
-        fields_out, problems = fit_to_limits(fields_out, limits, channel=channel)
+    if any(LENGTH_PROBLEM in p for p in problems) and fields_out:
+        # Lengths failed twice: enforce the limits, so copy never overflows its channel.
+        fields_out, notes = fit_to_limits(fields_out, limits, channel=channel)
+        problems = [p for p in problems if LENGTH_PROBLEM not in p] + notes
     return Generated(
         fields=fields_out,
         raw_text=raw,
@@ -978,15 +1006,16 @@ What we can offer: {offer}
 
 Write the reply now as JSON with the key "reply"."""
 
-REPLY_FIELDS = (FieldSpec("reply", "Reply", 1200, "the reply to the customer"),)
-REPLY_MAX_CHARS = 1200
+REPLY_MAX_CHARS = 1000
+REPLY_FIELDS = (FieldSpec("reply", "Reply", REPLY_MAX_CHARS, "the reply to the customer"),)
 
 
 def reply_messages(
     message: str, *, language: str = AUTO_LANGUAGE, brand_voice: str = "", offer: str = ""
 ) -> list[dict[str, str]]:
     """The prompt for a reply to one customer, in their language unless told otherwise."""
-    code = dominant_language_hint([message]) if language == AUTO_LANGUAGE else language
+    # Judge the language on masked text: an email address is Latin letters in any language.
+    code = dominant_language_hint([mask_pii(message)]) if language == AUTO_LANGUAGE else language
     return [
         {"role": "system", "content": REPLY_SYSTEM_PROMPT.format(language=language_name(code))},
         {
@@ -1018,7 +1047,7 @@ def draft_reply(
         messages,
         REPLY_FIELDS,
         {"reply": REPLY_MAX_CHARS},
-        max_tokens=400,
+        max_tokens=500,
         offer=offer,
         on_text=on_text,
     )

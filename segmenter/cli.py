@@ -100,6 +100,8 @@ def _draft(args: argparse.Namespace) -> int:
             f"{profiles_path} is not a profiles file written by `segment` ({error}): "
             "run `segment` again."
         ) from error
+    if not profiles:
+        raise SegmenterError(f"{profiles_path} lists no segments: run `segment` again.")
     profile = profiles.get(args.segment)
     if profile is None:
         raise SegmenterError(

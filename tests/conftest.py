@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,3 +111,54 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SEGMENTER_CACHE_DIR", str(cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return cache
+
+
+class FakeGenerator:
+    """A deterministic ``TextGenerator``: answers from a script (or a function of the
+    prompt), streams in small pieces, and records every conversation it was sent."""
+
+    is_local = True
+
+    def __init__(
+        self,
+        replies: Sequence[str] | None = None,
+        reply_for: Callable[[list[dict[str, str]]], str] | None = None,
+        model_id: str = "fake-lm",
+    ) -> None:
+        self.model_id = model_id
+        self.replies = list(replies or [])
+        self.reply_for = reply_for
+        self.prompts: list[list[dict[str, str]]] = []
+        self.schemas: list[Any] = []
+
+    def stream(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_schema: Mapping[str, Any] | None = None,
+    ) -> Iterator[str]:
+        conversation = [dict(m) for m in messages]
+        self.prompts.append(conversation)
+        self.schemas.append(json_schema)
+        if self.reply_for is not None:
+            reply = self.reply_for(conversation)
+        elif self.replies:
+            reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        else:
+            keys = (json_schema or {}).get("required", ["text"])
+            reply = json.dumps(dict.fromkeys(keys, "Come back soon."))
+        for start in range(0, len(reply), 7):
+            yield reply[start : start + 7]
+
+
+@pytest.fixture
+def fake_generator() -> Iterator[FakeGenerator]:
+    """A FakeGenerator registered under the name ``fake-lm`` for the duration of a test."""
+    from segmenter.lm import register_generator, unregister_generator
+
+    generator = FakeGenerator()
+    register_generator("fake-lm", lambda: generator, description="test generator")
+    yield generator
+    unregister_generator("fake-lm")

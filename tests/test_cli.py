@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from segmenter.cli import main
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, FakeGenerator
 
 
 def test_segment_writes_all_outputs(
@@ -60,3 +60,46 @@ def test_bad_input_is_one_line_and_nonzero(
 def test_missing_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["segment", str(tmp_path / "nope.csv"), "--out", str(tmp_path)]) == 2
     assert "is not a file" in capsys.readouterr().err
+
+
+def test_draft_prints_json_for_a_segment(
+    tmp_path: Path,
+    customers: pd.DataFrame,
+    fake_embedder: FakeEmbedder,
+    fake_generator: FakeGenerator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "customers.csv"
+    customers.to_csv(source, index=False)
+    out = tmp_path / "out"
+    assert main(["segment", str(source), "--out", str(out), "--embedder", "fake", "--k", "3"]) == 0
+    capsys.readouterr()
+    status = main(
+        ["draft", str(out), "--segment", "1", "--channel", "ad", "--model", "fake-lm"]
+        + ["--goal", "upsell", "--offer", "Premium for 3 months", "--variants", "2"]
+    )
+    assert status == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["variant"] for r in records] == [1, 2]
+    record = records[0]
+    assert record["segment_id"] == 1 and record["channel"] == "ad" and record["goal"] == "upsell"
+    assert set(record["fields"]) == {"headline", "primary_text", "call_to_action"}
+    assert record["model"] == "fake-lm" and record["checks"] == "passed"
+    assert record["seconds"] >= 0
+    prompt = "\n".join(m["content"] for m in fake_generator.prompts[0])
+    profiles = json.loads((out / "profiles.json").read_text())
+    assert profiles[1]["examples"][0][:30] in prompt
+
+
+def test_draft_with_a_bad_folder_or_segment_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_generator: FakeGenerator
+) -> None:
+    assert main(["draft", str(tmp_path), "--segment", "0", "--model", "fake-lm"]) == 2
+    assert "run `python -m segmenter segment" in capsys.readouterr().err
+    (tmp_path / "profiles.json").write_text("[]")
+    assert main(["draft", str(tmp_path), "--segment", "4", "--model", "fake-lm"]) == 2
+    assert "lists no segments" in capsys.readouterr().err
+    one = [{"segment_id": 0, "name": "A", "size": 5, "share": 1}]
+    (tmp_path / "profiles.json").write_text(json.dumps(one))
+    assert main(["draft", str(tmp_path), "--segment", "4", "--model", "fake-lm"]) == 2
+    assert "There is no segment 4: choose one of 0." in capsys.readouterr().err

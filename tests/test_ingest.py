@@ -382,10 +382,11 @@ def test_any_csv_pandas_writes_reads_back_exactly(rows: list[list[str]]) -> None
 # --- Architecture ------------------------------------------------------------------------
 
 
-def test_ingest_imports_neither_streamlit_nor_torch() -> None:
+def test_core_imports_neither_streamlit_nor_heavy_backends() -> None:
     code = (
-        "import sys, segmenter.ingest; "
-        "bad = {'streamlit', 'torch'} & set(sys.modules); assert not bad, bad"
+        "import sys, segmenter, segmenter.ingest, segmenter.campaign, segmenter.lm, segmenter.cli; "
+        "bad = {'streamlit', 'torch', 'xllamacpp', 'openai'} & set(sys.modules); "
+        "assert not bad, bad"
     )
     root = Path(__file__).resolve().parents[1]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
 from segmenter.ingest import detect_schema, load_table
 from segmenter.pipeline import run_segmentation
 from segmenter.ui import state
@@ -145,3 +147,95 @@ def test_export_page_offers_downloads(finished_run) -> None:  # type: ignore[no-
     at.run()
     assert not at.exception
     assert any("120 rows" in md.value for md in at.markdown)
+
+
+@pytest.fixture
+def drafting_session(finished_run, fake_generator):  # type: ignore[no-untyped-def]
+    """Session state after a run, with the fake LM chosen; the shared model cache emptied."""
+    st.cache_resource.clear()
+    return {**with_run(finished_run), state.LM_CONFIG: LMConfig(model="fake-lm")}
+
+
+def test_campaign_panel_drafts_streams_and_keeps_copy(drafting_session, fake_generator) -> None:  # type: ignore[no-untyped-def]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    assert not at.exception
+    assert at.sidebar.header[0].value == "Campaign copy"
+    at.selectbox(key="campaign_segment").select(1)
+    at.selectbox(key="campaign_channel").select("sms")
+    at.text_input(key="campaign_offer").input("free returns")
+    at.number_input(key="campaign_variants").set_value(2)
+    at.button(key="campaign_draft").click().run()
+    assert not at.exception
+    drafts = at.session_state[state.DRAFTS][1]
+    assert [d.variant for d in drafts] == [1, 2]
+    assert all(d.ok and d.brief.channel == "sms" and d.segment_id == 1 for d in drafts)
+    prompt = "\n".join(m["content"] for m in fake_generator.prompts[0])
+    assert "free returns" in prompt
+    profile = at.session_state[state.RUN].result.profiles[1]
+    assert profile.examples[0][:30] in prompt  # grounded in the chosen segment
+    editor = at.text_area(key=f"campaign_{drafts[0].draft_id}_text")
+    assert editor.value == "Come back soon."
+    editor.input("Come back: your free returns are waiting.").run()
+    assert not at.exception
+    assert at.session_state[state.DRAFTS][1][0].fields["text"].startswith("Come back: your")
+    assert any(b.label == "Drafts (CSV)" for b in at.sidebar.get("download_button"))
+
+
+def test_campaign_panel_remove_and_regenerate(drafting_session) -> None:  # type: ignore[no-untyped-def]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    at.button(key="campaign_draft").click().run()
+    [draft] = at.session_state[state.DRAFTS][0]
+    at.button(key=f"campaign_regen_{draft.draft_id}").click().run()
+    assert not at.exception
+    [new] = at.session_state[state.DRAFTS][0]
+    assert new.draft_id != draft.draft_id
+    at.button(key=f"campaign_remove_{new.draft_id}").click().run()
+    assert not at.exception
+    assert at.session_state[state.DRAFTS][0] == []
+
+
+def test_campaign_panel_reports_a_model_error(drafting_session) -> None:  # type: ignore[no-untyped-def]
+    session = {**drafting_session, state.LM_CONFIG: LMConfig(model="openai")}
+    at = page("pages/2_Segments.py", session)
+    at.run()
+    assert not at.exception
+    at.selectbox(key="campaign_model").select("openai")
+    at.text_input(key="campaign_base_url").input("http://127.0.0.1:9/v1")
+    at.text_input(key="campaign_api_model").input("qwen2.5").run()
+    at.button(key="campaign_draft").click().run()
+    assert not at.exception
+    assert any("Could not reach" in e.value for e in at.sidebar.error)
+
+
+def test_lm_names_replace_the_segment_names(drafting_session, fake_generator) -> None:  # type: ignore[no-untyped-def]
+    fake_generator.replies = [
+        json.dumps(
+            {
+                "segments": [
+                    {"id": 0, "name": "Parcel worriers", "persona": "Wait for late parcels."},
+                    {"id": 1, "name": "Price watchers", "persona": "Compare every price."},
+                    {"id": 2, "name": "Support fans", "persona": "Love quick answers."},
+                ]
+            }
+        )
+    ]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    at.button(key="segments_lm_names").click().run()
+    assert not at.exception
+    names = at.session_state[state.SEGMENT_NAMES]
+    assert sorted(names.values()) == ["Parcel worriers", "Price watchers", "Support fans"]
+    assert at.session_state[state.PERSONAS][1] == "Compare every price."
+    assert at.text_input(key="segments_profile_1_name").value == names[1]
+
+
+def test_export_page_offers_the_drafts(drafting_session) -> None:  # type: ignore[no-untyped-def]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    at.button(key="campaign_draft").click().run()
+    at.switch_page("pages/3_Export.py").run()
+    assert not at.exception
+    labels = [b.label for b in at.get("download_button")]
+    assert "Drafts (CSV)" in labels and "Drafts (Markdown)" in labels

@@ -16,6 +16,9 @@ from segmenter.lm.bundled import available_memory_bytes
 PARALLEL_REQUESTS = 2
 """Two users can draft at once; each gets half of the context window."""
 
+REPEAT_PENALTY = 1.1
+"""Small models loop ("I'm here to help again. I'm here to help again."); this curbs it."""
+
 _DONE = object()
 
 
@@ -39,6 +42,8 @@ class LlamaCppGenerator:
         context_tokens: the whole context window, shared by parallel requests.
         gpu_layers: layers to offload to a GPU; ``"auto"`` offloads all when the
             runtime sees a GPU, none otherwise.
+        seed: a fixed sampling seed for repeatable output (tests, benchmarks); ``None``
+            samples afresh each time, so "Regenerate" gives new copy.
     """
 
     is_local = True
@@ -52,6 +57,7 @@ class LlamaCppGenerator:
         low_memory_hint: str = "",
         context_tokens: int = 8192,
         gpu_layers: int | str = "auto",
+        seed: int | None = None,
     ) -> None:
         self.model_id = model_id
         self._model_path = model_path
@@ -59,6 +65,7 @@ class LlamaCppGenerator:
         self._low_memory_hint = low_memory_hint
         self._context_tokens = context_tokens
         self._gpu_layers = gpu_layers
+        self.seed = seed
         self._server: Any = None
         self._lock = threading.Lock()
         self.on_gpu = False
@@ -130,7 +137,10 @@ class LlamaCppGenerator:
             "max_tokens": max_tokens,
             "temperature": temperature,
             "stream": True,
+            "repeat_penalty": REPEAT_PENALTY,
         }
+        if self.seed is not None:
+            request["seed"] = self.seed
         if json_schema is not None:
             request["response_format"] = {
                 "type": "json_schema",
