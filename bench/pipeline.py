@@ -68,9 +68,7 @@ def run_once(rows: int, embedder: str, workdir: Path) -> dict[str, float]:
         prepared.categorical,
         text_weight=cluster.text_weight,
     )
-    reduction = timed(
-        "umap", reduce_features, fused.matrix, random_state=cluster.random_state
-    )
+    reduction = timed("umap", reduce_features, fused.matrix, random_state=cluster.random_state)
     choice = timed(
         "choose_k",
         choose_n_segments,
