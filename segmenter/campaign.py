@@ -72,8 +72,10 @@ FACT_MAX_CHARS = 80
 MIN_FACT_Z = 0.2
 """A numeric trait weaker than this many standard deviations is noise, not a fact."""
 TEMPERATURE = 0.5
+WORD_CHARS = 6
+"""Models count words better than characters: a limit is also given as words."""
 GRAMMAR_MIN_LIMIT = 400
-"""Limits this long are enforced by the output grammar as well as by checks."""
+"""Limits this long are enforced exactly by the output grammar; shorter ones loosely."""
 CJK_LONG_FIELD_LIMIT = 500
 """Chinese, Japanese and Korean take about a token a character: long fields are shorter."""
 RETRIES = 1
@@ -403,17 +405,17 @@ def output_schema(
 ) -> dict[str, Any]:
     """The JSON schema the model's answer must follow.
 
-    Short limits (a subject line, an SMS) are not in the schema: a grammar that caps a
-    string cuts the copy off mid-sentence, so they are checked, retried and enforced
-    by ``fit_to_limits``. Long ones (an email body) are, so that a model that rambles
-    still closes its JSON within the token budget.
+    Every string is capped in the grammar so that a rambling model still closes its JSON
+    within the token budget: long fields (an email body) at their limit, short ones at
+    twice it, because a grammar cap cuts copy mid-word. Short limits are then checked,
+    retried and enforced by ``fit_to_limits`` at a sentence or word boundary.
     """
     properties: dict[str, Any] = {}
     for spec in fields:
         prop: dict[str, Any] = {"type": "string", "minLength": 1}
         limit = (limits or {}).get(spec.name, spec.max_chars)
-        if limit is not None and limit >= GRAMMAR_MIN_LIMIT:
-            prop["maxLength"] = limit
+        if limit is not None:
+            prop["maxLength"] = limit if limit >= GRAMMAR_MIN_LIMIT else 2 * limit
         properties[spec.name] = prop
     return {
         "type": "object",
@@ -465,7 +467,8 @@ def _keys_description(fields: Sequence[FieldSpec], limits: Mapping[str, int | No
     parts = []
     for spec in fields:
         limit = limits.get(spec.name)
-        bound = f", at most {limit} characters" if limit else ""
+        words = f", about {max(2, limit // WORD_CHARS)} words" if limit else ""
+        bound = f", at most {limit} characters{words}" if limit else ""
         parts.append(f'"{spec.name}" ({spec.description}{bound})')
     return ", ".join(parts)
 

@@ -301,3 +301,61 @@ def test_a_wrong_model_name_is_one_clear_message(chat_server: FakeChatServer) ->
     generator = OpenAICompatibleGenerator(chat_server.base_url.removesuffix("/v1"), "qwen2.5")
     with pytest.raises(ModelError, match="has no model 'qwen2.5'"):
         list(generator.stream([{"role": "user", "content": "hi"}], max_tokens=5, temperature=0))
+
+
+@pytest.mark.model
+def test_drafting_leaves_other_users_running() -> None:
+    """llama.cpp releases the GIL, and two requests are served side by side."""
+    generator = get_generator(SMALL_GENERATOR)
+    messages = [{"role": "user", "content": "Write a short poem about the sea."}]
+    outputs: list[str] = []
+
+    def draft() -> None:
+        outputs.append("".join(generator.stream(messages, max_tokens=120, temperature=0.7)))
+
+    workers = [threading.Thread(target=draft) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    ticks = 0
+    start = time.perf_counter()
+    while any(w.is_alive() for w in workers) and time.perf_counter() - start < 1.0:
+        ticks += 1
+        time.sleep(0.001)
+    for worker in workers:
+        worker.join(timeout=60)
+    assert len(outputs) == 2 and all(outputs)
+    assert ticks > 100  # a page's script thread kept running while the model worked
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[str]:
+    """A real OpenAI-compatible server: llama.cpp's own, serving SmolLM2 on 127.0.0.1."""
+    import xllamacpp  # noqa: PLC0415 - only the model tests need the native library
+
+    params = xllamacpp.CommonParams()
+    params.model.path = str(bundled.smollm2_path())
+    params.model_alias = "smollm2"
+    params.n_ctx = 4096
+    params.verbosity = -1
+    params.warmup = False
+    server = xllamacpp.Server(params)
+    yield server.listening_address.rstrip("/") + "/v1"
+    del server
+
+
+@pytest.mark.model
+def test_a_real_server_drafts_by_configuration_alone(
+    llama_server: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from segmenter.cli import main  # noqa: PLC0415
+
+    (tmp_path / "profiles.json").write_text(json.dumps([profile_with_personal_data().to_dict()]))
+    monkeypatch.setenv("SEGMENTER_LM_BASE_URL", llama_server)
+    monkeypatch.setenv("SEGMENTER_LM_API_MODEL", "smollm2")
+    assert main(["draft", str(tmp_path), "--segment", "3", "--channel", "sms"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["model"].startswith("smollm2 @ 127.0.0.1:")
+    assert set(record["fields"]) == {"text"} and 0 < len(record["fields"]["text"]) <= 160
