@@ -271,6 +271,13 @@ def test_partial_fields_follow_a_stream() -> None:
 
 def test_shorten_prefers_sentence_then_word_boundaries() -> None:
     assert shorten("Come back today. We miss you and your dog very much.", 30) == "Come back today."
+    assert (
+        shorten("Hi. We miss you and your dog so much. Tap to return.", 36) == "Hi. Tap to return."
+    )
+    assert (
+        shorten("欢迎回来！我们为您准备了免费快递。点击链接领取。", 12)
+        == "欢迎回来！点击链接领取。"
+    )
     assert shorten("one two three four five six", 15) == "one two three…"
     assert shorten("short", 10) == "short"
 

@@ -132,7 +132,7 @@ def brief_form(profile: SegmentProfile) -> CampaignBrief:
         "Channel", list(CHANNELS), format_func=lambda c: CHANNELS[c].label, key="campaign_channel"
     )
     tone = left.selectbox("Tone", TONES, key="campaign_tone")
-    segment_language = LANGUAGE_NAMES.get(profile.language, "as the customers write")
+    segment_language = LANGUAGE_NAMES.get(profile.language, "As customers write")
     languages = [AUTO_LANGUAGE, *LANGUAGE_NAMES]
     language = right.selectbox(
         "Language",
@@ -248,8 +248,9 @@ def draft_list(profile: SegmentProfile, generator_for_regenerate: TextGenerator 
                     drafts[index] = draft = edited(draft, new_fields)
             else:
                 st.text(draft.raw_text)
-            st.code(draft.as_text(), language=None, wrap_lines=True)
             st.caption(f"{draft.model_id} · {draft.language}")
+            with st.popover("Copy as text", width="stretch"):
+                st.code(draft.as_text(), language=None, wrap_lines=True)
             left, right = st.columns(2)
             if left.button("Regenerate", key=f"campaign_regen_{draft.draft_id}") and (
                 generator_for_regenerate is not None
@@ -323,7 +324,7 @@ def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | 
         generator = session_generator(config)
     except SegmenterError as error:
         st.error(str(error))
-    draft_col, stop_col = st.columns([3, 1])
+    draft_col, stop_col = st.columns(2)
     clicked = draft_col.button(
         "Draft copy", type="primary", key="campaign_draft", disabled=generator is None
     )
