@@ -228,7 +228,8 @@ if st.button(
         for segment_id, persona in personas.items():
             st.session_state[state.SEGMENT_NAMES][segment_id] = persona.name
             st.session_state[state.PERSONAS][segment_id] = persona.persona
-            st.session_state.pop(f"segments_profile_{segment_id}_name", None)
+            # The name box keeps its own value; give it the new name before it is drawn.
+            st.session_state[f"segments_profile_{segment_id}_name"] = persona.name
         st.rerun()
 for profile in profiles:
     new_name = profile_card(

@@ -206,7 +206,10 @@ def test_invented_prices_and_placeholders_are_caught() -> None:
         '"body" has a placeholder [Name]',
         '"body" promises 20%, which is not in the offer',
     ]
-    assert grounding_problems({"body": "Get 20 % off"}, offer="20% off for 3 months") == []
+    assert grounding_problems({"body": "Get 20 % off for 3 months"}, "20% off for 3 months") == []
+    assert grounding_problems(
+        {"text": "免费的3个月快递服务"}, offer="free delivery for a month"
+    ) == ['"text" promises 3个月, which is not in the offer']
 
 
 def test_variants_are_asked_to_differ() -> None:

@@ -161,7 +161,7 @@ def test_campaign_panel_drafts_streams_and_keeps_copy(drafting_session, fake_gen
     at.run()
     assert not at.exception
     assert at.sidebar.header[0].value == "Campaign copy"
-    at.selectbox(key="campaign_segment").select(1)
+    next(s for s in at.sidebar.selectbox if s.label == "Segment").select(1)
     at.selectbox(key="campaign_channel").select("sms")
     at.text_input(key="campaign_offer").input("free returns")
     at.number_input(key="campaign_variants").set_value(2)
@@ -229,6 +229,8 @@ def test_lm_names_replace_the_segment_names(drafting_session, fake_generator) ->
     assert sorted(names.values()) == ["Parcel worriers", "Price watchers", "Support fans"]
     assert at.session_state[state.PERSONAS][1] == "Compare every price."
     assert at.text_input(key="segments_profile_1_name").value == names[1]
+    picker = next(s for s in at.sidebar.selectbox if s.label == "Segment")
+    assert picker.options[1].startswith("1. Price watchers")
 
 
 def test_export_page_offers_the_drafts(drafting_session) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -40,6 +41,9 @@ from segmenter.profile import SegmentProfile
 from segmenter.ui import state
 
 GGUF_LABEL = "A GGUF file on this server"
+SEGMENT_PICKER = "campaign_segment"
+CHOSEN_SEGMENT = "campaign_chosen_segment"
+SUGGESTED = "campaign_suggested"
 SERVER_LABEL = "An OpenAI-compatible server (Ollama, vLLM, LM Studio…)"
 
 
@@ -138,7 +142,7 @@ def brief_form(profile: SegmentProfile) -> CampaignBrief:
         "Language",
         languages,
         format_func=lambda c: (
-            f"Segment's ({segment_language})" if c == AUTO_LANGUAGE else LANGUAGE_NAMES[c]
+            f"{segment_language} (segment's)" if c == AUTO_LANGUAGE else LANGUAGE_NAMES[c]
         ),
         key="campaign_language",
     )
@@ -294,6 +298,10 @@ def draft_downloads(drafts: Sequence[Draft], *, key: str) -> None:
     )
 
 
+def _remember_segment(key: str) -> None:
+    st.session_state[CHOSEN_SEGMENT] = st.session_state[key]
+
+
 def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | None) -> None:
     """The whole side panel: pick a segment, write a brief, draft, keep and export."""
     st.header("Campaign copy")
@@ -302,20 +310,29 @@ def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | 
         st.session_state[state.DRAFTING] = False
     ids = [p.segment_id for p in profiles]
     by_id = {p.segment_id: p for p in profiles}
-    if (
-        suggested_segment in by_id
-        and st.session_state.get("campaign_suggested") != suggested_segment
-    ):
+    chosen = st.session_state.get(CHOSEN_SEGMENT)
+    if suggested_segment in by_id and st.session_state.get(SUGGESTED) != suggested_segment:
         # A new selection on the map picks the segment; after that the user's choice stands.
-        st.session_state["campaign_segment"] = suggested_segment
-        st.session_state["campaign_suggested"] = suggested_segment
+        chosen = suggested_segment
+        st.session_state[SUGGESTED] = suggested_segment
+    if chosen not in by_id:
+        chosen = ids[0]
+    # The picker's key follows the segment names: a widget keeps the labels it was built
+    # with, so after a rename a new widget shows the new names, starting at the same segment.
+    names = "|".join(p.name for p in profiles)
+    key = f"{SEGMENT_PICKER}_{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+    if st.session_state.get(key) != chosen:
+        st.session_state[key] = chosen
     segment = st.selectbox(
         "Segment",
         ids,
         format_func=lambda i: f"{i}. {by_id[i].name} ({by_id[i].size:,})",
-        key="campaign_segment",
+        key=key,
         help="Or select customers on the map: their segment is picked here.",
+        on_change=_remember_segment,
+        args=(key,),
     )
+    st.session_state[CHOSEN_SEGMENT] = segment
     profile = by_id[segment]
     brief = brief_form(profile)
     config = model_settings()
