@@ -207,7 +207,8 @@ Campaign brief
 - Offer or product: {offer}
 - Brand voice: {brand_voice}
 {variant}
-Write in {language}. Reply with JSON with exactly these keys: {keys}."""
+Write in {language}, as plain text. Mention no price, percentage or duration that the offer \
+does not contain. Reply with JSON with exactly these keys: {keys}."""
 
 VARIANT_PROMPT = (
     "- This is variant {number} of {total} for an A/B test: take a clearly different angle from "
@@ -602,6 +603,27 @@ def grounding_problems(fields: Mapping[str, str], offer: str) -> list[str]:
     return problems
 
 
+_BREAK_TAG = re.compile(r"</p>\s*<p[^>]*>|<br\s*/?>|</?p[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]{0,80}>")
+
+
+def plain_text(text: str) -> str:
+    """Copy as plain text: models sometimes wrap an email body in HTML paragraphs.
+
+    >>> plain_text("<p>Hello.</p><p>Come back <b>soon</b>.</p>")
+    'Hello.\\n\\nCome back soon.'
+    """
+    text = _BREAK_TAG.sub("\n\n", text)
+    text = _ANY_TAG.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _plain_text_values(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if not value:
+        return None if value is None else {}
+    return {k: plain_text(v) if isinstance(v, str) else v for k, v in value.items()}
+
+
 def partial_fields(text: str) -> dict[str, str]:
     """Best-effort fields from a JSON answer still being written, for live display."""
     fields = {}
@@ -647,9 +669,9 @@ def generate_checked(
             raw += piece
             if on_text is not None:
                 on_text(raw)
-        value = parse_json_object(raw)
+        value = _plain_text_values(parse_json_object(raw))
         problems = check_fields(value, fields, limits, channel=channel)
-        if value is None and (partial := partial_fields(raw)):
+        if value is None and (partial := _plain_text_values(partial_fields(raw))):
             # Cut off at the token limit: keep what was written, and ask for shorter copy.
             value = partial
             problems = [CUT_OFF, *check_fields(value, fields, limits, channel=channel)]

@@ -166,6 +166,18 @@ def test_a_reply_cut_off_at_the_token_limit_keeps_what_was_written() -> None:
     assert "write less" in generator.prompts[1][-1]["content"]
 
 
+def test_html_in_the_copy_becomes_plain_text() -> None:
+    reply = json.dumps(
+        {
+            "subject": "Hi",
+            "body": "<p>We miss you.</p><p>Come <b>back</b>.</p>",
+            "call_to_action": "Go",
+        }
+    )
+    [draft] = draft_campaign(themed_profiles()[0], CampaignBrief(), FakeGenerator(replies=[reply]))
+    assert draft.ok and draft.fields["body"] == "We miss you.\n\nCome back."
+
+
 def test_an_sms_always_fits_after_checks() -> None:
     long = "Come back to us today. " + "We miss you and your orders. " * 10
     generator = FakeGenerator(replies=[json.dumps({"text": long})])

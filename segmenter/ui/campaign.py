@@ -24,6 +24,7 @@ from segmenter.campaign import (
     drafts_frame,
     drafts_markdown,
     edited,
+    field_limit,
     partial_fields,
 )
 from segmenter.config import LMConfig
@@ -241,8 +242,9 @@ def draft_list(profile: SegmentProfile, generator_for_regenerate: TextGenerator 
             if draft.fields:
                 new_fields = {}
                 for f in spec.fields:
+                    limit = field_limit(f, draft.language, draft.brief.channel)
                     new_fields[f.name] = st.text_area(
-                        f.label + (f" (max {f.max_chars})" if f.max_chars else ""),
+                        f.label + (f" (max {limit})" if limit else ""),
                         draft.fields.get(f.name, ""),
                         key=f"campaign_{draft.draft_id}_{f.name}",
                         height=150 if f.name == "body" else 68,
