@@ -548,6 +548,18 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
+_GSM_LOOKALIKES = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
+     "…": "...", "\u00a0": " ", "\u2009": " ", "\u202f": " "}
+)  # fmt: skip
+
+
+def sms_text(text: str) -> str:
+    """Typographic quotes, dashes and ellipses swapped for GSM-7 ones, as SMS gateways do,
+    so that one curly apostrophe does not cut an English SMS to 70 characters."""
+    return text.translate(_GSM_LOOKALIKES)
+
+
 def sms_limit(text: str) -> int:
     """160 characters when ``text`` fits the GSM-7 alphabet, else 70 (UCS-2)."""
     return SMS_GSM_LIMIT if all(ch in _GSM7 for ch in text) else SMS_UNICODE_LIMIT
@@ -618,10 +630,11 @@ def plain_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _plain_text_values(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _plain_text_values(value: Mapping[str, Any] | None, channel: str) -> dict[str, Any] | None:
     if not value:
         return None if value is None else {}
-    return {k: plain_text(v) if isinstance(v, str) else v for k, v in value.items()}
+    clean = sms_text if channel == "sms" else str
+    return {k: clean(plain_text(v)) if isinstance(v, str) else v for k, v in value.items()}
 
 
 def partial_fields(text: str) -> dict[str, str]:
@@ -669,9 +682,9 @@ def generate_checked(
             raw += piece
             if on_text is not None:
                 on_text(raw)
-        value = _plain_text_values(parse_json_object(raw))
+        value = _plain_text_values(parse_json_object(raw), channel)
         problems = check_fields(value, fields, limits, channel=channel)
-        if value is None and (partial := _plain_text_values(partial_fields(raw))):
+        if value is None and (partial := _plain_text_values(partial_fields(raw), channel)):
             # Cut off at the token limit: keep what was written, and ask for shorter copy.
             value = partial
             problems = [CUT_OFF, *check_fields(value, fields, limits, channel=channel)]

@@ -25,6 +25,7 @@ from segmenter.campaign import (
     sanitise,
     shorten,
     sms_limit,
+    sms_text,
 )
 from segmenter.errors import SegmenterError
 from segmenter.privacy import mask_pii
@@ -190,6 +191,7 @@ def test_an_sms_always_fits_after_checks() -> None:
 
 def test_sms_limit_follows_the_encoding() -> None:
     assert sms_limit("Plain text, 20% off!") == 160
+    assert sms_limit(sms_text("We’ve missed you – come back…")) == 160
     assert sms_limit("Welcome back 🎉") == 70
     assert sms_limit("欢迎回来") == 70
 
