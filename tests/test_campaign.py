@@ -192,6 +192,8 @@ def test_an_sms_always_fits_after_checks() -> None:
 def test_sms_limit_follows_the_encoding() -> None:
     assert sms_limit("Plain text, 20% off!") == 160
     assert sms_limit(sms_text("We’ve missed you – come back…")) == 160
+    assert sms_text("Free delivery this month! 😊👍🏽") == "Free delivery this month!"
+    assert sms_text("欢迎回来 😊") == "欢迎回来 😊"  # not GSM-7 anyway: left as written
     assert sms_limit("Welcome back 🎉") == 70
     assert sms_limit("欢迎回来") == 70
 
