@@ -241,3 +241,28 @@ def test_export_page_offers_the_drafts(drafting_session) -> None:  # type: ignor
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert "Drafts (CSV)" in labels and "Drafts (Markdown)" in labels
+
+
+def test_reply_to_a_customer_found_by_search(drafting_session, fake_generator) -> None:  # type: ignore[no-untyped-def]
+    fake_generator.replies = [json.dumps({"reply": "Sorry about the parcel: it ships today."})]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    at.text_input(key="segments_search").input("parcel delivery courier").run()
+    assert not at.exception
+    row = at.selectbox(key="segments_reply_row").value
+    at.button(key="segments_reply_draft").click().run()
+    assert not at.exception
+    kept_row, result = at.session_state[state.REPLY]
+    assert kept_row == row and result.fields["reply"].startswith("Sorry about the parcel")
+    prompt = "\n".join(m["content"] for m in fake_generator.prompts[-1])
+    assert drafting_session[state.RUN].docs[row][:30] in prompt
+    assert any("Sorry about the parcel" in code.value for code in at.code)
+
+
+def test_most_common_segment_of_a_selection() -> None:
+    from segmenter.ui.widgets import most_common_segment
+
+    labels = [0, 1, 1, -1, 2]
+    assert most_common_segment(labels, [0, 1, 2, 3]) == 1
+    assert most_common_segment(labels, [3]) is None
+    assert most_common_segment(labels, []) is None
