@@ -33,6 +33,13 @@ _EXPORTS = {
     "results_frame": "segmenter.export",
     "run_segmentation": "segmenter.pipeline",
     "write_outputs": "segmenter.pipeline",
+    "LMConfig": "segmenter.config",
+    "CampaignBrief": "segmenter.campaign",
+    "draft_campaign": "segmenter.campaign",
+    "name_segments": "segmenter.campaign",
+    "draft_reply": "segmenter.campaign",
+    "get_generator": "segmenter.lm",
+    "mask_pii": "segmenter.privacy",
 }
 
 __all__ = sorted(_EXPORTS)
