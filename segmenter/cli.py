@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from segmenter.campaign import AUTO_LANGUAGE, CHANNELS, GOALS
 from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
 from segmenter.errors import SegmenterError
@@ -73,6 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     draft.add_argument("--gguf", type=Path, default=None, help="GGUF file for --model gguf")
     draft.add_argument("--base-url", default=None, help="server for --model openai")
     draft.add_argument("--api-model", default=None, help="model name on that server")
+
+    predict = commands.add_parser(
+        "predict",
+        help="cross-validated churn or propensity scores from a yes/no column",
+        description="Writes DIR/scores.csv (every row, original columns, plus risk) and "
+        "DIR/metrics.json (ROC AUC, PR AUC and F1 per model and feature set).",
+    )
+    predict.add_argument("input", type=Path, help="CSV, TSV, Excel .xlsx or Parquet file")
+    predict.add_argument("--label", required=True, help="the yes/no column to predict")
+    predict.add_argument("--positive", default=None, help="the label value that counts as yes")
+    predict.add_argument("--out", type=Path, required=True, help="folder for the results")
+    predict.add_argument("--embedder", default=None, help="embedding model name, or 'auto'")
+    predict.add_argument("--seed", type=int, default=0, help="random seed for the folds")
 
     model = commands.add_parser("model", help="manage the bundled drafting models")
     model.add_argument(
@@ -144,6 +159,61 @@ def _draft(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace) -> int:
+    from segmenter.export import neutralise_frame, to_csv_bytes  # noqa: PLC0415 - fast --help
+    from segmenter.ingest import (  # noqa: PLC0415
+        build_documents,
+        detect_schema,
+        load_table,
+        prepare_columns,
+    )
+    from segmenter.pipeline import embed_documents, resolve_embedder_name  # noqa: PLC0415
+    from segmenter.predict import (  # noqa: PLC0415
+        binary_label,
+        build_features,
+        cross_validate_models,
+        find_leaks,
+        metrics_json,
+    )
+
+    if not args.input.is_file():
+        raise SegmenterError(
+            f"{args.input} is not a file: give the path of a CSV, Excel or Parquet file."
+        )
+    loaded = load_table(args.input, args.input.name)
+    frame = loaded.frame
+    schema = detect_schema(frame)
+    if args.label in frame.columns:
+        schema = schema.with_roles({args.label: "label"})
+    label = binary_label(frame, args.label, args.positive)
+    prepared = prepare_columns(frame, schema)
+    feature_columns = [*prepared.numeric.columns, *prepared.categorical.columns]
+    leaks = find_leaks(frame, label, [str(c) for c in feature_columns])
+    for leak in leaks:
+        print(f"note: {leak!r} equals {args.label!r}; left out as a leak", file=sys.stderr)
+    docs = build_documents(frame, schema)
+    embed_config = EmbedConfig.from_env()
+    if args.embedder:
+        embed_config = replace(embed_config, model=args.embedder)
+    embedding = embed_documents(docs, resolve_embedder_name(docs, embed_config), embed_config)
+    features = build_features(
+        embedding.vectors if embedding is not None else None,
+        prepared.numeric,
+        prepared.categorical,
+        exclude=leaks,
+    )
+    result = cross_validate_models(features, label, random_state=args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    scores = frame.copy()
+    scores["risk_score"] = np.round(result.risk, 4)
+    (args.out / "scores.csv").write_bytes(to_csv_bytes(neutralise_frame(scores)))
+    metrics = metrics_json(result) | {"leaks_left_out": leaks}
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    print(result.table.round(3).to_string(index=False))
+    print(f"best: {result.best[0]} on {result.best[1]}; wrote {args.out / 'scores.csv'}")
+    return 0
+
+
 def _model(args: argparse.Namespace) -> int:
     from segmenter.lm.bundled import qwen_path  # noqa: PLC0415 - fast --help
 
@@ -198,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _draft(args)
         if args.command == "model":
             return _model(args)
+        if args.command == "predict":
+            return _predict(args)
     except SegmenterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
