@@ -8,7 +8,8 @@ navigation = st.navigation(
         st.Page("pages/0_Home.py", title="Home", icon="🏠", default=True),
         st.Page("pages/1_Upload.py", title="Upload", icon="📤"),
         st.Page("pages/2_Segments.py", title="Segments", icon="🧭"),
-        st.Page("pages/3_Export.py", title="Export", icon="📦"),
+        st.Page("pages/3_Predict.py", title="Predict", icon="🎯"),
+        st.Page("pages/4_Export.py", title="Export", icon="📦"),
     ]
 )
 navigation.run()

@@ -168,13 +168,7 @@ def _predict(args: argparse.Namespace) -> int:
         prepare_columns,
     )
     from segmenter.pipeline import embed_documents, resolve_embedder_name  # noqa: PLC0415
-    from segmenter.predict import (  # noqa: PLC0415
-        binary_label,
-        build_features,
-        cross_validate_models,
-        find_leaks,
-        metrics_json,
-    )
+    from segmenter.predict import binary_label, metrics_json, predict_label  # noqa: PLC0415
 
     if not args.input.is_file():
         raise SegmenterError(
@@ -185,24 +179,27 @@ def _predict(args: argparse.Namespace) -> int:
     schema = detect_schema(frame)
     if args.label in frame.columns:
         schema = schema.with_roles({args.label: "label"})
-    label = binary_label(frame, args.label, args.positive)
+    binary_label(frame, args.label, args.positive)  # a bad label fails before the slow part
     prepared = prepare_columns(frame, schema)
-    feature_columns = [*prepared.numeric.columns, *prepared.categorical.columns]
-    leaks = find_leaks(frame, label, [str(c) for c in feature_columns])
-    for leak in leaks:
-        print(f"note: {leak!r} equals {args.label!r}; left out as a leak", file=sys.stderr)
     docs = build_documents(frame, schema)
     embed_config = EmbedConfig.from_env()
     if args.embedder:
         embed_config = replace(embed_config, model=args.embedder)
     embedding = embed_documents(docs, resolve_embedder_name(docs, embed_config), embed_config)
-    features = build_features(
+    prediction = predict_label(
+        frame,
+        docs,
         embedding.vectors if embedding is not None else None,
         prepared.numeric,
         prepared.categorical,
-        exclude=leaks,
+        args.label,
+        positive=args.positive,
+        random_state=args.seed,
     )
-    result = cross_validate_models(features, label, random_state=args.seed)
+    result = prediction.cv
+    leaks = list(prediction.leaks)
+    for leak in leaks:
+        print(f"note: {leak!r} equals {args.label!r}; left out as a leak", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
     scores = frame.copy()
     scores["risk_score"] = np.round(result.risk, 4)

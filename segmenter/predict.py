@@ -387,3 +387,80 @@ def metrics_json(result: CrossValidation) -> dict[str, object]:
         "best": {"model": result.best[0], "features": result.best[1]},
         "scores": [vars(s) for s in result.scores],
     }
+
+
+def structured_drivers(
+    features: FeatureSet,
+    label: BinaryLabel,
+    model_name: str,
+    *,
+    repeats: int = 3,
+    random_state: int = 0,
+) -> list[tuple[str, float]]:
+    """Table columns ranked by how much shuffling them lowers ROC AUC (permutation importance).
+
+    A column's one-hot features are shuffled together, so a category counts once. Uses the
+    structured set only, so text dimensions do not dilute the ranking.
+    """
+    if features.structured is None:
+        return []
+    rows = np.flatnonzero(label.known)
+    X = features.structured[rows]
+    y = label.y[rows]
+    model = _model(model_name, random_state)
+    model.fit(X, y)  # type: ignore[attr-defined]
+    baseline = roc_auc_score(y, model.predict_proba(X)[:, 1])  # type: ignore[attr-defined]
+    rng = np.random.default_rng(random_state)
+    sources = np.array(features.source_columns)
+    drivers = []
+    for column in dict.fromkeys(features.source_columns):
+        block = np.flatnonzero(sources == column)
+        drops = []
+        for _ in range(repeats):
+            shuffled = X.copy()
+            shuffled[:, block] = X[rng.permutation(len(X))][:, block]
+            score = roc_auc_score(y, model.predict_proba(shuffled)[:, 1])  # type: ignore[attr-defined]
+            drops.append(baseline - score)
+        drivers.append((column, float(np.mean(drops))))
+    return sorted(drivers, key=lambda d: -d[1])
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Everything the Predict page and the export need from one label."""
+
+    cv: CrossValidation
+    leaks: tuple[str, ...]
+    drivers: tuple[tuple[str, float], ...]
+    words: tuple[tuple[str, float], ...]
+
+    @property
+    def risk(self) -> np.ndarray:
+        """Each row's risk score (out-of-fold where labelled)."""
+        return self.cv.risk
+
+
+def predict_label(
+    frame: pd.DataFrame,
+    docs: Sequence[str],
+    text_vectors: np.ndarray | None,
+    numeric: pd.DataFrame,
+    categorical: pd.DataFrame,
+    label_column: str,
+    *,
+    positive: str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    random_state: int = 0,
+) -> Prediction:
+    """Read the label, drop leaks, cross-validate every model and explain the best one.
+
+    Raises:
+        PredictError: the label cannot be modelled (the message says why).
+    """
+    label = binary_label(frame, label_column, positive)
+    columns = [str(c) for c in (*numeric.columns, *categorical.columns)]
+    leaks = find_leaks(frame, label, columns)
+    features = build_features(text_vectors, numeric, categorical, exclude=[*leaks, label_column])
+    cv = cross_validate_models(features, label, threshold=threshold, random_state=random_state)
+    drivers = structured_drivers(features, label, cv.best[0], random_state=random_state)
+    return Prediction(cv, tuple(leaks), tuple(drivers), tuple(risk_words(docs, cv.risk)))

@@ -77,7 +77,9 @@ def test_plain_escapes_markdown() -> None:
     assert plain("**x** [a](b)") == "\\*\\*x\\*\\* \\[a\\]\\(b\\)"
 
 
-@pytest.mark.parametrize("name", ["pages/1_Upload.py", "pages/2_Segments.py", "pages/3_Export.py"])
+@pytest.mark.parametrize(
+    "name", ["pages/1_Upload.py", "pages/2_Segments.py", "pages/3_Predict.py", "pages/4_Export.py"]
+)
 def test_pages_without_input_stop_politely(name: str) -> None:
     at = page(name).run()
     assert not at.exception
@@ -143,7 +145,7 @@ def test_segments_page_recluster_keeps_projection(finished_run) -> None:  # type
 
 
 def test_export_page_offers_downloads(finished_run) -> None:  # type: ignore[no-untyped-def]
-    at = page("pages/3_Export.py", with_run(finished_run))
+    at = page("pages/4_Export.py", with_run(finished_run))
     at.run()
     assert not at.exception
     assert any("120 rows" in md.value for md in at.markdown)
@@ -237,7 +239,7 @@ def test_export_page_offers_the_drafts(drafting_session) -> None:  # type: ignor
     at = page("pages/2_Segments.py", drafting_session)
     at.run()
     at.button(key="campaign_draft").click().run()
-    at.switch_page("pages/3_Export.py").run()
+    at.switch_page("pages/4_Export.py").run()
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert "Drafts (CSV)" in labels and "Drafts (Markdown)" in labels
@@ -266,3 +268,22 @@ def test_most_common_segment_of_a_selection() -> None:
     assert most_common_segment(labels, [0, 1, 2, 3]) == 1
     assert most_common_segment(labels, [3]) is None
     assert most_common_segment(labels, []) is None
+
+
+def test_predict_page_compares_models_and_scores_every_customer(finished_run) -> None:  # type: ignore[no-untyped-def]
+    at = page("pages/3_Predict.py", with_run(finished_run))
+    at.run()
+    assert not at.exception
+    at.selectbox(key="predict_label").select("plan")
+    at.button[0].click()  # the form's "Train and compare models"
+    at.run(timeout=300)
+    assert not at.exception
+    prediction = at.session_state[state.PREDICTION]
+    assert prediction.cv.label.column == "plan"
+    assert len(prediction.risk) == len(finished_run.loaded.frame)
+    assert {s.features for s in prediction.cv.scores} == {"text", "structured", "both"}
+    assert max(s.roc_auc for s in prediction.cv.scores) > 0.9  # support customers are premium
+    assert len(at.dataframe) >= 4 and at.metric[0].label == "ROC AUC"
+    at.switch_page("pages/4_Export.py").run()
+    assert not at.exception
+    assert "risk_score" in at.dataframe[0].value.columns

@@ -26,8 +26,9 @@ PERSONAS = "personas"  # dict[int, str] one-line personas from the LM  Segments
 LM_CONFIG = "lm_config"  # segmenter.config.LMConfig, this user's model   Segments (panel)
 DRAFTING = "drafting"  # bool: a draft was streaming when the script last ran Segments (panel)
 REPLY = "reply"  # tuple[int, segmenter.campaign.Generated]: row and reply  Segments
+PREDICTION = "prediction"  # segmenter.predict.Prediction                    Predict
 
-_FROM_RUN = (SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS, DRAFTS, PERSONAS, REPLY)
+_FROM_RUN = (SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS, DRAFTS, PERSONAS, REPLY, PREDICTION)
 DOWNSTREAM = {
     UPLOAD_FINGERPRINT: (LOADED, SCHEMA, RUN, *_FROM_RUN),
     SCHEMA: (RUN, *_FROM_RUN),
@@ -55,3 +56,13 @@ def invalidate_downstream(key: str) -> None:
     for downstream in DOWNSTREAM.get(key, ()):
         st.session_state.pop(downstream, None)
     init_state()
+
+
+def require_run(missing_message: str) -> Any:
+    """The current ``SegmentationRun``; without one, say what to do, link to Segments, stop."""
+    run = get(RUN)
+    if run is None:
+        st.info(missing_message)
+        st.page_link("pages/2_Segments.py", label="Go to Segments", icon="🧭")
+        st.stop()
+    return run

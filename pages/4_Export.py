@@ -1,5 +1,6 @@
 """Export: every input row with its segment, as CSV, a ZIP per segment, and JSON."""
 
+import numpy as np
 import streamlit as st
 
 from segmenter.export import (
@@ -18,11 +19,7 @@ from segmenter.ui.widgets import plain
 state.init_state()
 st.title("Export")
 
-run = state.get(state.RUN)
-if run is None:
-    st.info("Nothing to export yet: find segments first.")
-    st.page_link("pages/2_Segments.py", label="Go to Segments", icon="🧭")
-    st.stop()
+run = state.require_run("Nothing to export yet: find segments first.")
 
 profiles = tuple(rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES]))
 result = SegmentationResult(labels=run.result.labels, coords=run.result.coords, profiles=profiles)
@@ -31,6 +28,10 @@ for name, rows in st.session_state[state.SAVED_SELECTIONS].items():
     column = f"in_{name}"
     frame[column] = False
     frame.loc[rows, column] = True
+
+prediction = state.get(state.PREDICTION)
+if prediction is not None:
+    frame["risk_score"] = np.round(prediction.risk, 4)
 
 stem = run.loaded.report.filename.rsplit(".", 1)[0] or "customers"
 st.write(
