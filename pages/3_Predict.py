@@ -8,7 +8,7 @@ from segmenter.errors import SegmenterError
 from segmenter.maps import map_frame, segment_map
 from segmenter.predict import DEFAULT_THRESHOLD, label_candidates, predict_label, segment_risk
 from segmenter.predict_charts import calibration_chart, confusion_chart, gains_chart, lift_at
-from segmenter.profile import rename_segments
+from segmenter.profile import rename_segments, tokenize
 from segmenter.ui import state
 from segmenter.ui.widgets import plain
 
@@ -157,7 +157,7 @@ top = pd.DataFrame(
         RISK_COLUMN: np.round(prediction.risk[order], 3),
         "segment": [names.get(int(run.result.labels[i]), "Unsegmented") for i in order],
         "risk words in their text": [
-            ", ".join(sorted(w for w in risky_words if w in run.docs[i].lower())) for i in order
+            ", ".join(sorted(risky_words & set(tokenize(run.docs[i])))) for i in order
         ],
         "text": [run.docs[i][:200] for i in order],
     }

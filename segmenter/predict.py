@@ -13,7 +13,6 @@ that saw its label.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,6 +26,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from segmenter.errors import SegmenterError
+from segmenter.profile import tokenize
 
 POSITIVE_WORDS = frozenset(
     "yes y true t 1 churn churned exited left cancelled canceled lost responded converted "
@@ -318,13 +318,12 @@ def cross_validate_models(
     return CrossValidation(label, tuple(scores), out_of_fold, best, risk, threshold)
 
 
-_TOKEN = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-
-
 def risk_words(
     docs: Sequence[str], risk: np.ndarray, *, top: int = 15, min_count: int = 5
 ) -> list[tuple[str, float]]:
     """Words whose customers score higher than the rest: (word, mean risk difference).
+
+    Words come from the profile tokenizer: stop words dropped, Chinese split with jieba.
 
     >>> risk_words(["late again", "great"], np.array([0.9, 0.1]), min_count=1)[0][0]
     'late'
@@ -335,7 +334,7 @@ def risk_words(
     overall = float(np.nanmean(risk))
     rows_by_word: dict[str, list[int]] = {}
     for row in map(int, np.flatnonzero(scored)):
-        for word in set(_TOKEN.findall(str(docs[row]).lower())):
+        for word in set(tokenize(str(docs[row]))):
             rows_by_word.setdefault(word, []).append(row)
     lifts = [
         (word, float(risk[rows].mean()) - overall)
