@@ -369,6 +369,12 @@ def segment_facts(profile: SegmentProfile) -> list[str]:
             f"{category.segment_share:.0%} of this segment against {category.overall_share:.0%} "
             f"overall ({category.lift:.1f}x)"
         )
+    for offer in profile.offers[:3]:
+        facts.append(
+            f"Holds or buys more than other customers: {sanitise(offer.value, FACT_MAX_CHARS)} "
+            f"({sanitise(offer.column, FACT_MAX_CHARS)}), {offer.support:.0%} against "
+            f"{offer.overall:.0%} overall"
+        )
     if profile.keywords:
         words = ", ".join(sanitise(k, FACT_MAX_CHARS) for k in profile.keywords[:6])
         facts.append(f"Words they use more than other customers: {words}")

@@ -40,6 +40,7 @@ from segmenter.ingest import (
     prepare_columns,
     validate_for_segmentation,
 )
+from segmenter.offers import next_best_offers, offer_columns
 from segmenter.profile import SegmentProfile, distances_to_centres, profile_segments
 
 Progress = Callable[[str, float], None]
@@ -145,7 +146,10 @@ def profile_fitted(
     space = np.full((len(frame), segmenter.reduction_.cluster_space.shape[1]), np.nan)
     space[segmenter.usable_] = segmenter.reduction_.cluster_space
     distances = distances_to_centres(space, segmenter.labels_, segmenter.assignment_.centers)
-    return profile_segments(docs, segmenter.labels_, numeric, categorical, distances=distances)
+    profiles = profile_segments(docs, segmenter.labels_, numeric, categorical, distances=distances)
+    columns = offer_columns([*schema.categorical_columns, *schema.text_columns])
+    offers = next_best_offers(frame, segmenter.labels_, columns)
+    return [replace(p, offers=offers.get(p.segment_id, ())) for p in profiles]
 
 
 @dataclass(frozen=True)

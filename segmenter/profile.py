@@ -16,6 +16,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from segmenter.embedding.script import dominant_language_hint
+from segmenter.offers import Offer
 
 N_KEYWORDS = 8
 N_EXAMPLES = 5
@@ -81,6 +82,8 @@ class SegmentProfile:
     examples: tuple[str, ...]
     language: str = "other"
     """The segment's main language from its texts' script: "en", "zh", "ja", "ko" or "other"."""
+    offers: tuple[Offer, ...] = ()
+    """Next best offers: products, categories or plans held more than overall."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written to ``profiles.json``."""
@@ -121,6 +124,16 @@ class SegmentProfile:
             keywords=tuple(str(k) for k in data.get("keywords", ())),
             examples=tuple(str(e) for e in data.get("examples", ())),
             language=str(data.get("language", "other")),
+            offers=tuple(
+                Offer(
+                    column=str(o["column"]),
+                    value=str(o["value"]),
+                    support=number(o["support"]),
+                    overall=number(o["overall"]),
+                    lift=number(o["lift"]),
+                )
+                for o in data.get("offers", ())
+            ),
         )
 
 

@@ -150,7 +150,11 @@ def brief_form(profile: SegmentProfile) -> CampaignBrief:
     offer = st.text_input(
         "Offer or product",
         key="campaign_offer",
-        placeholder="e.g. first month of Plus free",
+        placeholder=(
+            f"e.g. {profile.offers[0].value}, their next best offer"
+            if profile.offers
+            else "e.g. first month of Plus free"
+        ),
         help="The copy mentions no discount or price that is not written here.",
     )
     voice = st.text_area(

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from segmenter.offers import describe_offer
 from segmenter.profile import SegmentProfile
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -77,6 +78,9 @@ def profile_card(profile: SegmentProfile, *, key: str, persona: str = "") -> str
         if persona:
             st.caption("Persona (written by the language model)")
             st.text(persona)
+        if profile.offers:
+            st.markdown("**Next best offers** (held more than by all customers)")
+            st.text("\n".join(describe_offer(o) for o in profile.offers))
         if profile.keywords:
             st.markdown("**Distinctive words**")
             st.text(", ".join(profile.keywords))
