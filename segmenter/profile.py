@@ -6,9 +6,9 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ MIN_NUMERIC_Z = 0.25
 EXAMPLE_MAX_CHARS = 300
 EXAMPLE_MIN_CHARS = 12
 MISSING_CATEGORY = "(missing)"
+_Record = TypeVar("_Record", "NumericTrait", "CategoryTrait", "Offer")
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _LATIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\-])*[^\W\d_]", re.UNICODE)
@@ -92,49 +93,34 @@ class SegmentProfile:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SegmentProfile:
         """Rebuild a profile from ``to_dict`` output (``profiles.json``); nulls become NaN."""
-
-        def number(value: Any) -> float:
-            return math.nan if value is None else float(value)
-
         return cls(
             segment_id=int(data["segment_id"]),
             name=str(data["name"]),
             size=int(data["size"]),
             share=float(data["share"]),
-            numeric=tuple(
-                NumericTrait(
-                    column=str(t["column"]),
-                    segment_mean=number(t["segment_mean"]),
-                    overall_mean=number(t["overall_mean"]),
-                    lift=number(t["lift"]),
-                    z=number(t["z"]),
-                )
-                for t in data.get("numeric", ())
-            ),
-            categories=tuple(
-                CategoryTrait(
-                    column=str(t["column"]),
-                    value=str(t["value"]),
-                    segment_share=number(t["segment_share"]),
-                    overall_share=number(t["overall_share"]),
-                    lift=number(t["lift"]),
-                )
-                for t in data.get("categories", ())
-            ),
+            numeric=_records(NumericTrait, data.get("numeric", ())),
+            categories=_records(CategoryTrait, data.get("categories", ())),
             keywords=tuple(str(k) for k in data.get("keywords", ())),
             examples=tuple(str(e) for e in data.get("examples", ())),
             language=str(data.get("language", "other")),
-            offers=tuple(
-                Offer(
-                    column=str(o["column"]),
-                    value=str(o["value"]),
-                    support=number(o["support"]),
-                    overall=number(o["overall"]),
-                    lift=number(o["lift"]),
-                )
-                for o in data.get("offers", ())
-            ),
+            offers=_records(Offer, data.get("offers", ())),
         )
+
+
+def _records(kind: type[_Record], items: Sequence[dict[str, Any]]) -> tuple[_Record, ...]:
+    """Frozen trait records from JSON: text fields stay text, numbers become floats
+    (null, as ``profiles.json`` writes NaN, becomes NaN again)."""
+    out = []
+    for item in items:
+        values: dict[str, Any] = {}
+        for spec in fields(kind):
+            value = item[spec.name]
+            if spec.name in ("column", "value"):
+                values[spec.name] = str(value)
+            else:
+                values[spec.name] = math.nan if value is None else float(value)
+        out.append(kind(**values))
+    return tuple(out)
 
 
 @cache
