@@ -19,6 +19,8 @@ from segmenter.ui.campaign import campaign_panel, reply_section, session_generat
 from segmenter.ui.data import embedder
 from segmenter.ui.widgets import most_common_segment, plain, profile_card, rows_from_selection
 
+RISK_COLOUR = "risk score (Predict)"
+
 state.init_state()
 st.title("Segments")
 
@@ -148,9 +150,20 @@ with search_col:
     else:
         st.session_state[state.SEARCH_ROWS] = []
 with colour_col:
+    prediction = state.get(state.PREDICTION)
+    extra = [RISK_COLOUR] if prediction is not None else []
     colour = st.selectbox(
-        "Colour by", [SEGMENT_COLOUR, *run.loaded.frame.columns], key="segments_colour"
+        "Colour by",
+        [SEGMENT_COLOUR, *extra, *run.loaded.frame.columns],
+        key="segments_colour",
+        help="Risk score appears once a model is trained on the Predict page.",
     )
+    if colour == RISK_COLOUR and prediction is not None:
+        colour_values = pd.Series(np.round(prediction.risk, 3))
+    elif colour != SEGMENT_COLOUR:
+        colour_values = run.loaded.frame[colour]
+    else:
+        colour_values = None
 
 hover_columns = [c for c in (*schema.numeric_columns, *schema.categorical_columns)][:4]
 points = map_frame(
@@ -166,7 +179,7 @@ points = map_frame(
 figure = segment_map(
     points,
     colour=colour,
-    colour_values=run.loaded.frame[colour] if colour != SEGMENT_COLOUR else None,
+    colour_values=colour_values,
     highlight_rows=st.session_state[state.SEARCH_ROWS],
     hover_columns=hover_columns,
     id_name=prepared.id_name,

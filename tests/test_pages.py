@@ -287,3 +287,6 @@ def test_predict_page_compares_models_and_scores_every_customer(finished_run) ->
     at.switch_page("pages/4_Export.py").run()
     assert not at.exception
     assert "risk_score" in at.dataframe[0].value.columns
+    at.switch_page("pages/2_Segments.py").run()
+    at.selectbox(key="segments_colour").select("risk score (Predict)").run()
+    assert not at.exception
