@@ -37,14 +37,18 @@ class EmbedConfig:
     batch_size: int = 64
     cache_dir: Path = field(default_factory=default_cache_dir)
     use_cache: bool = True
+    sentiment_model: str = "multilingual"
+    """Embedder for feedback sentiment (it must read Chinese too); ``"none"`` skips it."""
 
     @classmethod
     def from_env(cls) -> EmbedConfig:
-        """Build from ``SEGMENTER_EMBEDDER``, ``SEGMENTER_BATCH_SIZE``, ``SEGMENTER_CACHE_DIR``."""
+        """Build from ``SEGMENTER_EMBEDDER``, ``SEGMENTER_BATCH_SIZE``, ``SEGMENTER_CACHE_DIR``
+        and ``SEGMENTER_SENTIMENT_MODEL``."""
         return cls(
             model=os.environ.get("SEGMENTER_EMBEDDER", "auto"),
             batch_size=int(os.environ.get("SEGMENTER_BATCH_SIZE", "64")),
             cache_dir=default_cache_dir(),
+            sentiment_model=os.environ.get("SEGMENTER_SENTIMENT_MODEL", "multilingual"),
         )
 
 

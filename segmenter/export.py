@@ -11,7 +11,7 @@ import json
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -78,6 +78,8 @@ class SegmentationResult:
     labels: np.ndarray  # (n,) int, -1 for unsegmented rows
     coords: np.ndarray  # (n, 2 or 3) float, NaN for unsegmented rows
     profiles: tuple[SegmentProfile, ...]
+    row_columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """Further per-row results for the export (sentiment, sentiment_score, urgent_flags)."""
 
 
 def segment_names(result: SegmentationResult) -> dict[int, str]:
@@ -106,6 +108,7 @@ def results_frame(original: pd.DataFrame, result: SegmentationResult) -> pd.Data
     }
     for axis, column in zip(("x", "y", "z"), result.coords.T, strict=False):
         added[axis] = np.round(column.astype(float), 5)
+    added.update(result.row_columns)
     for name, values in added.items():
         column_name = name if name not in out.columns else f"{name}_segmenter"
         out[column_name] = values

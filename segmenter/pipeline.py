@@ -42,6 +42,12 @@ from segmenter.ingest import (
 )
 from segmenter.offers import next_best_offers, offer_columns
 from segmenter.profile import SegmentProfile, distances_to_centres, profile_segments
+from segmenter.sentiment import (
+    FeedbackResult,
+    analyse_feedback,
+    prototype_phrases,
+    segment_feedback,
+)
 
 Progress = Callable[[str, float], None]
 """Called with a description of the current step and the fraction done (0..1)."""
@@ -93,6 +99,42 @@ def embed_documents(
     return embed_texts(docs, embedder, cache=cache, batch_size=config.batch_size, progress=report)
 
 
+NO_SENTIMENT = "none"
+
+
+def feedback_stage(
+    docs: Sequence[str],
+    embedding: EmbeddingResult | None,
+    embedder_name: str | None,
+    frame: pd.DataFrame,
+    schema: Schema,
+    config: EmbedConfig,
+    progress: Progress = _no_progress,
+) -> FeedbackResult | None:
+    """Sentiment and urgent flags for every row with text (``None`` without text, or when
+    ``config.sentiment_model`` is ``"none"``).
+
+    The segmentation's own vectors are reused when they come from the sentiment model;
+    otherwise the texts are embedded again with it (through the same cache).
+    """
+    if embedding is None or config.sentiment_model == NO_SENTIMENT:
+        return None
+    if embedder_name == config.sentiment_model:
+        vectors = embedding
+    else:
+        embedded = embed_documents(docs, config.sentiment_model, config, progress)
+        if embedded is None:
+            return None
+        vectors = embedded
+    phrases, _ = prototype_phrases()
+    prototypes = embed_documents(phrases, config.sentiment_model, config)
+    assert prototypes is not None  # the phrases are not empty
+    candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
+    return analyse_feedback(
+        docs, vectors.vectors, vectors.has_text, prototypes.vectors, frame, candidates
+    )
+
+
 def make_segmenter(config: ClusterConfig) -> Segmenter:
     """A Segmenter estimator with the settings of ``config``."""
     return Segmenter(
@@ -140,8 +182,9 @@ def profile_fitted(
     frame: pd.DataFrame,
     schema: Schema,
     prepared: PreparedTable,
+    feedback: FeedbackResult | None = None,
 ) -> list[SegmentProfile]:
-    """Profiles for the segments of a fitted Segmenter."""
+    """Profiles for the segments of a fitted Segmenter, with offers and feedback."""
     numeric, categorical = profile_inputs(frame, schema, prepared)
     space = np.full((len(frame), segmenter.reduction_.cluster_space.shape[1]), np.nan)
     space[segmenter.usable_] = segmenter.reduction_.cluster_space
@@ -149,7 +192,11 @@ def profile_fitted(
     profiles = profile_segments(docs, segmenter.labels_, numeric, categorical, distances=distances)
     columns = offer_columns([*schema.categorical_columns, *schema.text_columns])
     offers = next_best_offers(frame, segmenter.labels_, columns)
-    return [replace(p, offers=offers.get(p.segment_id, ())) for p in profiles]
+    moods = segment_feedback(segmenter.labels_, feedback, docs) if feedback is not None else {}
+    return [
+        replace(p, offers=offers.get(p.segment_id, ()), feedback=moods.get(p.segment_id))
+        for p in profiles
+    ]
 
 
 @dataclass(frozen=True)
@@ -167,6 +214,7 @@ class SegmentationRun:
     embed_config: EmbedConfig
     cluster_config: ClusterConfig
     timings: dict[str, float] = field(default_factory=dict)
+    feedback: FeedbackResult | None = None
 
     def parameters(self) -> dict[str, Any]:
         """Every setting, model id and timing, for the JSON sidecar."""
@@ -177,6 +225,7 @@ class SegmentationRun:
             self.embedding,
             self.embed_config,
             self.timings,
+            self.feedback,
         )
 
 
@@ -187,6 +236,7 @@ def run_parameters(
     embedding: EmbeddingResult | None,
     embed_config: EmbedConfig,
     timings: dict[str, float],
+    feedback: FeedbackResult | None = None,
 ) -> dict[str, Any]:
     """The sidecar record of one run (the UI and the CLI write the same fields)."""
     k_choice = segmenter.k_choice_
@@ -221,6 +271,7 @@ def run_parameters(
             "text_weight_applied": segmenter.text_weight_,
             "unsegmented_rows": int((segmenter.labels_ < 0).sum()),
         },
+        "feedback": feedback.record() if feedback is not None else None,
         "seconds": {stage: round(seconds, 3) for stage, seconds in timings.items()},
     }
 
@@ -252,17 +303,25 @@ def run_segmentation(
     embedding = embed_documents(docs, name, embed_config, progress) if name else None
     timings["embed"] = time.perf_counter() - start
 
+    start = time.perf_counter()
+    progress("Reading the sentiment of the feedback", 0.0)
+    feedback = feedback_stage(docs, embedding, name, frame, schema, embed_config, progress)
+    timings["sentiment"] = time.perf_counter() - start
+
     progress(f"Reducing and clustering: {reduction_estimate(len(frame))}", 0.5)
     segmenter = fit_segmenter(embedding, prepared, cluster_config)
     timings.update(segmenter.timings_)
 
     start = time.perf_counter()
     progress("Profiling segments", 0.0)
-    profiles = profile_fitted(segmenter, docs, frame, schema, prepared)
+    profiles = profile_fitted(segmenter, docs, frame, schema, prepared, feedback)
     timings["profile"] = time.perf_counter() - start
 
     result = SegmentationResult(
-        labels=segmenter.labels_, coords=segmenter.coords_, profiles=tuple(profiles)
+        labels=segmenter.labels_,
+        coords=segmenter.coords_,
+        profiles=tuple(profiles),
+        row_columns=feedback.row_columns() if feedback is not None else {},
     )
     return SegmentationRun(
         loaded=loaded,
@@ -276,6 +335,7 @@ def run_segmentation(
         embed_config=embed_config,
         cluster_config=cluster_config,
         timings=timings,
+        feedback=feedback,
     )
 
 
@@ -288,12 +348,14 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     segmenter.timings_ = dict(run.segmenter.timings_)
     segmenter.recluster(n_segments)
     start = time.perf_counter()
-    profiles = profile_fitted(segmenter, run.docs, run.loaded.frame, run.schema, run.prepared)
+    profiles = profile_fitted(
+        segmenter, run.docs, run.loaded.frame, run.schema, run.prepared, run.feedback
+    )
     timings = dict(run.timings)
     timings["kmeans"] = segmenter.timings_["kmeans"]
     timings["profile"] = time.perf_counter() - start
-    result = SegmentationResult(
-        labels=segmenter.labels_, coords=segmenter.coords_, profiles=tuple(profiles)
+    result = replace(
+        run.result, labels=segmenter.labels_, coords=segmenter.coords_, profiles=tuple(profiles)
     )
     return replace(run, segmenter=segmenter, result=result, timings=timings)
 

@@ -17,6 +17,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from segmenter.embedding.script import dominant_language_hint
 from segmenter.offers import Offer
+from segmenter.sentiment import SegmentFeedback
 
 N_KEYWORDS = 8
 N_EXAMPLES = 5
@@ -85,6 +86,8 @@ class SegmentProfile:
     """The segment's main language from its texts' script: "en", "zh", "ja", "ko" or "other"."""
     offers: tuple[Offer, ...] = ()
     """Next best offers: products, categories or plans held more than overall."""
+    feedback: SegmentFeedback | None = None
+    """Sentiment shares and urgent-risk feedback, when the table has text."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written to ``profiles.json``."""
@@ -104,6 +107,7 @@ class SegmentProfile:
             examples=tuple(str(e) for e in data.get("examples", ())),
             language=str(data.get("language", "other")),
             offers=_records(Offer, data.get("offers", ())),
+            feedback=SegmentFeedback.from_dict(data["feedback"]) if data.get("feedback") else None,
         )
 
 

@@ -94,10 +94,12 @@ def customers() -> pd.DataFrame:
 
 
 @pytest.fixture
-def fake_embedder() -> Iterator[FakeEmbedder]:
-    """A FakeEmbedder registered under the name ``fake`` for the duration of a test."""
+def fake_embedder(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeEmbedder]:
+    """A FakeEmbedder registered under the name ``fake`` for the duration of a test;
+    pages read feedback sentiment with it too (``SEGMENTER_SENTIMENT_MODEL``)."""
     from segmenter.embedding import register_embedder, unregister_embedder
 
+    monkeypatch.setenv("SEGMENTER_SENTIMENT_MODEL", "fake")
     embedder = FakeEmbedder()
     register_embedder("fake", lambda: embedder, description="test embedder")
     yield embedder

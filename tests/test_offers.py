@@ -64,7 +64,7 @@ def test_a_segmentation_run_profiles_carry_offers(customers, fake_embedder) -> N
     run = run_segmentation(
         loaded,
         detect_schema(loaded.frame),
-        EmbedConfig(model="fake"),
+        EmbedConfig(model="fake", sentiment_model="fake"),
         ClusterConfig(n_segments=3, random_state=0),
     )
     offers = {o.value for p in run.result.profiles for o in p.offers}

@@ -46,7 +46,10 @@ def loaded_customers(customers):  # type: ignore[no-untyped-def]
 def finished_run(loaded_customers, fake_embedder: FakeEmbedder):  # type: ignore[no-untyped-def]
     loaded, schema = loaded_customers
     return run_segmentation(
-        loaded, schema, EmbedConfig(model="fake"), ClusterConfig(n_segments=3, random_state=0)
+        loaded,
+        schema,
+        EmbedConfig(model="fake", sentiment_model="fake"),
+        ClusterConfig(n_segments=3, random_state=0),
     )
 
 

@@ -1,0 +1,575 @@
+"""Feedback sentiment (negative / neutral / positive) and urgent-risk flags.
+
+Sentiment is learned from the table's own rating or sentiment column when it has
+one. Otherwise a small classifier is fitted on labelled prototype phrases (English
+and Chinese, in this module) embedded with the bundled multilingual model, and
+applied to every row's text: no download, and Chinese works as well as English.
+
+Urgent flags mark negative feedback about cancelling, refunds, legal threats, safety
+or fraud, found with word lists in both languages, so that every flag can be
+explained by the words that raised it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from segmenter.errors import InputError
+from segmenter.ingest import parse_numbers
+
+SENTIMENTS = ("negative", "neutral", "positive")
+"""Class order everywhere: probability columns, prototype labels, scores."""
+
+NO_TEXT = "(no text)"
+"""The sentiment of a row with no text to read."""
+
+# Prototype phrases: short, generic customer remarks written for this module
+# (independently of the check set in tests/data/sentiment_check.csv). Each topic has a
+# negative, a neutral and a positive remark in English and in Chinese, so that the
+# classifier learns the sentiment and not the topic: embeddings encode what a text is
+# about far more strongly than how the writer feels about it.
+TOPIC_PROTOTYPES: tuple[tuple[str, str, str], ...] = (
+    # (negative, neutral, positive)
+    (
+        "The delivery was late and the parcel was damaged.",
+        "The parcel was delivered on Monday.",
+        "Fast delivery, the parcel arrived in perfect condition.",
+    ),
+    (
+        "Far too expensive for what you get.",
+        "What does the premium plan cost?",
+        "Great value for the price.",
+    ),
+    (
+        "Customer service was rude and never answered.",
+        "I contacted customer service about my order.",
+        "Customer service was friendly and solved it quickly.",
+    ),
+    (
+        "The quality is poor and it broke after a week.",
+        "The jacket is made of cotton.",
+        "Excellent quality, it still looks new.",
+    ),
+    (
+        "The app keeps crashing and I can't log in.",
+        "I use the app on my phone.",
+        "The app is easy to use and works perfectly.",
+    ),
+    (
+        "I'm still waiting for my refund, this is unacceptable.",
+        "How long does a refund take?",
+        "My refund came through quickly, thank you.",
+    ),
+    (
+        "I'm cancelling my subscription, I'm fed up.",
+        "When does my subscription renew?",
+        "I love my subscription and will keep it.",
+    ),
+    (
+        "The staff in the store were unhelpful and slow.",
+        "Is the store open on Sundays?",
+        "The staff in the store were lovely.",
+    ),
+    (
+        "Nothing fits, the sizes are completely wrong.",
+        "Do you have this in a larger size?",
+        "Fits perfectly, the size guide was spot on.",
+    ),
+    (
+        "You charged me twice and nobody fixed it.",
+        "Can I pay by bank transfer?",
+        "Paying was quick and simple.",
+    ),
+    (
+        "Terrible experience, I regret buying here.",
+        "I bought a few things here last month.",
+        "Wonderful experience, I will definitely buy again.",
+    ),
+    (
+        "The return process is a nightmare.",
+        "How do I return an item?",
+        "Returning the item was easy.",
+    ),
+    (
+        "My problem still isn't resolved after three calls.",
+        "I called about a problem with my account.",
+        "They sorted out my problem in minutes.",
+    ),
+    (
+        "The agent was clueless and made it worse.",
+        "An agent called me back this morning.",
+        "The agent was brilliant, please thank her.",
+    ),
+    (
+        "The replacement never arrived either.",
+        "A replacement was sent out.",
+        "The replacement arrived the next day, great service.",
+    ),
+    (
+        "I'm leaving because the service got so bad.",
+        "I'm moving abroad, so I'm ending my membership.",
+        "Sad to go, it was a great membership.",
+    ),
+    (
+        "Your promo codes never work, so annoying.",
+        "Do you have a discount code for students?",
+        "The discount code worked, nice deal.",
+    ),
+    ("问题打了三次电话还没解决。", "我打电话问了账户的问题。", "几分钟就帮我把问题解决了。"),
+    ("客服什么都不懂，越弄越糟。", "客服今天上午给我回了电话。", "这位客服特别棒，请替我谢谢她。"),
+    ("补发的货也一直没到。", "补发的货已经寄出了。", "补发第二天就到了，服务很好。"),
+    ("服务越来越差，我不用了。", "我要出国了，所以先停掉会员。", "舍不得走，这个会员真的很好。"),
+    ("优惠券总是用不了，很烦。", "学生有优惠码吗？", "优惠码能用，很划算。"),
+    ("物流太慢了，包裹还被压坏了。", "包裹周一送到了。", "物流很快，包裹完好无损。"),
+    ("太贵了，完全不值这个价。", "高级套餐多少钱？", "性价比很高，物超所值。"),
+    ("客服态度很差，一直不回复。", "我联系了客服询问订单。", "客服很热情，很快就解决了问题。"),
+    ("质量太差，用了一周就坏了。", "这件外套是纯棉的。", "质量很好，用了很久还像新的。"),
+    ("APP老是闪退，登录不了。", "我用手机APP下单。", "APP简单好用，体验很流畅。"),
+    ("到现在还没退款，太过分了。", "退款一般要几天？", "退款很快就到账了，谢谢。"),
+    ("我要取消会员，受够了。", "会员什么时候续费？", "很喜欢这个会员，会一直续费。"),
+    ("店员态度冷淡，效率很低。", "门店周日营业吗？", "店员都很热情。"),
+    ("尺码完全不对，穿不了。", "这件有大一号的吗？", "尺码很合适，穿着很舒服。"),
+    ("重复扣款了，也没人处理。", "可以用银行转账付款吗？", "付款方便又快捷。"),
+    ("体验太差了，后悔在这里买。", "我上个月在这里买了几样东西。", "体验非常好，下次还来买。"),
+    ("退货流程太麻烦了。", "怎么退货？", "退货很方便。"),
+)
+
+PROTOTYPES: Mapping[str, tuple[str, ...]] = {
+    sentiment: tuple(triple[index] for triple in TOPIC_PROTOTYPES)
+    for index, sentiment in enumerate(SENTIMENTS)
+}
+
+PROTOTYPE_C = 4.0
+"""Inverse regularisation of the prototype classifier: few, clean phrases."""
+
+RATING_NAME = re.compile(r"(?i)rating|stars?\b|score|评分|星级|sentiment|情感|满意度")
+"""Column names that may hold a rating or a sentiment label."""
+
+RATING_SCALES = ((1, 5), (0, 5), (1, 10), (0, 10))
+"""Rating ranges understood, as (lowest, highest)."""
+
+MIN_CLASS_ROWS = 10
+"""A learned model needs at least this many rated rows in each sentiment."""
+
+SENTIMENT_WORDS: Mapping[str, str] = {
+    "negative": "negative",
+    "neg": "negative",
+    "bad": "negative",
+    "负面": "negative",
+    "差评": "negative",
+    "neutral": "neutral",
+    "neu": "neutral",
+    "mixed": "neutral",
+    "中性": "neutral",
+    "中评": "neutral",
+    "positive": "positive",
+    "pos": "positive",
+    "good": "positive",
+    "正面": "positive",
+    "好评": "positive",
+}
+
+
+@dataclass(frozen=True)
+class SentimentSource:
+    """Where the sentiment labels come from."""
+
+    method: str
+    """"rating" (learned from a column of the table) or "prototypes"."""
+    column: str | None = None
+    scale: tuple[int, int] | None = None
+    """The rating range, for a numeric rating column."""
+
+    def describe(self) -> str:
+        """One line for the page and the run record."""
+        if self.method == "prototypes":
+            return (
+                "Sentiment from the multilingual model against labelled example phrases "
+                "(English and Chinese)."
+            )
+        if self.scale is not None:
+            low, high = self.scale
+            return f"Sentiment learned from the '{self.column}' rating ({low}–{high})."
+        return f"Sentiment learned from the '{self.column}' column."
+
+
+@dataclass(frozen=True)
+class SentimentResult:
+    """One sentiment per row, in input order."""
+
+    labels: np.ndarray
+    """(n,) object: "negative", "neutral", "positive" or ``NO_TEXT``."""
+    scores: np.ndarray
+    """(n,) float in [-1, 1]: P(positive) - P(negative); NaN without text."""
+    source: SentimentSource
+    cv_accuracy: float | None = None
+    """Cross-validated accuracy on the rated rows, when learned from a column."""
+    note: str = ""
+    """Why a rating column found was not used, when it was not."""
+
+
+def rating_to_sentiment(values: pd.Series, scale: tuple[int, int]) -> pd.Series:
+    """Ratings as sentiments: the bottom two-fifths negative, the middle fifth neutral.
+
+    On 1–5: 1–2 negative, 3 neutral, 4–5 positive; on 1–10: 1–4, 5–6, 7–10.
+    Missing ratings stay missing.
+
+    >>> rating_to_sentiment(pd.Series([1, 3, 5, None]), (1, 5)).tolist()
+    ['negative', 'neutral', 'positive', nan]
+    """
+    low, high = scale
+    position = ((values.astype(float) - low) / (high - low)).to_numpy()
+    chosen = np.select(
+        [position < 0.4, position <= 0.6, position > 0.6],
+        ["negative", "neutral", "positive"],
+        default="",
+    )
+    return pd.Series(chosen, index=values.index, dtype=object).replace("", np.nan)
+
+
+def _rating_scale(numbers: pd.Series) -> tuple[int, int] | None:
+    present = numbers.dropna()
+    if present.empty or not np.allclose(present, present.round()):
+        return None
+    for low, high in RATING_SCALES:
+        if present.min() >= low and present.max() <= high and present.max() > (low + high) / 2:
+            return (low, high)
+    return None
+
+
+def find_sentiment_source(frame: pd.DataFrame, candidates: Sequence[str]) -> SentimentSource:
+    """A rating or sentiment column among ``candidates`` to learn from, else prototypes.
+
+    A column qualifies by its name (rating, stars, score, sentiment, 评分 …) and its
+    values: whole numbers on a 1–5 or 1–10 scale, or words such as positive / negative.
+    """
+    for column in candidates:
+        if not RATING_NAME.search(str(column)):
+            continue
+        values = frame[column].astype(str).str.strip()
+        words = values.str.lower().map(SENTIMENT_WORDS)
+        present = values != ""
+        if present.any() and words[present].notna().mean() >= 0.95:
+            return SentimentSource("rating", column=column)
+        numbers, _ = parse_numbers(frame[column])
+        if numbers.notna().sum() >= 0.5 * len(frame):
+            scale = _rating_scale(numbers)
+            if scale is not None:
+                return SentimentSource("rating", column=column, scale=scale)
+    return SentimentSource("prototypes")
+
+
+def source_labels(frame: pd.DataFrame, source: SentimentSource) -> pd.Series:
+    """Each row's sentiment according to ``source``'s column (missing where unrated)."""
+    if source.column is None:
+        raise ValueError("prototype sentiment has no label column")
+    if source.scale is not None:
+        numbers, _ = parse_numbers(frame[source.column])
+        return rating_to_sentiment(numbers, source.scale)
+    return frame[source.column].astype(str).str.strip().str.lower().map(SENTIMENT_WORDS)
+
+
+def fit_prototype_classifier(
+    prototype_vectors: np.ndarray, labels: Sequence[str]
+) -> LogisticRegression:
+    """A three-way classifier on embedded prototype phrases."""
+    model = LogisticRegression(C=PROTOTYPE_C, max_iter=2000)
+    return model.fit(prototype_vectors, np.asarray(labels))
+
+
+def prototype_phrases() -> tuple[list[str], list[str]]:
+    """The prototype phrases and their sentiments, flattened in ``SENTIMENTS`` order."""
+    texts: list[str] = []
+    labels: list[str] = []
+    for sentiment in SENTIMENTS:
+        texts.extend(PROTOTYPES[sentiment])
+        labels.extend([sentiment] * len(PROTOTYPES[sentiment]))
+    return texts, labels
+
+
+def _probabilities(model: LogisticRegression, vectors: np.ndarray) -> np.ndarray:
+    """(n, 3) probabilities in ``SENTIMENTS`` order, whatever classes the model saw."""
+    raw = model.predict_proba(vectors)
+    out = np.zeros((len(vectors), len(SENTIMENTS)))
+    for column, cls in enumerate(model.classes_):
+        out[:, SENTIMENTS.index(str(cls))] = raw[:, column]
+    return out
+
+
+def _result(
+    probabilities: np.ndarray, has_text: np.ndarray, source: SentimentSource, accuracy: float | None
+) -> SentimentResult:
+    labels = np.array([SENTIMENTS[i] for i in probabilities.argmax(axis=1)], dtype=object)
+    labels[~has_text] = NO_TEXT
+    scores = probabilities[:, 2] - probabilities[:, 0]
+    scores[~has_text] = np.nan
+    return SentimentResult(labels, np.round(scores, 4), source, accuracy)
+
+
+def classify_with_prototypes(
+    vectors: np.ndarray, has_text: np.ndarray, prototype_vectors: np.ndarray
+) -> SentimentResult:
+    """Sentiment of each row from its embedding, by the prototype classifier.
+
+    ``prototype_vectors`` are ``prototype_phrases()`` embedded with the same model as
+    ``vectors``.
+    """
+    _, labels = prototype_phrases()
+    model = fit_prototype_classifier(prototype_vectors, labels)
+    probabilities = _probabilities(model, vectors)
+    return _result(probabilities, has_text, SentimentSource("prototypes"), None)
+
+
+def learn_from_labels(
+    vectors: np.ndarray, has_text: np.ndarray, labels: pd.Series, source: SentimentSource
+) -> SentimentResult:
+    """Sentiment from the table's own labels: rated rows keep their rating's sentiment,
+    rows with text but no rating get a model fitted on the rated ones.
+
+    The reported accuracy is the model's, cross-validated on the rated rows (5 folds),
+    so it says how far to trust the sentiments filled in for unrated rows.
+
+    Raises:
+        InputError: a sentiment has fewer than ``MIN_CLASS_ROWS`` rated rows with text.
+    """
+    rated = labels.isin(SENTIMENTS).to_numpy()
+    known = rated & has_text
+    y = labels.to_numpy()[known].astype(str)
+    counts = {s: int((y == s).sum()) for s in SENTIMENTS}
+    present = sorted(s for s in SENTIMENTS if counts[s] > 0)
+    if len(present) < 2 or min(counts[s] for s in present) < MIN_CLASS_ROWS:
+        raise InputError(
+            f"The '{source.column}' column has too few rows of some sentiment to learn from "
+            f"({', '.join(f'{s}: {counts[s]}' for s in SENTIMENTS)}); each needs at least "
+            f"{MIN_CLASS_ROWS} rows with text."
+        )
+    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    out_of_fold = cross_val_predict(model, vectors[known], y, cv=folds)
+    accuracy = round(float((out_of_fold == y).mean()), 4)
+    probabilities = _probabilities(model.fit(vectors[known], y), vectors)
+    for column, sentiment in enumerate(SENTIMENTS):
+        probabilities[rated, column] = (labels.to_numpy()[rated] == sentiment).astype(float)
+    return _result(probabilities, has_text | rated, source, accuracy)
+
+
+# --- Urgent-risk flags -----------------------------------------------------------------------
+
+URGENT_TOPICS: Mapping[str, tuple[str, tuple[str, ...]]] = {
+    "cancel": (
+        r"\bcancel\w*|\bclos(?:e|ing) (?:my|the) account|\bunsubscrib\w*|\bterminat\w* "
+        r"(?:my|the) (?:contract|subscription|account|plan)|\bswitch\w* to (?:a |another )?"
+        r"(?:competitor|provider)|\bleav(?:e|ing) you\b",
+        ("取消", "退订", "注销", "销户", "解约", "不再续费", "换别家"),
+    ),
+    "refund": (
+        r"\brefund\w*|\bmoney back|\bcharge ?backs?\b|\breimburs\w*|\bcharged (?:me )?twice"
+        r"|\bdouble[- ]charged|\bovercharg\w*",
+        ("退款", "退钱", "退费", "重复扣款", "多扣"),
+    ),
+    "legal": (
+        r"\blawyers?\b|\battorneys?\b|\bsu(?:e|ing)\b|\blawsuits?\b|\blegal action|\bcourt\b"
+        r"|\bsmall claims|\bombudsman|\btrading standards|\bconsumer protection|\bregulators?\b"
+        r"|\bsolicitors?\b",
+        ("律师", "起诉", "法院", "诉讼", "消协", "12315", "维权", "法律"),
+    ),
+    "safety": (
+        r"\binjur\w*|\bhurt\b|\bburn(?:ed|t|s)?\b|\bfire\b|\bsmok(?:e|ing)\b|\bexplod\w*"
+        r"|\boverheat\w*|\belectric shock|\ballerg\w*|\bchok(?:e|ed|ing)\b|\bunsafe\b"
+        r"|\bdanger\w*|\bhazard\w*|\bpoison\w*",
+        ("受伤", "烫伤", "烧伤", "着火", "起火", "爆炸", "冒烟", "触电", "过敏", "中毒", "危险"),
+    ),
+    "fraud": (
+        r"\bfraud\w*|\bscam\w*|\bunauthori[sz]ed\b|\bwithout (?:my )?permission|\bstolen\b"
+        r"|\bphishing\b|\bhacked\b|\bidentity theft|\bcounterfeit\b|\bfake\b",
+        ("诈骗", "骗子", "骗人", "盗刷", "被盗", "欺诈", "假货", "钓鱼"),
+    ),
+}
+"""Topic -> (English regular expression, Chinese terms)."""
+
+SEVERE_TOPICS = frozenset({"legal", "safety", "fraud"})
+"""Topics flagged unless the text reads positive: a neutral-sounding legal threat is still one."""
+
+_TOPIC_PATTERNS = {
+    topic: re.compile(f"{english}|{'|'.join(map(re.escape, chinese))}", re.IGNORECASE)
+    for topic, (english, chinese) in URGENT_TOPICS.items()
+}
+
+
+def urgent_topics(text: str) -> tuple[str, ...]:
+    """The urgent topics a text mentions, in ``URGENT_TOPICS`` order (sentiment aside).
+
+    >>> urgent_topics("I want a refund or I'll call my lawyer")
+    ('refund', 'legal')
+    """
+    return tuple(topic for topic, pattern in _TOPIC_PATTERNS.items() if pattern.search(text))
+
+
+def urgent_flags(texts: Sequence[str], sentiments: Sequence[str]) -> list[str]:
+    """Each row's urgent flags, ``"; "``-joined ("" when none).
+
+    A topic counts when the row's sentiment is negative; legal, safety and fraud also
+    count when it is neutral. Praise that mentions a refund is not urgent.
+    """
+    flags = []
+    for text, sentiment in zip(texts, sentiments, strict=True):
+        if sentiment not in ("negative", "neutral"):
+            flags.append("")
+            continue
+        topics = [t for t in urgent_topics(text) if sentiment == "negative" or t in SEVERE_TOPICS]
+        flags.append("; ".join(topics))
+    return flags
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    """Sentiment and urgent flags for every row, in input order."""
+
+    sentiment: SentimentResult
+    flags: tuple[str, ...]
+
+    @property
+    def urgent(self) -> np.ndarray:
+        """(n,) bool: rows with at least one urgent flag."""
+        return np.array([bool(f) for f in self.flags])
+
+    def row_columns(self) -> dict[str, np.ndarray]:
+        """The per-row columns the export adds."""
+        return {
+            "sentiment": self.sentiment.labels,
+            "sentiment_score": self.sentiment.scores,
+            "urgent_flags": np.array(self.flags, dtype=object),
+        }
+
+    def record(self) -> dict[str, object]:
+        """What ``run.json`` keeps about the sentiment model and the flags."""
+        labels = self.sentiment.labels
+        return {
+            "method": self.sentiment.source.method,
+            "column": self.sentiment.source.column,
+            "description": self.sentiment.source.describe(),
+            "cv_accuracy": self.sentiment.cv_accuracy,
+            "note": self.sentiment.note,
+            "counts": {s: int((labels == s).sum()) for s in (*SENTIMENTS, NO_TEXT)},
+            "urgent_rows": int(self.urgent.sum()),
+        }
+
+
+N_URGENT_EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class SegmentFeedback:
+    """How a segment feels: shares of its rows with text, and urgent examples."""
+
+    rows_with_text: int
+    share_negative: float
+    share_neutral: float
+    share_positive: float
+    share_urgent: float
+    urgent_topics: tuple[tuple[str, int], ...]
+    """(topic, rows) for each topic flagged in the segment, most frequent first."""
+    examples: tuple[str, ...]
+    """Up to ``N_URGENT_EXAMPLES`` urgent quotes, most negative first."""
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (tuples become lists)."""
+        return {
+            "rows_with_text": self.rows_with_text,
+            "share_negative": self.share_negative,
+            "share_neutral": self.share_neutral,
+            "share_positive": self.share_positive,
+            "share_urgent": self.share_urgent,
+            "urgent_topics": [list(pair) for pair in self.urgent_topics],
+            "examples": list(self.examples),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SegmentFeedback:
+        """Rebuild from ``to_dict`` output."""
+        return cls(
+            rows_with_text=int(data["rows_with_text"]),
+            share_negative=float(data["share_negative"]),
+            share_neutral=float(data["share_neutral"]),
+            share_positive=float(data["share_positive"]),
+            share_urgent=float(data["share_urgent"]),
+            urgent_topics=tuple((str(t), int(n)) for t, n in data.get("urgent_topics", ())),
+            examples=tuple(str(e) for e in data.get("examples", ())),
+        )
+
+
+def segment_feedback(
+    labels: np.ndarray, feedback: FeedbackResult, docs: Sequence[str], quote: int = 240
+) -> dict[int, SegmentFeedback]:
+    """Per segment id: the share negative / neutral / positive / urgent among rows with text."""
+    sentiments = feedback.sentiment.labels
+    scores = feedback.sentiment.scores
+    out: dict[int, SegmentFeedback] = {}
+    for segment_id in sorted(int(s) for s in np.unique(labels) if s >= 0):
+        rows = np.flatnonzero((labels == segment_id) & (sentiments != NO_TEXT))
+        n = len(rows)
+        if n == 0:
+            continue
+        topic_counts: dict[str, int] = {}
+        urgent_rows = [i for i in rows if feedback.flags[i]]
+        for i in urgent_rows:
+            for topic in feedback.flags[i].split("; "):
+                topic_counts[topic] = topic_counts.get(topic, 0) + 1
+        urgent_rows.sort(key=lambda i: float(scores[i]))
+        examples: list[str] = []
+        for i in urgent_rows:
+            text = " ".join(docs[int(i)].split())[:quote]
+            if text and text not in examples:
+                examples.append(text)
+            if len(examples) == N_URGENT_EXAMPLES:
+                break
+        out[segment_id] = SegmentFeedback(
+            rows_with_text=n,
+            share_negative=round(float((sentiments[rows] == "negative").mean()), 4),
+            share_neutral=round(float((sentiments[rows] == "neutral").mean()), 4),
+            share_positive=round(float((sentiments[rows] == "positive").mean()), 4),
+            share_urgent=round(len(urgent_rows) / n, 4),
+            urgent_topics=tuple(sorted(topic_counts.items(), key=lambda p: (-p[1], p[0]))),
+            examples=tuple(examples),
+        )
+    return out
+
+
+def analyse_feedback(
+    docs: Sequence[str],
+    vectors: np.ndarray,
+    has_text: np.ndarray,
+    prototype_vectors: np.ndarray,
+    frame: pd.DataFrame,
+    candidate_columns: Sequence[str],
+) -> FeedbackResult:
+    """Sentiment and urgent flags for every row.
+
+    Args:
+        docs: each row's text.
+        vectors: the rows' embeddings (the multilingual model in the app).
+        has_text: (n,) bool, rows with text.
+        prototype_vectors: ``prototype_phrases()`` embedded with the same model.
+        frame: the table, to look for a rating or sentiment column.
+        candidate_columns: the columns that may hold one (not text, not IDs).
+    """
+    source = find_sentiment_source(frame, candidate_columns)
+    result: SentimentResult | None = None
+    note = ""
+    if source.method == "rating":
+        try:
+            result = learn_from_labels(vectors, has_text, source_labels(frame, source), source)
+        except InputError as error:
+            note = f"{error} Sentiment uses the example phrases instead."
+    if result is None:
+        result = classify_with_prototypes(vectors, has_text, prototype_vectors)
+        result = SentimentResult(result.labels, result.scores, result.source, None, note)
+    return FeedbackResult(result, tuple(urgent_flags(docs, list(result.labels))))
