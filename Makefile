@@ -50,6 +50,7 @@ bench: $(VENV)/.dev $(VENV)/.model
 
 sample: $(VENV)/.runtime
 	$(BIN)/python scripts/make_sample_data.py
+	$(BIN)/python scripts/make_sample_transactions.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

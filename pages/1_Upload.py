@@ -5,8 +5,15 @@ import streamlit as st
 
 from segmenter.errors import SegmenterError
 from segmenter.ingest import ROLES, prepare_columns
+from segmenter.transactions import detect_transaction_columns
 from segmenter.ui import state
-from segmenter.ui.data import accept_file, accept_sample
+from segmenter.ui.data import (
+    accept_file,
+    accept_sample,
+    accept_sample_transactions,
+    accept_transactions,
+    undo_transactions,
+)
 from segmenter.ui.widgets import plain
 
 state.init_state()
@@ -26,9 +33,20 @@ if upload is not None:
         st.stop()
 elif state.get(state.LOADED) is None:
     st.info("Upload a customer table to begin, or try the bundled sample data.")
-    if st.button("Use sample data", key="upload_sample"):
+    left, right = st.columns(2)
+    if left.button("Use sample data", key="upload_sample", help="2,000 customers with feedback"):
         try:
             accept_sample()
+        except SegmenterError as error:
+            st.error(str(error))
+        st.rerun()
+    if right.button(
+        "Use sample transactions",
+        key="upload_sample_transactions",
+        help="A web shop's order lines for a year, to try the lifecycle view",
+    ):
+        try:
+            accept_sample_transactions()
         except SegmenterError as error:
             st.error(str(error))
         st.rerun()
@@ -43,6 +61,30 @@ if report.encoding:
     delimiter = {"\t": "tab", " ": "whitespace"}.get(report.delimiter or "", report.delimiter)
     summary += f" · encoding {report.encoding} · delimiter `{delimiter}`"
 st.markdown(summary)
+transactions = state.get(state.TRANSACTIONS)
+log_columns = detect_transaction_columns(loaded.frame) if transactions is None else None
+if log_columns is not None:
+    st.info(
+        "This looks like a **transaction log** (several rows per customer: "
+        f"{plain(log_columns.describe())}). Segmenter can turn it into one row per customer: "
+        "recency, frequency, monetary value, tenure, average basket, returns, the products "
+        "bought (as text) and a lifecycle stage (new, active, champion, at risk, lapsed)."
+    )
+    if st.button("Turn into one row per customer", type="primary", key="upload_transactions"):
+        try:
+            accept_transactions(log_columns)
+        except SegmenterError as error:
+            st.error(plain(str(error)))
+            st.stop()
+        st.rerun()
+elif transactions is not None:
+    st.success(
+        f"One row per customer from {transactions.report.rows:,} transaction rows "
+        f"({plain(transactions.columns.describe())})."
+    )
+    if st.button("Use the transaction rows as they are", key="upload_transactions_undo"):
+        undo_transactions()
+        st.rerun()
 for note in (*report.notes, *prepare_columns(loaded.frame, schema).notes):
     st.info(plain(note))
 

@@ -10,7 +10,14 @@ from segmenter.campaign import name_segments
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import available_embedders
 from segmenter.errors import SegmenterError
-from segmenter.maps import SEGMENT_COLOUR, map_frame, segment_map, silhouette_chart, sizes_chart
+from segmenter.maps import (
+    ROW_KEY,
+    SEGMENT_COLOUR,
+    map_frame,
+    segment_map,
+    silhouette_chart,
+    sizes_chart,
+)
 from segmenter.pipeline import recluster_run, run_segmentation
 from segmenter.profile import rename_segments
 from segmenter.search import search_texts
@@ -20,6 +27,10 @@ from segmenter.ui.data import embedder
 from segmenter.ui.widgets import most_common_segment, plain, profile_card, rows_from_selection
 
 RISK_COLOUR = "risk score (Predict)"
+SENTIMENT_COLOUR = "sentiment (feedback)"
+SHOW_ALL = "All customers"
+SHOW_NEGATIVE = "Negative feedback"
+SHOW_URGENT = "Urgent-risk feedback"
 
 state.init_state()
 st.title("Segments")
@@ -152,6 +163,8 @@ with search_col:
 with colour_col:
     prediction = state.get(state.PREDICTION)
     extra = [RISK_COLOUR] if prediction is not None else []
+    if run.feedback is not None:
+        extra.append(SENTIMENT_COLOUR)
     colour = st.selectbox(
         "Colour by",
         [SEGMENT_COLOUR, *extra, *run.loaded.frame.columns],
@@ -160,6 +173,8 @@ with colour_col:
     )
     if colour == RISK_COLOUR and prediction is not None:
         colour_values = pd.Series(np.round(prediction.risk, 3))
+    elif colour == SENTIMENT_COLOUR and run.feedback is not None:
+        colour_values = pd.Series(run.feedback.sentiment.labels)
     elif colour != SEGMENT_COLOUR:
         colour_values = run.loaded.frame[colour]
     else:
@@ -176,6 +191,22 @@ points = map_frame(
     id_name=prepared.id_name,
     hover_columns=hover_columns,
 )
+if run.feedback is not None:
+    urgent_count = int(run.feedback.urgent.sum())
+    show = st.radio(
+        "Show",
+        [SHOW_ALL, SHOW_NEGATIVE, SHOW_URGENT],
+        horizontal=True,
+        key="segments_show",
+        help="Urgent: negative feedback about cancelling, refunds, legal threats, safety or "
+        f"fraud ({urgent_count:,} customers). A starting list for win-back campaigns.",
+    )
+    if show == SHOW_NEGATIVE:
+        points = points[run.feedback.sentiment.labels[points[ROW_KEY]] == "negative"]
+    elif show == SHOW_URGENT:
+        points = points[run.feedback.urgent[points[ROW_KEY]]]
+    if show != SHOW_ALL:
+        st.caption(f"{len(points):,} customers shown. {run.feedback.sentiment.source.describe()}")
 figure = segment_map(
     points,
     colour=colour,

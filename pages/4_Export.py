@@ -1,10 +1,11 @@
 """Export: every input row with its segment, as CSV, a ZIP per segment, and JSON."""
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 
 from segmenter.export import (
-    SegmentationResult,
     profiles_json,
     results_frame,
     run_sidecar,
@@ -22,7 +23,7 @@ st.title("Export")
 run = state.require_run("Nothing to export yet: find segments first.")
 
 profiles = tuple(rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES]))
-result = SegmentationResult(labels=run.result.labels, coords=run.result.coords, profiles=profiles)
+result = replace(run.result, profiles=profiles)
 frame = results_frame(run.loaded.frame, result)
 for name, rows in st.session_state[state.SAVED_SELECTIONS].items():
     column = f"in_{name}"
@@ -34,9 +35,14 @@ if prediction is not None:
     frame["risk_score"] = np.round(prediction.risk, 4)
 
 stem = run.loaded.report.filename.rsplit(".", 1)[0] or "customers"
+added = "`segment_id`, `segment_name`, map coordinates"
+if run.feedback is not None:
+    added += ", `sentiment`, `sentiment_score`, `urgent_flags`"
+if prediction is not None:
+    added += ", `risk_score`"
 st.write(
     f"{len(frame):,} rows — every row of **{plain(run.loaded.report.filename)}** with its original "
-    f"columns, plus `segment_id`, `segment_name` and map coordinates."
+    f"columns, plus {added}."
 )
 excel = st.checkbox(
     "For Excel (UTF-8 with BOM, CRLF line endings)",
@@ -78,6 +84,17 @@ st.caption(
     "Cells that begin with =, +, -, @ or a tab (other than plain numbers) get a leading "
     "apostrophe so that spreadsheets show them as text instead of running them as formulas."
 )
+transactions = state.get(state.TRANSACTIONS)
+if transactions is not None and len(transactions.unattributed):
+    st.download_button(
+        f"Unattributed transactions: {len(transactions.unattributed):,} rows with a reason (CSV)",
+        to_csv_bytes(transactions.unattributed, excel_bom=excel),
+        file_name=f"{stem}_unattributed.csv",
+        mime="text/csv",
+        key="export_unattributed",
+        help="Transaction rows that belong to no customer (no id, date or amount), "
+        "kept so that nothing from the upload is lost.",
+    )
 st.subheader("Campaign drafts")
 drafts = all_drafts()
 if drafts:

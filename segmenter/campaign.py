@@ -33,6 +33,7 @@ from segmenter.errors import SegmenterError
 from segmenter.lm.base import Message, TextGenerator
 from segmenter.privacy import mask_pii
 from segmenter.profile import SegmentProfile, describe_category, describe_numeric
+from segmenter.sentiment import describe_feedback
 
 GOALS: dict[str, str] = {
     "win_back": "make lapsed or unhappy customers want to come back (or stay)",
@@ -378,6 +379,8 @@ def segment_facts(profile: SegmentProfile) -> list[str]:
     if profile.keywords:
         words = ", ".join(sanitise(k, FACT_MAX_CHARS) for k in profile.keywords[:6])
         facts.append(f"Words they use more than other customers: {words}")
+    if profile.feedback is not None:
+        facts.append(describe_feedback(profile.feedback))
     return [f"- {fact}" for fact in facts]
 
 

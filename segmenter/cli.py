@@ -9,12 +9,19 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from segmenter.campaign import AUTO_LANGUAGE, CHANNELS, GOALS
 from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
 from segmenter.errors import SegmenterError
+from segmenter.export import to_csv_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from segmenter.ingest import LoadedTable, Schema
 
 
 def _n_segments(value: str) -> int | str:
@@ -46,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     segment.add_argument(
         "--text-weight", type=float, default=None, help="share of text vs columns, 0..1"
+    )
+    segment.add_argument(
+        "--transactions",
+        action="store_true",
+        help="INPUT is a transaction log: segment one row per customer (RFM, products, "
+        "lifecycle stage); rows without a customer go to unattributed_transactions.csv",
     )
 
     draft = commands.add_parser(
@@ -160,7 +173,7 @@ def _draft(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from segmenter.export import neutralise_frame, to_csv_bytes  # noqa: PLC0415 - fast --help
+    from segmenter.export import neutralise_frame  # noqa: PLC0415 - fast --help
     from segmenter.ingest import (  # noqa: PLC0415
         build_documents,
         detect_schema,
@@ -219,6 +232,26 @@ def _model(args: argparse.Namespace) -> int:
     return 0
 
 
+def _customers_from_log(loaded: LoadedTable) -> tuple[LoadedTable, Schema, pd.DataFrame]:
+    """The log as one row per customer, its roles, and the rows no customer owns."""
+    from segmenter.transactions import (  # noqa: PLC0415 - fast --help
+        aggregate_transactions,
+        customer_schema,
+        detect_transaction_columns,
+    )
+
+    columns = detect_transaction_columns(loaded.frame)
+    if columns is None:
+        raise SegmenterError(
+            f"{loaded.report.filename} does not look like a transaction log: --transactions "
+            "needs a repeating customer id column, a date column and an amount (or quantity "
+            "and unit price) column, named as such. Leave out --transactions for a table "
+            "with one row per customer."
+        )
+    table = aggregate_transactions(loaded.frame, columns, loaded.report.filename)
+    return table.customers, customer_schema(table.customers, columns), table.unattributed
+
+
 def _segment(args: argparse.Namespace) -> int:
     from segmenter.ingest import Role, detect_schema, load_table  # noqa: PLC0415 - fast --help
     from segmenter.pipeline import run_segmentation, write_outputs  # noqa: PLC0415
@@ -229,6 +262,9 @@ def _segment(args: argparse.Namespace) -> int:
         )
     loaded = load_table(args.input, args.input.name)
     schema = detect_schema(loaded.frame)
+    unattributed = None
+    if args.transactions:
+        loaded, schema, unattributed = _customers_from_log(loaded)
     if args.text_cols:
         wanted = [c.strip() for c in args.text_cols.split(",") if c.strip()]
         roles: dict[str, Role] = {c: "ignored" for c in schema.text_columns if c not in wanted}
@@ -246,12 +282,15 @@ def _segment(args: argparse.Namespace) -> int:
 
     run = run_segmentation(loaded, schema, embed_config, cluster_config, progress)
     paths = write_outputs(run, args.out)
+    if unattributed is not None and len(unattributed):
+        paths["unattributed"] = args.out / "unattributed_transactions.csv"
+        paths["unattributed"].write_bytes(to_csv_bytes(unattributed))
     print(file=sys.stderr)
     for note in loaded.report.notes:
         print(f"note: {note}", file=sys.stderr)
     sizes = ", ".join(f"{p.segment_id}: {p.name} ({p.size})" for p in run.result.profiles)
     print(f"{len(run.result.profiles)} segments — {sizes}")
-    print(f"wrote {paths['segments']}, {paths['profiles']}, {paths['run']}")
+    print(f"wrote {', '.join(str(path) for path in paths.values())}")
     return 0
 
 

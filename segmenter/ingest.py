@@ -51,6 +51,7 @@ __all__ = [
     "detect_schema",
     "load_table",
     "normalise_ids",
+    "parse_dates",
     "parse_numbers",
     "prepare_columns",
     "validate_for_segmentation",
@@ -892,9 +893,27 @@ def normalise_ids(values: pd.Series) -> pd.Series:
     return text.astype(object)
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
+def parse_dates(values: pd.Series) -> pd.Series:
     """Datetimes (UTC) from text cells, NaT where a cell is not a date."""
     return _per_distinct(_as_text(values), _parse_date_texts)
+
+
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}\b")
+
+
+def day_first(values: pd.Series) -> bool:
+    """Whether dates such as ``03/04/2025`` in this column put the day first.
+
+    Decided once per column, so one file never mixes the two readings: day first when
+    some date's first number is above 12 and no date's second number is.
+
+    >>> day_first(pd.Series(["25/12/2024", "03/04/2025"]))
+    True
+    """
+    parts = values.str.extract(_NUMERIC_DATE).dropna().astype(int)
+    if parts.empty:
+        return False
+    return bool((parts[0] > 12).any() and not (parts[1] > 12).any())
 
 
 def _parse_date_texts(values: pd.Series) -> pd.Series:
@@ -903,7 +922,13 @@ def _parse_date_texts(values: pd.Series) -> pd.Series:
     plain = text.str.fullmatch(PLAIN_NUMBER) | _missing_mask(text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text.where(~plain, None), format="mixed", errors="coerce", utc=True)
+        parsed = pd.to_datetime(
+            text.where(~plain, None),
+            format="mixed",
+            dayfirst=day_first(text),
+            errors="coerce",
+            utc=True,
+        )
     return pd.Series(parsed, index=values.index)
 
 
@@ -1192,7 +1217,7 @@ def _date_share(values: pd.Series) -> float:
     sample = values.head(DATE_SAMPLE)
     if sample.str.contains(DATE_HINT).mean() < DATE_SHARE:
         return 0.0
-    return float(_parse_dates(sample).notna().mean())
+    return float(parse_dates(sample).notna().mean())
 
 
 # --- Features --------------------------------------------------------------------------------
@@ -1244,7 +1269,7 @@ def prepare_columns(frame: pd.DataFrame, schema: Schema) -> PreparedTable:
             coerced[column.name] = bad
             what = "blank, N/A or '-'"
         elif column.role == "date":
-            dates = _parse_dates(frame[column.name])
+            dates = parse_dates(frame[column.name])
             days = (dates - dates.min()).dt.total_seconds() / 86400.0
             key = f"{column.name} (days)"
             numeric[key] = days.astype("float64")

@@ -59,6 +59,40 @@ def make_customers(n_per_theme: int = 40, seed: int = 0) -> pd.DataFrame:
     return frame
 
 
+def make_transaction_log(n_customers: int = 40, seed: int = 0) -> pd.DataFrame:
+    """Order lines in the UCI Online Retail layout: frequent, occasional and one-off buyers,
+    a few ``C`` returns and guest lines without a CustomerID; every cell a string."""
+    rng = np.random.default_rng(seed)
+    products = ("Red mug", "Tea towel", "Lamp", "Garden hose", "Notebook", "Candle")
+    rows = []
+    invoice = 500000
+    for index in range(n_customers):
+        customer = "" if index % 13 == 12 else f"{17000 + index}"
+        orders = (12, 4, 1)[index % 3]
+        for order in range(orders):
+            invoice += 1
+            day = int(rng.integers(0, 30)) + order * (300 // orders)
+            for line in range(1 + index % 3):
+                quantity = int(rng.integers(1, 5))
+                if order == orders - 1 and line == 0 and index % 5 == 0:
+                    quantity = -quantity  # a return
+                rows.append(
+                    {
+                        "InvoiceNo": f"C{invoice}" if quantity < 0 else str(invoice),
+                        "CustomerID": customer,
+                        "InvoiceDate": f"2024-01-01 10:00 +{day}d",
+                        "Description": products[(index + line) % len(products)],
+                        "Quantity": str(quantity),
+                        "UnitPrice": f"{2.5 + (index % 4) * 5:.2f}",
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    base = pd.Timestamp("2024-01-01 10:00")
+    days = frame["InvoiceDate"].str.extract(r"\+(\d+)d")[0].astype(int)
+    frame["InvoiceDate"] = (base + pd.to_timedelta(days, unit="D")).dt.strftime("%Y-%m-%d %H:%M")
+    return frame
+
+
 class FakeEmbedder:
     """Deterministic embedder: one direction per theme plus seeded noise, no model download."""
 

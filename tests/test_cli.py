@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from segmenter.cli import main
-from tests.conftest import FakeEmbedder, FakeGenerator
+from tests.conftest import FakeEmbedder, FakeGenerator, make_transaction_log
 
 
 def test_segment_writes_all_outputs(
@@ -42,6 +42,38 @@ def test_segment_with_fixed_k_and_text_columns(
     assert main([*args, "--k", "3", "--text-cols", "feedback"]) == 0
     segments = pd.read_csv(tmp_path / "o" / "segments.csv")
     assert segments["segment_id"].nunique() == 3
+
+
+def test_segment_a_transaction_log_per_customer(
+    tmp_path: Path, fake_embedder: FakeEmbedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = make_transaction_log()
+    source = tmp_path / "orders.csv"
+    log.to_csv(source, index=False)
+    out = tmp_path / "out"
+    args = ["segment", str(source), "--out", str(out), "--embedder", "fake", "--transactions"]
+    assert main(args) == 0
+    segments = pd.read_csv(out / "segments.csv", dtype=str, keep_default_na=False)
+    customers = set(log["CustomerID"]) - {""}
+    assert set(segments["CustomerID"]) == customers and len(segments) == len(customers)
+    assert {"recency_days", "frequency", "monetary", "products", "lifecycle_stage"} <= set(
+        segments.columns
+    )
+    unattributed = pd.read_csv(out / "unattributed_transactions.csv", dtype=str)
+    assert (unattributed["reason"] == "no customer id").all()
+    assert len(unattributed) == (log["CustomerID"] == "").sum()
+    run = json.loads((out / "run.json").read_text())
+    assert any("returns or cancellations" in note for note in run["input"]["notes"])
+    assert "no customer id" in capsys.readouterr().err
+
+
+def test_transactions_flag_on_a_customer_table_is_explained(
+    tmp_path: Path, customers: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "customers.csv"
+    customers.to_csv(source, index=False)
+    assert main(["segment", str(source), "--out", str(tmp_path / "o"), "--transactions"]) == 2
+    assert "does not look like a transaction log" in capsys.readouterr().err
 
 
 def test_bad_input_is_one_line_and_nonzero(

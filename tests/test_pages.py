@@ -14,7 +14,7 @@ from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
 from segmenter.ingest import detect_schema, load_table
 from segmenter.pipeline import run_segmentation
 from segmenter.ui import state
-from tests.conftest import FakeEmbedder
+from tests.conftest import FakeEmbedder, make_transaction_log
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -107,6 +107,27 @@ def test_upload_page_shows_preview_and_roles(loaded_customers) -> None:  # type:
     assert at.button(key="upload_continue")
 
 
+def test_upload_page_turns_a_transaction_log_into_customers() -> None:
+    log = make_transaction_log()
+    loaded = load_table(log.to_csv(index=False).encode(), "orders.csv")
+    at = page(
+        "pages/1_Upload.py", {state.LOADED: loaded, state.SCHEMA: detect_schema(loaded.frame)}
+    )
+    at.run()
+    assert not at.exception
+    assert any("transaction log" in info.value for info in at.info)
+    at.button(key="upload_transactions").click().run()
+    assert not at.exception
+    customers = at.session_state[state.LOADED]
+    assert len(customers.frame) == log["CustomerID"].replace("", None).nunique()
+    assert at.session_state[state.SCHEMA].role_of("lifecycle_stage") == "label"
+    assert any("no customer id" in info.value for info in at.info)
+    assert at.session_state[state.TRANSACTIONS].report.missing_id_rows > 0
+    at.button(key="upload_transactions_undo").click().run()
+    assert not at.exception
+    assert len(at.session_state[state.LOADED].frame) == len(log)
+
+
 def test_segments_page_runs_a_segmentation(loaded_customers, fake_embedder) -> None:  # type: ignore[no-untyped-def]
     loaded, schema = loaded_customers
     at = page("pages/2_Segments.py", {state.LOADED: loaded, state.SCHEMA: schema})
@@ -134,6 +155,29 @@ def test_segments_page_search_and_rename(finished_run) -> None:  # type: ignore[
     at.text_input(key="segments_profile_0_name").input("Delivery victims").run()
     assert not at.exception
     assert at.session_state[state.SEGMENT_NAMES][0] == "Delivery victims"
+
+
+def test_segments_page_filters_the_map_by_feedback(finished_run) -> None:  # type: ignore[no-untyped-def]
+    at = page("pages/2_Segments.py", with_run(finished_run))
+    at.run()
+    assert not at.exception
+    everyone = len(_map_rows(at))
+    at.radio(key="segments_show").set_value("Negative feedback").run()
+    assert not at.exception
+    negative = (finished_run.feedback.sentiment.labels == "negative").sum()
+    assert len(_map_rows(at)) == negative < everyone
+    at.radio(key="segments_show").set_value("Urgent-risk feedback").run()
+    assert len(_map_rows(at)) == finished_run.feedback.urgent.sum()
+    at.selectbox(key="segments_colour").select("sentiment (feedback)").run()
+    assert not at.exception
+    assert any("Feedback" in md.value for md in at.markdown)  # in the profile cards
+
+
+def _map_rows(at: AppTest) -> list[int]:
+    """Row keys of the points drawn on the Segments map."""
+    chart = next(c for c in at.get("plotly_chart") if getattr(c, "key", None) == "segments_map")
+    figure = json.loads(chart.proto.spec)
+    return [point[0] for trace in figure["data"] for point in trace.get("customdata", [])]
 
 
 def test_segments_page_recluster_keeps_projection(finished_run) -> None:  # type: ignore[no-untyped-def]

@@ -9,10 +9,18 @@ import streamlit as st
 
 from segmenter.embedding import Embedder, get_embedder
 from segmenter.ingest import LoadedTable, detect_schema, load_table
+from segmenter.transactions import (
+    CustomerTable,
+    TransactionColumns,
+    aggregate_transactions,
+    customer_schema,
+)
 from segmenter.ui import state
 
-SAMPLE_PATH = Path(__file__).resolve().parents[2] / "assets" / "sample_customers.csv"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+SAMPLE_PATH = ASSETS / "sample_customers.csv"
 SAMPLE_NAME = "sample_customers.csv"
+SAMPLE_TRANSACTIONS_PATH = ASSETS / "sample_transactions.csv"
 
 
 def fingerprint(data: bytes) -> str:
@@ -51,3 +59,42 @@ def accept_file(data: bytes, filename: str) -> LoadedTable:
 def accept_sample() -> LoadedTable:
     """Load the bundled sample customers as if the user had uploaded them."""
     return accept_file(SAMPLE_PATH.read_bytes(), SAMPLE_NAME)
+
+
+def accept_sample_transactions() -> LoadedTable:
+    """Load the bundled sample transaction log as if the user had uploaded it."""
+    return accept_file(SAMPLE_TRANSACTIONS_PATH.read_bytes(), SAMPLE_TRANSACTIONS_PATH.name)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _aggregate_cached(
+    content_hash: str, _frame: object, columns: TransactionColumns, filename: str
+) -> CustomerTable:
+    return aggregate_transactions(_frame, columns, filename)  # type: ignore[arg-type]
+
+
+def accept_transactions(columns: TransactionColumns) -> CustomerTable:
+    """Turn the loaded transaction log into one row per customer, in place of the log.
+
+    Raises:
+        SegmenterError: when no row can be attributed to a customer.
+    """
+    loaded: LoadedTable = st.session_state[state.LOADED]
+    table = _aggregate_cached(
+        state.get(state.UPLOAD_FINGERPRINT), loaded.frame, columns, loaded.report.filename
+    )
+    st.session_state[state.TRANSACTION_LOG] = loaded
+    st.session_state[state.LOADED] = table.customers
+    st.session_state[state.SCHEMA] = customer_schema(table.customers, columns)
+    st.session_state[state.TRANSACTIONS] = table
+    state.invalidate_downstream(state.SCHEMA)
+    return table
+
+
+def undo_transactions() -> None:
+    """Go back to the transaction rows as uploaded (one row per line, not per customer)."""
+    log: LoadedTable = st.session_state[state.TRANSACTION_LOG]
+    st.session_state[state.LOADED] = log
+    st.session_state[state.SCHEMA] = detect_schema(log.frame)
+    st.session_state.pop(state.TRANSACTIONS, None)
+    state.invalidate_downstream(state.SCHEMA)

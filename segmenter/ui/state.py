@@ -27,10 +27,13 @@ LM_CONFIG = "lm_config"  # segmenter.config.LMConfig, this user's model   Segmen
 DRAFTING = "drafting"  # bool: a draft was streaming when the script last ran Segments (panel)
 REPLY = "reply"  # tuple[int, segmenter.campaign.Generated]: row and reply  Segments
 PREDICTION = "prediction"  # segmenter.predict.Prediction                    Predict
+TRANSACTIONS = "transactions"  # segmenter.transactions.CustomerTable (a log turned
+#                                into customers; LOADED then holds the customers)  Upload
+TRANSACTION_LOG = "transaction_log"  # segmenter.ingest.LoadedTable, the log itself    Upload
 
 _FROM_RUN = (SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS, DRAFTS, PERSONAS, REPLY, PREDICTION)
 DOWNSTREAM = {
-    UPLOAD_FINGERPRINT: (LOADED, SCHEMA, RUN, *_FROM_RUN),
+    UPLOAD_FINGERPRINT: (LOADED, SCHEMA, TRANSACTIONS, TRANSACTION_LOG, RUN, *_FROM_RUN),
     SCHEMA: (RUN, *_FROM_RUN),
     RUN: _FROM_RUN,
 }

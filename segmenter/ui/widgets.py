@@ -11,6 +11,7 @@ import streamlit as st
 
 from segmenter.offers import describe_offer
 from segmenter.profile import SegmentProfile
+from segmenter.sentiment import describe_feedback
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -84,6 +85,11 @@ def profile_card(profile: SegmentProfile, *, key: str, persona: str = "") -> str
         if profile.keywords:
             st.markdown("**Distinctive words**")
             st.text(", ".join(profile.keywords))
+        if profile.feedback is not None:
+            st.markdown("**Feedback**")
+            st.text(describe_feedback(profile.feedback))
+            for quote in profile.feedback.examples:
+                st.text(f"⚠ “{quote}”")
         left, right = st.columns(2)
         if profile.numeric:
             left.markdown("**Numbers against all customers**")
