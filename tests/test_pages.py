@@ -72,6 +72,8 @@ def test_home_sample_button_segments_the_sample_with_real_models() -> None:
     assert len(run.result.labels) == 2000
     assert 3 <= run.segmenter.n_segments_ <= 10
     assert len(at.expander) > run.segmenter.n_segments_
+    assert run.feedback is not None and run.feedback.sentiment.source.method == "prototypes"
+    assert 0 < run.feedback.urgent.sum() < 2000 * 0.2
 
 
 def test_plain_escapes_markdown() -> None:
