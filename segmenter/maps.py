@@ -20,6 +20,20 @@ SEGMENT_COLOUR = "Segment"
 SNIPPET_CHARS = 90
 MAX_COLOUR_CATEGORIES = 20
 HOVER_FIELDS = 4
+VALUE_COLOURS: dict[str, str] = {
+    # feedback sentiment: bad red, good green
+    "negative": "#d62728",
+    "neutral": "#9e9e9e",
+    "positive": "#2ca02c",
+    "(no text)": "#dcdcdc",
+    # lifecycle stages, from fresh to gone
+    "new": "#17becf",
+    "active": "#1f77b4",
+    "champion": "#2ca02c",
+    "at risk": "#ff7f0e",
+    "lapsed": "#d62728",
+}
+"""Fixed colours (and legend order) for values whose meaning has an obvious colour."""
 
 
 def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -76,6 +90,7 @@ def segment_map(
     """
     data = points.copy()
     colour_column = SEGMENT_COLOUR
+    known: dict[str, Any] = {}
     if colour != SEGMENT_COLOUR and colour_values is not None:
         colour_column = f"{colour} "  # distinct from a hover column of the same name
         values = colour_values.reindex(data[ROW_KEY].to_numpy())
@@ -86,6 +101,13 @@ def segment_map(
             text = values.astype(str)
             top = text.value_counts().index[:MAX_COLOUR_CATEGORIES]
             data[colour_column] = text.where(text.isin(top), "(other)").to_numpy()
+            present = set(data[colour_column])
+            if present <= set(VALUE_COLOURS):
+                order = [value for value in VALUE_COLOURS if value in present]
+                known = {
+                    "color_discrete_map": VALUE_COLOURS,
+                    "category_orders": {colour_column: order},
+                }
     hover = [id_name, "Text", SEGMENT_COLOUR, *hover_columns]
     hover = list(dict.fromkeys(h for h in hover if h in data.columns and h != colour_column))
     hover_data = {h: True for h in hover} | {"x": False, "y": False}
@@ -95,6 +117,7 @@ def segment_map(
         "color": colour_column,
         "custom_data": [ROW_KEY],
         "hover_data": hover_data,
+        **known,
     }
     if "z" in data.columns:
         figure = px.scatter_3d(data, x="x", y="y", z="z", **common)

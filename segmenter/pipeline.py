@@ -7,6 +7,7 @@ same stage functions one by one through cached wrappers in ``segmenter.ui``.
 from __future__ import annotations
 
 import copy
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,7 @@ from segmenter.export import (
 from segmenter.ingest import (
     LoadedTable,
     PreparedTable,
+    Role,
     Schema,
     build_documents,
     prepare_columns,
@@ -100,6 +102,15 @@ def embed_documents(
 
 
 NO_SENTIMENT = "none"
+PRODUCT_LIST_COLUMN = re.compile(
+    r"(?i)(?:^|[^a-z])(?:products?|items?|skus?|purchases|bought|basket|categories)(?:$|[^a-z])"
+)
+"""Text columns named like lists of things bought: embedded, but they carry no sentiment."""
+
+
+def feedback_columns(schema: Schema) -> list[str]:
+    """The text columns that hold what customers wrote: product lists are left out."""
+    return [c for c in schema.text_columns if not PRODUCT_LIST_COLUMN.search(c)]
 
 
 def feedback_stage(
@@ -111,15 +122,20 @@ def feedback_stage(
     config: EmbedConfig,
     progress: Progress = _no_progress,
 ) -> FeedbackResult | None:
-    """Sentiment and urgent flags for every row with text (``None`` without text, or when
-    ``config.sentiment_model`` is ``"none"``).
+    """Sentiment and urgent flags for every row with text (``None`` without feedback text,
+    or when ``config.sentiment_model`` is ``"none"``).
 
-    The segmentation's own vectors are reused when they come from the sentiment model;
-    otherwise the texts are embedded again with it (through the same cache).
+    Only feedback columns are read (a column of products bought has no sentiment). The
+    segmentation's own vectors are reused when they come from the sentiment model and
+    cover the same columns; otherwise the texts are embedded with it (through the cache).
     """
-    if embedding is None or config.sentiment_model == NO_SENTIMENT:
+    columns = feedback_columns(schema)
+    if embedding is None or not columns or config.sentiment_model == NO_SENTIMENT:
         return None
-    if embedder_name == config.sentiment_model:
+    if columns != schema.text_columns:
+        others: dict[str, Role] = {c: "ignored" for c in schema.text_columns if c not in columns}
+        docs = build_documents(frame, schema.with_roles(others))
+    if embedder_name == config.sentiment_model and columns == schema.text_columns:
         vectors = embedding
     else:
         embedded = embed_documents(docs, config.sentiment_model, config, progress)

@@ -510,14 +510,14 @@ def describe_feedback(feedback: SegmentFeedback) -> str:
     """One line on how a segment feels, for profiles and prompts.
 
     >>> describe_feedback(SegmentFeedback(10, 0.5, 0.3, 0.2, 0.1, (("refund", 1),), ()))
-    'Feedback 50% negative, 30% neutral, 20% positive; urgent 10% (refund 1)'
+    '50% negative, 30% neutral, 20% positive; urgent 10% (refund: 1)'
     """
     line = (
-        f"Feedback {feedback.share_negative:.0%} negative, {feedback.share_neutral:.0%} "
+        f"{feedback.share_negative:.0%} negative, {feedback.share_neutral:.0%} "
         f"neutral, {feedback.share_positive:.0%} positive"
     )
     if feedback.urgent_topics:
-        topics = ", ".join(f"{topic} {count}" for topic, count in feedback.urgent_topics)
+        topics = ", ".join(f"{topic}: {count}" for topic, count in feedback.urgent_topics)
         line += f"; urgent {feedback.share_urgent:.0%} ({topics})"
     return line
 

@@ -15,7 +15,7 @@ from segmenter.embedding import get_embedder
 from segmenter.errors import InputError
 from segmenter.export import profiles_json, results_frame
 from segmenter.ingest import LoadedTable, detect_schema
-from segmenter.pipeline import run_segmentation
+from segmenter.pipeline import feedback_columns, run_segmentation
 from segmenter.profile import SegmentProfile
 from segmenter.sentiment import (
     NO_TEXT,
@@ -185,6 +185,15 @@ def test_the_pipeline_exports_sentiment_and_profiles_keep_it(customers, fake_emb
     assert all(p.feedback is not None for p in run.result.profiles)
     restored = [SegmentProfile.from_dict(p) for p in json.loads(profiles_json(run.result.profiles))]
     assert restored == list(run.result.profiles)
+
+
+def test_sentiment_reads_feedback_columns_not_product_lists(customers) -> None:  # type: ignore[no-untyped-def]
+    frame = customers.drop(columns=["theme"])
+    frame["products_bought"] = "Red mug; Tea towel; Lamp; Garden hose; Notebook; Candle set"
+    schema = detect_schema(frame).with_roles({"products_bought": "text"})
+    assert feedback_columns(schema) == ["feedback"]
+    only_products = schema.with_roles({"feedback": "ignored"})
+    assert feedback_columns(only_products) == []
 
 
 def _report(rows: int, columns: int):  # type: ignore[no-untyped-def]

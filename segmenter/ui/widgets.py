@@ -86,7 +86,7 @@ def profile_card(profile: SegmentProfile, *, key: str, persona: str = "") -> str
             st.markdown("**Distinctive words**")
             st.text(", ".join(profile.keywords))
         if profile.feedback is not None:
-            st.markdown("**Feedback**")
+            st.markdown("**Feedback sentiment**")
             st.text(describe_feedback(profile.feedback))
             for quote in profile.feedback.examples:
                 st.text(f"⚠ “{quote}”")
