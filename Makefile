@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -33,6 +34,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP) -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# Debian's Chromium (and fonts for Chinese and emoji) for the browser tests in tests/e2e:
+# Playwright drives it and never downloads a browser of its own.
+$(VENV)/.browser: $(BIN)/python
+	command -v chromium >/dev/null && fc-list | grep -qi "noto color emoji" && fc-list | grep -qi "noto sans cjk" || { \
+	  $(SUDO) apt-get update -q && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium fonts-noto-cjk fonts-noto-color-emoji; }
+	touch $@
+
 run: $(VENV)/.model
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
@@ -41,7 +51,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check segmenter
 	$(BIN)/mypy
 
-test: lint
+test: lint $(VENV)/.browser
 	$(BIN)/pytest -q
 
 bench: $(VENV)/.dev $(VENV)/.model

@@ -1,0 +1,199 @@
+"""The whole path in a real browser: upload through the file input, change a column role,
+segment, pick a segment, draft copy with the small bundled model, download the export and
+check that every row and ID came back. Once on English feedback, once on Chinese feedback
+and once on a table of numbers and categories only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import make_customers
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+SEGMENT_TIMEOUT_MS = 300_000
+DRAFT_TIMEOUT_MS = 240_000
+ROW_HEIGHT = 35  # Streamlit's data editor: header and rows are 35 px tall
+
+
+def english_table() -> pd.DataFrame:
+    return make_customers(n_per_theme=40).drop(columns=["theme"])
+
+
+CHINESE_THEMES = (
+    ("快递太慢了，等了一个多星期才到", "包裹被压坏了，物流太差", "发货慢，客服也不催"),
+    ("价格太贵了，希望多一些优惠", "会员费又涨价了，不划算", "比别家贵，想要折扣"),
+    ("客服很耐心，问题很快解决了", "售后服务很好，退款很及时", "客服态度好，一直跟进"),
+)
+
+
+def chinese_table() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    rows = []
+    for theme, sentences in enumerate(CHINESE_THEMES):
+        for i in range(30):
+            rows.append(
+                {
+                    "会员编号": f"{theme * 100 + i + 1:05d}",
+                    "评价": f"{sentences[i % 3]}（{i}）",
+                    "消费": f"{(40, 25, 120)[theme] + rng.normal(0, 3):.2f}",
+                    "城市": ("北京", "上海", "广州")[i % 3],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def structured_table() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    rows = []
+    centres = ((25, 30, 80), (45, 90, 20), (60, 50, 50))
+    for group, (age, income, score) in enumerate(centres):
+        for i in range(50):
+            rows.append(
+                {
+                    "CustomerID": f"{group * 50 + i + 1:04d}",
+                    "Genre": ("Male", "Female")[i % 2],
+                    "Age": str(int(age + rng.normal(0, 3))),
+                    "Annual Income (k$)": str(int(income + rng.normal(0, 5))),
+                    "Spending Score (1-100)": str(int(score + rng.normal(0, 5))),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def count(locator: Any) -> int:
+    """How many text areas ``locator`` holds (brand voice, then each draft field)."""
+    return int(locator.locator("textarea").count())
+
+
+@dataclass
+class Walk:
+    """One browser session, with a screenshot per step."""
+
+    page: Any
+    folder: Path
+    step: int = 0
+
+    def shot(self, name: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(self.folder / f"{self.step:02d}_{name}.png"))
+
+    def settle(self) -> None:
+        """Wait until Streamlit has finished the current run (no spinner, no progress)."""
+        busy = "[data-testid=stSpinner], [data-testid=stProgress], [data-testid=stSkeleton]"
+        self.page.wait_for_timeout(600)
+        self.page.wait_for_function(
+            f"() => document.querySelectorAll('{busy}').length === 0", timeout=SEGMENT_TIMEOUT_MS
+        )
+        self.page.wait_for_timeout(400)
+
+    def go(self, label: str) -> None:
+        self.page.locator("[data-testid=stSidebarNav] a", has_text=label).first.click()
+        self.settle()
+
+    def choose(self, key: str, option: str) -> None:
+        self.page.locator(f".st-key-{key}").get_by_role("combobox").click()
+        self.page.get_by_role("option", name=option, exact=True).click()
+        self.settle()
+
+    def set_role(self, row: int, role: str) -> None:
+        """Change the role in row ``row`` (0-based) of the column-roles editor.
+
+        The editor is a canvas: click its first cell, then move with the keyboard (column
+        widths vary with the content, rows do not move).
+        """
+        editor = self.page.locator("[data-testid=stDataFrame]").last
+        editor.scroll_into_view_if_needed()
+        box = editor.bounding_box()
+        assert box is not None
+        self.page.mouse.click(box["x"] + 15, box["y"] + ROW_HEIGHT * 1.5)
+        self.page.keyboard.press("ArrowRight")
+        for _ in range(row):
+            self.page.keyboard.press("ArrowDown")
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_timeout(800)  # the select editor opens; typing earlier is lost
+        self.page.keyboard.type(role, delay=50)
+        self.page.keyboard.press("Enter")
+        self.settle()
+
+    def download(self, button: str, target: Path) -> Path:
+        with self.page.expect_download() as info:
+            self.page.get_by_role("button", name=button).click()
+        info.value.save_as(str(target))
+        return target
+
+
+WALKS = {
+    "english": (english_table, "customer_id", "plan"),
+    "chinese": (chinese_table, "会员编号", "城市"),
+    "structured": (structured_table, "CustomerID", "Genre"),
+}
+
+
+@pytest.mark.parametrize("name", list(WALKS))
+def test_walk_from_upload_to_export(
+    name: str, app_url: str, browser: Any, artifacts: Path, tmp_path: Path
+) -> None:
+    make_table, id_column, role_column = WALKS[name]
+    table = make_table()
+    source = tmp_path / f"{name}_customers.csv"
+    table.to_csv(source, index=False, encoding="utf-8")
+    folder = artifacts / name
+    folder.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    walk = Walk(context.new_page(), folder)
+    try:
+        walk.page.goto(app_url)
+        walk.page.wait_for_selector("text=Segmenter", timeout=60_000)
+        walk.go("Upload")
+        walk.page.locator("input[type=file]").set_input_files(str(source))
+        walk.page.wait_for_selector("text=Column roles", timeout=60_000)
+        walk.settle()
+        walk.shot("uploaded")
+
+        walk.set_role(list(table.columns).index(role_column), "ignored")
+        walk.shot("role_changed")
+        walk.page.get_by_role("button", name="Continue to segments").click()
+        walk.settle()
+        walk.choose("segments_k", "3")
+        walk.page.get_by_role("button", name="Find segments").click()
+        walk.page.wait_for_selector("text=Profiles", timeout=SEGMENT_TIMEOUT_MS)
+        walk.settle()
+        walk.shot("segmented")
+
+        sidebar = walk.page.locator("[data-testid=stSidebar]")
+        sidebar.get_by_role("combobox").first.click()
+        walk.page.get_by_role("option").nth(1).click()
+        walk.settle()
+        walk.shot("segment_selected")
+        walk.page.locator(".st-key-campaign_draft button").click()
+        walk.page.wait_for_selector("[class*='st-key-campaign_regen_']", timeout=DRAFT_TIMEOUT_MS)
+        walk.settle()
+        sidebar.locator("[class*='st-key-campaign_regen_']").first.scroll_into_view_if_needed()
+        walk.shot("drafted")
+        copy = [sidebar.locator("textarea").nth(i).input_value() for i in range(count(sidebar))]
+        assert max(len(text.strip()) for text in copy) > 20, copy
+
+        walk.go("Export")
+        walk.shot("export")
+        export = walk.download("Download all rows (CSV)", folder / "export.csv")
+        run = walk.download("Run details: parameters, models, versions (JSON)", folder / "run.json")
+    finally:
+        context.close()
+
+    downloaded = pd.read_csv(export, dtype=str, keep_default_na=False, encoding="utf-8")
+    assert len(downloaded) == len(table)
+    assert downloaded[id_column].tolist() == table[id_column].tolist()
+    for column in table.columns:
+        assert downloaded[column].tolist() == table[column].tolist(), column
+    assert (downloaded["segment_id"].astype(int) >= 0).all()
+    assert downloaded["segment_id"].nunique() == 3
+    roles = {c["name"]: c["role"] for c in json.loads(run.read_text())["schema"]["columns"]}
+    assert roles[role_column] == "ignored"
