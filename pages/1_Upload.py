@@ -128,5 +128,11 @@ if changes:
     state.invalidate_downstream(state.SCHEMA)
     st.rerun()
 
+changed_by_user = [c for c in schema.columns if c.reason == "set by user"]
+if changed_by_user:
+    st.caption(
+        "Changed by you: " + ", ".join(f"{plain(c.name)} → {c.role}" for c in changed_by_user)
+    )
+
 if st.button("Continue to segments", type="primary", key="upload_continue"):
     st.switch_page("pages/2_Segments.py")

@@ -45,7 +45,7 @@ st.write(
     f"columns, plus {added}."
 )
 excel = st.checkbox(
-    "For Excel (UTF-8 with BOM, CRLF line endings)",
+    "For Excel (UTF-8 with BOM)",
     False,
     key="export_excel",
     help="Excel opens plain UTF-8 CSV as the wrong encoding; the BOM tells it otherwise.",

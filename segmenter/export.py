@@ -116,8 +116,11 @@ def results_frame(original: pd.DataFrame, result: SegmentationResult) -> pd.Data
 
 
 def to_csv_bytes(frame: pd.DataFrame, *, excel_bom: bool = False) -> bytes:
-    """CSV bytes in UTF-8 (with a BOM when ``excel_bom``, so Excel reads the encoding)."""
-    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n" if excel_bom else "\n")
+    """CSV bytes in UTF-8 with CRLF line ends (with a BOM when ``excel_bom``, so Excel reads
+    the encoding)."""
+    # CRLF (RFC 4180) also makes the writer quote cells holding a bare CR, which with "\n"
+    # endings it writes bare, and every reader then splits the row in two.
+    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n")
     return text.encode("utf-8-sig" if excel_bom else "utf-8")
 
 

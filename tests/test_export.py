@@ -113,3 +113,13 @@ def test_mismatched_result_is_refused(customers: pd.DataFrame) -> None:
     result = make_result(customers.head(10))
     with pytest.raises(ValueError, match="covers 10 rows"):
         results_frame(customers, result)
+
+
+def test_a_bare_carriage_return_in_a_cell_stays_in_its_row(customers: pd.DataFrame) -> None:
+    """Found by the property test: with LF line ends pandas wrote a CR cell unquoted, and
+    every reader split that row in two."""
+    frame = customers.head(3).copy()
+    frame.loc[1, "feedback"] = "first part\rsecond part"
+    back = pd.read_csv(io.BytesIO(to_csv_bytes(frame)), dtype=str, keep_default_na=False)
+    assert len(back) == 3
+    assert back.loc[1, "feedback"] == "first part\rsecond part"

@@ -103,8 +103,8 @@ class Walk:
         self.page.get_by_role("option", name=option, exact=True).click()
         self.settle()
 
-    def set_role(self, row: int, role: str) -> None:
-        """Change the role in row ``row`` (0-based) of the column-roles editor.
+    def set_role(self, row: int, column: str, role: str) -> None:
+        """Change the role in row ``row`` (0-based, column ``column``) of the roles editor.
 
         The editor is a canvas: click its first cell, then move with the keyboard (column
         widths vary with the content, rows do not move).
@@ -121,6 +121,8 @@ class Walk:
         self.page.wait_for_timeout(800)  # the select editor opens; typing earlier is lost
         self.page.keyboard.type(role, delay=50)
         self.page.keyboard.press("Enter")
+        # The page confirms once the server has the new role.
+        self.page.get_by_text(f"Changed by you: {column} → {role}").wait_for(timeout=30_000)
         self.settle()
 
     def download(self, button: str, target: Path) -> Path:
@@ -158,7 +160,7 @@ def test_walk_from_upload_to_export(
         walk.settle()
         walk.shot("uploaded")
 
-        walk.set_role(list(table.columns).index(role_column), "ignored")
+        walk.set_role(list(table.columns).index(role_column), role_column, "ignored")
         walk.shot("role_changed")
         walk.page.get_by_role("button", name="Continue to segments").click()
         walk.settle()
