@@ -32,7 +32,12 @@ if upload is not None:
         st.error(plain(str(error)))
         st.stop()
 elif state.get(state.LOADED) is None:
-    st.info("Upload a customer table to begin, or try the bundled sample data.")
+    limit = st.get_option("server.maxUploadSize")
+    st.info(
+        "Upload a customer table to begin, or try the bundled sample data. Files over "
+        f"{limit} MB are refused by the browser (the file turns red): split the table, drop "
+        "columns you do not need, or upload a sample of the rows."
+    )
     left, right = st.columns(2)
     if left.button("Use sample data", key="upload_sample", help="2,000 customers with feedback"):
         try:

@@ -98,7 +98,8 @@ if transactions is not None and len(transactions.unattributed):
 st.subheader("Campaign drafts")
 drafts = all_drafts()
 if drafts:
-    st.write(f"{len(drafts)} drafts kept from the campaign panel on the Segments page.")
+    kept = "1 draft" if len(drafts) == 1 else f"{len(drafts)} drafts"
+    st.write(f"{kept} kept from the campaign panel on the Segments page.")
     draft_downloads(drafts, key="export_drafts")
 else:
     st.caption("No campaign drafts yet: draft copy from the side panel of the Segments page.")

@@ -7,6 +7,7 @@ never downloads one. Screenshots of every step land in ``artifacts/e2e/`` (or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -63,11 +64,10 @@ def artifacts() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def running_app(home: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """The app, started with ``streamlit run`` as a user would, drafting with SmolLM2."""
     port = free_port()
-    home = tmp_path_factory.mktemp("server")
     log = home / "streamlit.log"
     env = {
         **os.environ,
@@ -89,19 +89,27 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        *extra,
     ]
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One app server shared by the browser tests."""
+    with running_app(tmp_path_factory.mktemp("server")) as (url, _process):
+        yield url
 
 
 @pytest.fixture(scope="session")
