@@ -54,9 +54,10 @@ lint: $(VENV)/.dev
 test: lint $(VENV)/.browser
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.dev $(VENV)/.model
+bench: $(VENV)/.dev $(VENV)/.model $(VENV)/.browser
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/drafting.py
+	$(BIN)/python bench/load.py
 
 sample: $(VENV)/.runtime
 	$(BIN)/python scripts/make_sample_data.py
