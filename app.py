@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from segmenter.ui.data import start_warm_up
+
 st.set_page_config(page_title="Segmenter", page_icon="🧭", layout="wide")
+start_warm_up()
 navigation = st.navigation(
     [
         st.Page("pages/0_Home.py", title="Home", icon="🏠", default=True),

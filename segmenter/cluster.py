@@ -271,6 +271,22 @@ def reduce_features(
     )
 
 
+WARM_UP_ROWS = 300
+
+
+def warm_up_reduction() -> float:
+    """Reduce a small random table once, so numba compiles UMAP's kernels now.
+
+    A new process otherwise spends about 20 s compiling inside its first segmentation
+    (numba's on-disk cache does not cover UMAP's and pynndescent's kernels). The server
+    calls this in a background thread at start. Returns the seconds it took.
+    """
+    start = time.perf_counter()
+    rows = np.random.default_rng(0).normal(size=(WARM_UP_ROWS, 16)).astype(np.float32)
+    reduce_features(rows)
+    return time.perf_counter() - start
+
+
 def _reduce_with_pca(features: np.ndarray, cluster_dims: int, map_dims: int) -> Reduction:
     from sklearn.decomposition import PCA  # noqa: PLC0415
 

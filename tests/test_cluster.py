@@ -156,3 +156,10 @@ def test_choose_k_rejects_a_segment_holding_most_customers() -> None:
     assert choice.silhouettes[2] == max(choice.silhouettes.values())
     assert choice.largest_share[2] == 0.75
     assert choice.k == 4
+
+
+def test_warm_up_compiles_the_reduction_once() -> None:
+    from segmenter.cluster import warm_up_reduction
+
+    assert warm_up_reduction() > 0
+    assert warm_up_reduction() < 15  # compiled now: a 300-row reduction takes about a second

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from pathlib import Path
 
 import streamlit as st
 
+from segmenter.cluster import warm_up_reduction
 from segmenter.embedding import Embedder, get_embedder
 from segmenter.ingest import LoadedTable, detect_schema, load_table
 from segmenter.transactions import (
@@ -98,3 +101,14 @@ def undo_transactions() -> None:
     st.session_state[state.SCHEMA] = detect_schema(log.frame)
     st.session_state.pop(state.TRANSACTIONS, None)
     state.invalidate_downstream(state.SCHEMA)
+
+
+@st.cache_resource(show_spinner=False)
+def start_warm_up() -> threading.Thread | None:
+    """Once per server process: compile UMAP's kernels in the background, so that the first
+    segmentation does not wait for them. ``SEGMENTER_WARM_UP=0`` turns it off."""
+    if os.environ.get("SEGMENTER_WARM_UP", "1") == "0":
+        return None
+    thread = threading.Thread(target=warm_up_reduction, name="umap-warm-up", daemon=True)
+    thread.start()
+    return thread
