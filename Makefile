@@ -54,8 +54,14 @@ lint: $(VENV)/.dev
 test: lint $(VENV)/.browser
 	$(BIN)/pytest -q
 
-bench: $(VENV)/.dev $(VENV)/.model $(VENV)/.browser
+$(VENV)/.bench: $(VENV)/.runtime requirements-bench.txt
+	$(PIP) -r requirements-bench.txt -c constraints.txt
+	touch $@
+
+bench: $(VENV)/.dev $(VENV)/.model $(VENV)/.browser $(VENV)/.bench
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/compare.py
 	$(BIN)/python bench/drafting.py
 	$(BIN)/python bench/load.py
 

@@ -14,17 +14,25 @@ from segmenter.maps import (
     ROW_KEY,
     SEGMENT_COLOUR,
     map_frame,
+    rows_in_areas,
+    screen_sample,
     segment_map,
     silhouette_chart,
     sizes_chart,
 )
-from segmenter.pipeline import recluster_run, run_segmentation
+from segmenter.pipeline import embedding_note, recluster_run, run_details, run_segmentation
 from segmenter.profile import rename_segments
 from segmenter.search import search_texts
 from segmenter.ui import state
 from segmenter.ui.campaign import campaign_panel, reply_section, session_generator
 from segmenter.ui.data import embedder
-from segmenter.ui.widgets import most_common_segment, plain, profile_card, rows_from_selection
+from segmenter.ui.widgets import (
+    most_common_segment,
+    plain,
+    profile_card,
+    rows_from_selection,
+    selection_of,
+)
 
 RISK_COLOUR = "risk score (Predict)"
 SENTIMENT_COLOUR = "sentiment (feedback)"
@@ -122,6 +130,14 @@ metrics[1].metric("Silhouette", f"{segmenter.silhouette_:.3f}")
 metrics[2].metric("Customers segmented", f"{len(run.result.labels) - unsegmented:,}")
 metrics[3].metric("Unsegmented rows", f"{unsegmented:,}", help="Rows with no usable value.")
 
+note = embedding_note(run.embedder_name, run.docs)
+if note:
+    st.info(note)
+with st.expander("Run details: time per stage"):
+    st.dataframe(run_details(run), hide_index=True, key="segments_run_details")
+    if run.reused:
+        st.caption("Same table and settings as a recent run: reused, so these are its times.")
+
 with st.expander("How the number of segments was chosen"):
     st.text(f"{segmenter.k_choice_.k} segments: {segmenter.k_choice_.reason}.")
     if segmenter.k_choice_.silhouettes:
@@ -207,8 +223,15 @@ if run.feedback is not None:
         points = points[run.feedback.urgent[points[ROW_KEY]]]
     if show != SHOW_ALL:
         st.caption(f"{len(points):,} customers shown. {run.feedback.sentiment.source.describe()}")
+drawn = screen_sample(points)
+if len(drawn) < len(points):
+    st.caption(
+        f"The map draws a sample of {len(drawn):,} of these {len(points):,} customers (every "
+        "segment in proportion, small ones in full); a box or lasso selects every customer "
+        "in the area, and profiles and the export use them all."
+    )
 figure = segment_map(
-    points,
+    drawn,
     colour=colour,
     colour_values=colour_values,
     highlight_rows=st.session_state[state.SEARCH_ROWS],
@@ -224,6 +247,10 @@ event = st.plotly_chart(
 st.caption("Click a legend entry to isolate a segment; lasso or box to select customers.")
 
 selected = rows_from_selection(event)
+if len(drawn) < len(points) and run.result.coords.shape[1] == 2:
+    in_areas = rows_in_areas(run.result.coords, selection_of(event))
+    shown = set(points[ROW_KEY].tolist())
+    selected = sorted(set(selected) | {row for row in in_areas if row in shown})
 if st.session_state[state.SEARCH_ROWS] and not selected:
     selected = list(st.session_state[state.SEARCH_ROWS])
 suggested_segment = most_common_segment(run.result.labels, selected)

@@ -104,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     model = commands.add_parser("model", help="manage the bundled drafting models")
     model.add_argument(
-        "action", choices=["prepare"], help="prepare: assemble and verify the default model"
+        "action",
+        choices=["prepare"],
+        help="prepare: assemble and verify the default drafting model, and distil the "
+        "fast embedding model",
     )
     return parser
 
@@ -225,10 +228,12 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _model(args: argparse.Namespace) -> int:
-    from segmenter.lm.bundled import qwen_path  # noqa: PLC0415 - fast --help
+    from segmenter.embedding.static import ensure_static_model  # noqa: PLC0415 - fast --help
+    from segmenter.lm.bundled import qwen_path  # noqa: PLC0415
 
     path = qwen_path()
     print(f"default model ready and verified: {path}")
+    print(f"fast embedding model ready (distilled from MiniLM): {ensure_static_model()}")
     return 0
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from segmenter.errors import SegmenterError
+
 MAX_UPLOAD_MB = 200
 """Largest file we read; matches ``server.maxUploadSize`` in ``.streamlit/config.toml``."""
 
@@ -24,6 +26,14 @@ def default_cache_dir() -> Path:
     return base / "segmenter"
 
 
+def _embed_mode(value: str) -> Literal["auto", "accurate", "fast"]:
+    if value not in ("auto", "accurate", "fast"):
+        raise SegmenterError(
+            f"SEGMENTER_EMBED_MODE={value!r} is not a mode: use auto, accurate or fast."
+        )
+    return value  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class EmbedConfig:
     """Which embedding model to use and how.
@@ -39,16 +49,21 @@ class EmbedConfig:
     use_cache: bool = True
     sentiment_model: str = "multilingual"
     """Embedder for feedback sentiment (it must read Chinese too); ``"none"`` skips it."""
+    mode: Literal["auto", "accurate", "fast"] = "auto"
+    """``"auto"`` switches an automatically chosen MiniLM to the fast static model when
+    there is no GPU and at least ``fast_min_texts`` distinct texts; the other two force it."""
+    fast_min_texts: int = 20_000
 
     @classmethod
     def from_env(cls) -> EmbedConfig:
-        """Build from ``SEGMENTER_EMBEDDER``, ``SEGMENTER_BATCH_SIZE``, ``SEGMENTER_CACHE_DIR``
-        and ``SEGMENTER_SENTIMENT_MODEL``."""
+        """Build from ``SEGMENTER_EMBEDDER``, ``SEGMENTER_BATCH_SIZE``, ``SEGMENTER_CACHE_DIR``,
+        ``SEGMENTER_SENTIMENT_MODEL`` and ``SEGMENTER_EMBED_MODE``."""
         return cls(
             model=os.environ.get("SEGMENTER_EMBEDDER", "auto"),
             batch_size=int(os.environ.get("SEGMENTER_BATCH_SIZE", "64")),
             cache_dir=default_cache_dir(),
             sentiment_model=os.environ.get("SEGMENTER_SENTIMENT_MODEL", "multilingual"),
+            mode=_embed_mode(os.environ.get("SEGMENTER_EMBED_MODE", "auto")),
         )
 
 

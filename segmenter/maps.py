@@ -44,6 +44,63 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return html.escape(flat)
 
 
+MAX_MAP_POINTS = 100_000
+"""WebGL draws this many points smoothly; a larger table shows a stratified sample."""
+MIN_POINTS_PER_SEGMENT = 500
+
+
+def screen_sample(
+    points: pd.DataFrame, *, max_points: int | None = None, seed: int = 0
+) -> pd.DataFrame:
+    """At most ``max_points`` (default ``MAX_MAP_POINTS``) rows of a map frame, each
+    segment in proportion but with at least ``MIN_POINTS_PER_SEGMENT`` (or all it has), so
+    small segments stay visible.
+
+    Only what is drawn is sampled: selections are widened back to every row in the
+    selected area (``rows_in_areas``), and filters and the export read the full table.
+    """
+    max_points = MAX_MAP_POINTS if max_points is None else max_points
+    if len(points) <= max_points:
+        return points
+    rng = np.random.default_rng(seed)
+    share = max_points / len(points)
+    keep: list[np.ndarray] = []
+    for _, group in points.groupby(SEGMENT_COLOUR, sort=False):
+        wanted = min(len(group), max(MIN_POINTS_PER_SEGMENT, round(len(group) * share)))
+        keep.append(rng.choice(group.index.to_numpy(), wanted, replace=False))
+    return points.loc[np.sort(np.concatenate(keep))]
+
+
+def _inside_polygon(xy: np.ndarray, xs: Sequence[float], ys: Sequence[float]) -> np.ndarray:
+    """Even-odd rule: whether each point of ``xy`` lies inside the polygon."""
+    inside = np.zeros(len(xy), dtype=bool)
+    x, y = xy[:, 0], xy[:, 1]
+    n = len(xs)
+    for i in range(n):
+        x1, y1, x2, y2 = xs[i], ys[i], xs[(i + 1) % n], ys[(i + 1) % n]
+        if y1 == y2:
+            continue
+        crosses = (y1 > y) != (y2 > y)
+        at_x = x1 + (y - y1) * (x2 - x1) / (y2 - y1)
+        inside ^= crosses & (x < at_x)
+    return inside
+
+
+def rows_in_areas(coords: np.ndarray, selection: Mapping[str, Any]) -> list[int]:
+    """Every row whose map position lies in a selected box or lasso of a Plotly selection
+    (``{"box": [{"x": [x0, x1], "y": [y0, y1]}], "lasso": [{"x": [...], "y": [...]}]}``)."""
+    xy = np.asarray(coords[:, :2], dtype=float)
+    finite = np.isfinite(xy).all(axis=1)
+    chosen = np.zeros(len(xy), dtype=bool)
+    for box in selection.get("box") or []:
+        (x0, x1), (y0, y1) = sorted(box["x"][:2]), sorted(box["y"][:2])
+        chosen |= (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    for lasso in selection.get("lasso") or []:
+        if len(lasso.get("x", ())) >= 3:
+            chosen |= _inside_polygon(np.nan_to_num(xy), lasso["x"], lasso["y"])
+    return np.flatnonzero(chosen & finite).tolist()
+
+
 def map_frame(
     original: pd.DataFrame,
     labels: np.ndarray,

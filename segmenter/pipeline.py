@@ -1,14 +1,16 @@
 """The whole segmentation path as stage functions, shared by the CLI and the pages.
 
-``run_segmentation`` strings the stages together for the CLI; the pages call the
-same stage functions one by one through cached wrappers in ``segmenter.ui``.
+``run_segmentation`` strings the stages together for the CLI and the Segments page.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,15 +19,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmenter.cluster import Segmenter
+from segmenter.cluster import UMAP_FIT_ROWS, Segmenter
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import (
+    DEFAULT_EMBEDDER,
+    FAST_EMBEDDER,
     EmbeddingCache,
     EmbeddingResult,
     choose_embedder_name,
     embed_texts,
     get_embedder,
+    lexical_topics,
 )
+from segmenter.errors import InputError
 from segmenter.export import (
     SegmentationResult,
     profiles_json,
@@ -43,12 +49,24 @@ from segmenter.ingest import (
     validate_for_segmentation,
 )
 from segmenter.offers import next_best_offers, offer_columns
-from segmenter.profile import SegmentProfile, distances_to_centres, profile_segments
+from segmenter.profile import (
+    SegmentProfile,
+    TermCounts,
+    count_terms,
+    distances_to_centres,
+    profile_segments,
+)
 from segmenter.sentiment import (
     FeedbackResult,
     analyse_feedback,
+    carry_sentiment,
+    classify_with_prototypes,
+    find_sentiment_source,
+    learn_from_labels,
     prototype_phrases,
     segment_feedback,
+    source_labels,
+    urgent_flags,
 )
 
 Progress = Callable[[str, float], None]
@@ -60,21 +78,71 @@ def _no_progress(_message: str, _fraction: float) -> None:
 
 
 def resolve_embedder_name(docs: Sequence[str], config: EmbedConfig) -> str:
-    """The registry name to embed with: the configured one, or the automatic choice."""
-    return choose_embedder_name(docs) if config.model == "auto" else config.model
+    """The registry name to embed with: the configured one, or the automatic choice.
+
+    The automatic choice is MiniLM for mostly Latin-script text and the multilingual model
+    otherwise; MiniLM becomes the fast static model in ``"fast"`` mode, and in ``"auto"``
+    mode on a CPU when there are at least ``config.fast_min_texts`` distinct texts.
+    """
+    name = choose_embedder_name(docs) if config.model == "auto" else config.model
+    if name != DEFAULT_EMBEDDER or config.mode == "accurate":
+        return name
+    if config.mode == "fast" or (
+        config.model == "auto" and distinct_texts(docs) >= config.fast_min_texts and not has_gpu()
+    ):
+        return FAST_EMBEDDER
+    return name
 
 
-UMAP_SECONDS_PER_ROW = 0.0056
-"""Both UMAP fits on the 2-core benchmark machine (bench/pipeline.py: 561 s at 100k rows)."""
-NUMBA_COMPILE_SECONDS = 35
-"""numba compiles UMAP's kernels once per process (about 35 s on the same machine)."""
+def distinct_texts(docs: Sequence[str]) -> int:
+    """How many different non-empty texts there are to embed."""
+    return len({doc for doc in docs if doc.strip()})
+
+
+def has_gpu() -> bool:
+    """Whether torch sees a CUDA device (False when torch is not installed)."""
+    try:
+        import torch  # noqa: PLC0415 - seconds to import; only asked for large tables
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def embedding_note(name: str | None, docs: Sequence[str]) -> str | None:
+    """A line telling the user that the fast mode was chosen, and why (else ``None``)."""
+    if name != FAST_EMBEDDER:
+        return None
+    return (
+        f"Fast embedding mode for {distinct_texts(docs):,} texts: MiniLM distilled into a "
+        "static model on this machine, joined with topics from your table's own words. "
+        "About 200 times faster than MiniLM on a CPU, with about 90% of its segment quality; "
+        "pick all-MiniLM-L6-v2 under Settings for the accurate mode."
+    )
+
+
+def text_features(docs: Sequence[str], embedding: EmbeddingResult) -> np.ndarray:
+    """What the segmenter clusters on: the embedding, joined with lexical topics for the
+    fast static model (each half at unit length, so both weigh the same)."""
+    if embedding.model_id != get_embedder(FAST_EMBEDDER).model_id:
+        return embedding.vectors
+    topics = lexical_topics(docs, embedding.has_text)
+    if topics.shape[1] == 0:
+        return embedding.vectors
+    return np.hstack([embedding.vectors, topics]) / np.float32(np.sqrt(2.0))
+
+
+UMAP_SECONDS_PER_ROW = 0.0034
+"""Both UMAP fits on the 2-core benchmark machine: 34 s at 10k rows after the start-up
+warm-up; above ``cluster.UMAP_FIT_ROWS`` rows UMAP sees only a sample of that size."""
+PLACEMENT_SECONDS_PER_ROW = 0.0002
 
 
 def reduction_estimate(n_rows: int) -> str:
     """A rough duration for the UMAP stage on a 2-core CPU, for progress messages."""
-    seconds = NUMBA_COMPILE_SECONDS + UMAP_SECONDS_PER_ROW * n_rows
-    if seconds < 90:
-        return "usually under a minute and a half"
+    fitted = min(n_rows, UMAP_FIT_ROWS)
+    seconds = UMAP_SECONDS_PER_ROW * fitted + PLACEMENT_SECONDS_PER_ROW * (n_rows - fitted)
+    if seconds < 60:
+        return "usually under a minute"
     return f"about {round(seconds / 60)} minutes for {n_rows:,} rows on 2 cores"
 
 
@@ -91,7 +159,9 @@ def embed_documents(
     if not has_any_text(docs):
         return None
     embedder = get_embedder(name)
-    cache = EmbeddingCache(config.cache_dir / "embeddings") if config.use_cache else None
+    worth_caching = getattr(embedder, "worth_caching", True)
+    use_cache = config.use_cache and worth_caching
+    cache = EmbeddingCache(config.cache_dir / "embeddings") if use_cache else None
 
     def report(done: int, total: int) -> None:
         progress(
@@ -102,6 +172,11 @@ def embed_documents(
 
 
 NO_SENTIMENT = "none"
+SENTIMENT_FULL_ROWS = 5_000
+"""Above this many rows with text, the sentiment model reads a sample, not every row: the
+multilingual model reads about 350 texts a second on 2 cores (5 minutes at 100k rows, 51 s
+at 10k)."""
+SENTIMENT_SAMPLE_ROWS = 2_000
 PRODUCT_LIST_COLUMN = re.compile(
     r"(?i)(?:^|[^a-z])(?:products?|items?|skus?|purchases|bought|basket|categories)(?:$|[^a-z])"
 )
@@ -127,7 +202,8 @@ def feedback_stage(
 
     Only feedback columns are read (a column of products bought has no sentiment). The
     segmentation's own vectors are reused when they come from the sentiment model and
-    cover the same columns; otherwise the texts are embedded with it (through the cache).
+    cover the same columns; otherwise the texts are embedded with it (through the cache),
+    or, above ``SENTIMENT_FULL_ROWS`` rows with text, a sample of them (``_sampled_feedback``).
     """
     columns = feedback_columns(schema)
     if embedding is None or not columns or config.sentiment_model == NO_SENTIMENT:
@@ -135,8 +211,11 @@ def feedback_stage(
     if columns != schema.text_columns:
         others: dict[str, Role] = {c: "ignored" for c in schema.text_columns if c not in columns}
         docs = build_documents(frame, schema.with_roles(others))
+    candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
     if embedder_name == config.sentiment_model and columns == schema.text_columns:
         vectors = embedding
+    elif int(embedding.has_text.sum()) > SENTIMENT_FULL_ROWS:
+        return _sampled_feedback(docs, embedding, frame, candidates, config, progress)
     else:
         embedded = embed_documents(docs, config.sentiment_model, config, progress)
         if embedded is None:
@@ -145,10 +224,41 @@ def feedback_stage(
     phrases, _ = prototype_phrases()
     prototypes = embed_documents(phrases, config.sentiment_model, config)
     assert prototypes is not None  # the phrases are not empty
-    candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
     return analyse_feedback(
         docs, vectors.vectors, vectors.has_text, prototypes.vectors, frame, candidates
     )
+
+
+def _sampled_feedback(
+    docs: Sequence[str],
+    embedding: EmbeddingResult,
+    frame: pd.DataFrame,
+    candidates: Sequence[str],
+    config: EmbedConfig,
+    progress: Progress,
+) -> FeedbackResult:
+    """Sentiment of a large table: a rating column is learnt on the segmentation's vectors;
+    otherwise the sentiment model reads a sample and ``carry_sentiment`` does the rest."""
+    source = find_sentiment_source(frame, candidates)
+    if source.method == "rating":
+        try:
+            rated = learn_from_labels(
+                embedding.vectors, embedding.has_text, source_labels(frame, source), source
+            )
+            return FeedbackResult(rated, tuple(urgent_flags(docs, list(rated.labels))))
+        except InputError:
+            pass  # too few of some rating: read a sample with the model, as without one
+    with_text = np.flatnonzero(embedding.has_text)
+    rng = np.random.default_rng(0)
+    rows = np.sort(rng.choice(with_text, min(SENTIMENT_SAMPLE_ROWS, len(with_text)), replace=False))
+    sample_docs = [docs[i] for i in rows]
+    embedded = embed_documents(sample_docs, config.sentiment_model, config, progress)
+    phrases, _ = prototype_phrases()
+    prototypes = embed_documents(phrases, config.sentiment_model, config)
+    assert embedded is not None and prototypes is not None  # sampled rows have text
+    sample = classify_with_prototypes(embedded.vectors, embedded.has_text, prototypes.vectors)
+    carried = carry_sentiment(sample, rows, embedding.vectors, embedding.has_text)
+    return FeedbackResult(carried, tuple(urgent_flags(docs, list(carried.labels))))
 
 
 def make_segmenter(config: ClusterConfig) -> Segmenter:
@@ -168,14 +278,20 @@ def make_segmenter(config: ClusterConfig) -> Segmenter:
 
 
 def fit_segmenter(
-    embedding: EmbeddingResult | None, prepared: PreparedTable, config: ClusterConfig
+    embedding: EmbeddingResult | None,
+    prepared: PreparedTable,
+    config: ClusterConfig,
+    features: np.ndarray | None = None,
 ) -> Segmenter:
-    """Fuse, reduce and cluster: the fitted estimator holds labels and map coordinates."""
+    """Fuse, reduce and cluster: the fitted estimator holds labels and map coordinates.
+
+    ``features`` replaces the embedding's vectors as the text block (see ``text_features``).
+    """
     segmenter = make_segmenter(config)
     if embedding is None:
         return segmenter.fit(None, numeric=prepared.numeric, categorical=prepared.categorical)
     return segmenter.fit(
-        embedding.vectors,
+        embedding.vectors if features is None else features,
         embedding.has_text,
         numeric=prepared.numeric,
         categorical=prepared.categorical,
@@ -199,13 +315,16 @@ def profile_fitted(
     schema: Schema,
     prepared: PreparedTable,
     feedback: FeedbackResult | None = None,
+    terms: TermCounts | None = None,
 ) -> list[SegmentProfile]:
     """Profiles for the segments of a fitted Segmenter, with offers and feedback."""
     numeric, categorical = profile_inputs(frame, schema, prepared)
     space = np.full((len(frame), segmenter.reduction_.cluster_space.shape[1]), np.nan)
     space[segmenter.usable_] = segmenter.reduction_.cluster_space
     distances = distances_to_centres(space, segmenter.labels_, segmenter.assignment_.centers)
-    profiles = profile_segments(docs, segmenter.labels_, numeric, categorical, distances=distances)
+    profiles = profile_segments(
+        docs, segmenter.labels_, numeric, categorical, distances=distances, terms=terms
+    )
     columns = offer_columns([*schema.categorical_columns, *schema.text_columns])
     offers = next_best_offers(frame, segmenter.labels_, columns)
     moods = segment_feedback(segmenter.labels_, feedback, docs) if feedback is not None else {}
@@ -231,6 +350,10 @@ class SegmentationRun:
     cluster_config: ClusterConfig
     timings: dict[str, float] = field(default_factory=dict)
     feedback: FeedbackResult | None = None
+    reused: bool = False
+    """Whether this came from the run cache (the timings are those of the original run)."""
+    terms: TermCounts | None = None
+    """Word counts for the keywords, kept so that reclustering only regroups them."""
 
     def parameters(self) -> dict[str, Any]:
         """Every setting, model id and timing, for the JSON sidecar."""
@@ -292,6 +415,32 @@ def run_parameters(
     }
 
 
+RUN_CACHE_SIZE = 3
+"""Finished runs kept in memory per process, so the same table with the same settings comes
+back at once (a 100k-row run holds about 300 MB)."""
+_runs: OrderedDict[tuple[Any, ...], SegmentationRun] = OrderedDict()
+_runs_lock = threading.Lock()
+
+
+def run_key(
+    loaded: LoadedTable, schema: Schema, embed_config: EmbedConfig, cluster_config: ClusterConfig
+) -> tuple[Any, ...]:
+    """What a run depends on: the table's content (hashed), the roles and the settings.
+
+    Keyed by content, so a cached run answers only someone who has the same table.
+    """
+    frame = loaded.frame
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(repr(tuple(frame.columns)).encode())
+    return (digest.hexdigest(), schema, embed_config, cluster_config)
+
+
+def clear_run_cache() -> None:
+    """Forget every cached run (for tests and benchmarks of cold runs)."""
+    with _runs_lock:
+        _runs.clear()
+
+
 def run_segmentation(
     loaded: LoadedTable,
     schema: Schema,
@@ -299,11 +448,35 @@ def run_segmentation(
     cluster_config: ClusterConfig,
     progress: Progress = _no_progress,
 ) -> SegmentationRun:
-    """Prepare, embed, segment and profile one table.
+    """Prepare, embed, segment and profile one table; the same table with the same roles and
+    settings again comes from an in-memory cache of the last ``RUN_CACHE_SIZE`` runs.
 
     Raises:
         SegmenterError: on input that cannot be segmented, with a message for the user.
     """
+    key = run_key(loaded, schema, embed_config, cluster_config)
+    with _runs_lock:
+        cached = _runs.get(key)
+        if cached is not None:
+            _runs.move_to_end(key)
+    if cached is not None:
+        progress("Same table and settings as a recent run: reusing it", 1.0)
+        return replace(cached, loaded=loaded, reused=True)
+    run = _run_segmentation(loaded, schema, embed_config, cluster_config, progress)
+    with _runs_lock:
+        _runs[key] = run
+        while len(_runs) > RUN_CACHE_SIZE:
+            _runs.popitem(last=False)
+    return run
+
+
+def _run_segmentation(
+    loaded: LoadedTable,
+    schema: Schema,
+    embed_config: EmbedConfig,
+    cluster_config: ClusterConfig,
+    progress: Progress,
+) -> SegmentationRun:
     frame = loaded.frame
     validate_for_segmentation(frame, schema)
     timings: dict[str, float] = {}
@@ -318,6 +491,12 @@ def run_segmentation(
     name = resolve_embedder_name(docs, embed_config) if has_any_text(docs) else None
     embedding = embed_documents(docs, name, embed_config, progress) if name else None
     timings["embed"] = time.perf_counter() - start
+    features = None
+    if embedding is not None and name == FAST_EMBEDDER:
+        start = time.perf_counter()
+        progress("Learning topics from the table's own words", 0.0)
+        features = text_features(docs, embedding)
+        timings["lexical"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("Reading the sentiment of the feedback", 0.0)
@@ -325,12 +504,13 @@ def run_segmentation(
     timings["sentiment"] = time.perf_counter() - start
 
     progress(f"Reducing and clustering: {reduction_estimate(len(frame))}", 0.5)
-    segmenter = fit_segmenter(embedding, prepared, cluster_config)
+    segmenter = fit_segmenter(embedding, prepared, cluster_config, features)
     timings.update(segmenter.timings_)
 
     start = time.perf_counter()
     progress("Profiling segments", 0.0)
-    profiles = profile_fitted(segmenter, docs, frame, schema, prepared, feedback)
+    terms = count_terms(docs)
+    profiles = profile_fitted(segmenter, docs, frame, schema, prepared, feedback, terms)
     timings["profile"] = time.perf_counter() - start
 
     result = SegmentationResult(
@@ -352,7 +532,34 @@ def run_segmentation(
         cluster_config=cluster_config,
         timings=timings,
         feedback=feedback,
+        terms=terms,
     )
+
+
+STAGE_NAMES = {
+    "prepare": "Preparing columns",
+    "embed": "Embedding text",
+    "lexical": "Topics from the table's words",
+    "sentiment": "Feedback sentiment",
+    "fuse": "Joining text and columns",
+    "umap": "Map and clustering space (UMAP)",
+    "choose_k": "Choosing the number of segments",
+    "kmeans": "Segments (KMeans)",
+    "profile": "Profiles",
+}
+
+
+def run_details(run: SegmentationRun) -> pd.DataFrame:
+    """Seconds per stage of a run, for the page's "Run details" panel and ``run.json``."""
+    rows = [
+        {"stage": STAGE_NAMES.get(stage, stage), "seconds": round(seconds, 1)}
+        for stage, seconds in run.timings.items()
+    ]
+    rows.append({"stage": "Total", "seconds": round(sum(run.timings.values()), 1)})
+    details = pd.DataFrame(rows)
+    details["model"] = ""
+    details.loc[details["stage"] == STAGE_NAMES["embed"], "model"] = run.embedder_name or ""
+    return details
 
 
 def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
@@ -365,7 +572,7 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     segmenter.recluster(n_segments)
     start = time.perf_counter()
     profiles = profile_fitted(
-        segmenter, run.docs, run.loaded.frame, run.schema, run.prepared, run.feedback
+        segmenter, run.docs, run.loaded.frame, run.schema, run.prepared, run.feedback, run.terms
     )
     timings = dict(run.timings)
     timings["kmeans"] = segmenter.timings_["kmeans"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -12,6 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+
+# One numba cache for the test process and the app servers the browser tests start, so
+# UMAP's kernels compile once per test run (per machine, where the folder survives).
+os.environ.setdefault(
+    "NUMBA_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".pytest_cache" / "numba")
+)
 
 THEMES: dict[str, tuple[str, ...]] = {
     "delivery": (
@@ -147,6 +154,9 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SEGMENTER_CACHE_DIR", str(cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("SEGMENTER_WARM_UP", "0")  # AppTests: no background compile
+    from segmenter.pipeline import clear_run_cache
+
+    clear_run_cache()  # runs are cached by content and settings: start each test cold
     return cache
 
 

@@ -162,4 +162,4 @@ def test_warm_up_compiles_the_reduction_once() -> None:
     from segmenter.cluster import warm_up_reduction
 
     assert warm_up_reduction() > 0
-    assert warm_up_reduction() < 15  # compiled now: a 300-row reduction takes about a second
+    assert warm_up_reduction() < 15  # compiled now: the light reduction takes about a second

@@ -243,7 +243,7 @@ def test_registry_returns_one_instance_per_name(fake_embedder: FakeEmbedder):
 
 
 def test_unknown_embedder_lists_valid_names():
-    with pytest.raises(UnknownModelError, match=r"'nope'.*minilm, multilingual"):
+    with pytest.raises(UnknownModelError, match=r"'nope'.*minilm, minilm-fast, multilingual"):
         get_embedder("nope")
 
 

@@ -145,6 +145,23 @@ def test_segments_page_runs_a_segmentation(loaded_customers, fake_embedder) -> N
     assert len(run.result.labels) == len(loaded.frame)
     assert at.metric[0].value == "3"
     assert len(at.expander) >= 3
+    details = next(d.value for d in at.dataframe if "stage" in d.value.columns)
+    assert {"Embedding text", "Profiles", "Total"} <= set(details["stage"])
+
+
+def test_segments_page_draws_a_sample_of_a_large_map(  # type: ignore[no-untyped-def]
+    finished_run, monkeypatch
+) -> None:
+    import segmenter.maps
+
+    monkeypatch.setattr(segmenter.maps, "MAX_MAP_POINTS", 60)
+    monkeypatch.setattr(segmenter.maps, "MIN_POINTS_PER_SEGMENT", 5)
+    at = page("pages/2_Segments.py", with_run(finished_run))
+    at.run()
+    assert not at.exception
+    drawn = _map_rows(at)
+    assert 0 < len(drawn) < len(finished_run.result.labels)
+    assert any("draws a sample" in c.value for c in at.caption)
 
 
 def test_segments_page_search_and_rename(finished_run) -> None:  # type: ignore[no-untyped-def]

@@ -14,8 +14,10 @@ from __future__ import annotations
 from segmenter.embedding.base import Embedder
 from segmenter.embedding.cache import EmbeddingCache, text_key
 from segmenter.embedding.embed import EmbeddingResult, embed_texts
+from segmenter.embedding.lexical import lexical_topics
 from segmenter.embedding.registry import (
     DEFAULT_EMBEDDER,
+    FAST_EMBEDDER,
     MULTILINGUAL_EMBEDDER,
     available_embedders,
     get_embedder,
@@ -32,6 +34,7 @@ from segmenter.embedding.script import (
 
 __all__ = [
     "DEFAULT_EMBEDDER",
+    "FAST_EMBEDDER",
     "MULTILINGUAL_EMBEDDER",
     "NON_LATIN_THRESHOLD",
     "Embedder",
@@ -42,6 +45,7 @@ __all__ = [
     "dominant_language_hint",
     "embed_texts",
     "get_embedder",
+    "lexical_topics",
     "non_latin_share",
     "non_latin_text_share",
     "register_embedder",

@@ -13,11 +13,15 @@ from segmenter.embedding.sentence_transformer import (
     SentenceTransformerEmbedder,
     bundled_minilm_path,
 )
+from segmenter.embedding.static import StaticEmbedder
 from segmenter.embedding.use import UniversalSentenceEncoderEmbedder
 from segmenter.errors import UnknownModelError
 
 DEFAULT_EMBEDDER = "minilm"
 """Bundled English model: all-MiniLM-L6-v2, 384-d."""
+FAST_EMBEDDER = "minilm-fast"
+"""MiniLM distilled into a static model on this machine (256-d): for large English tables
+on the CPU, with topics from the table's own words added by the pipeline."""
 MULTILINGUAL_EMBEDDER = "multilingual"
 """Bundled multilingual model: Universal Sentence Encoder multilingual v3, 512-d."""
 
@@ -107,4 +111,10 @@ register_embedder(
     UniversalSentenceEncoderEmbedder,
     description="16 languages incl. Chinese: Universal Sentence Encoder multilingual v3 "
     "(512-d, bundled)",
+)
+register_embedder(
+    FAST_EMBEDDER,
+    StaticEmbedder,
+    description="English, for large tables on the CPU: MiniLM distilled into a static "
+    "model on this machine (256-d)",
 )

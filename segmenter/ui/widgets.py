@@ -37,6 +37,15 @@ def rows_from_selection(event: Any) -> list[int]:
     return sorted(set(rows))
 
 
+def selection_of(event: Any) -> dict[str, Any]:
+    """The ``selection`` part of a chart event (empty when there is none)."""
+    try:
+        selection = event["selection"]
+    except (KeyError, TypeError):
+        return {}
+    return dict(selection) if selection else {}
+
+
 def most_common_segment(labels: Any, rows: list[int]) -> int | None:
     """The segment most of ``rows`` belong to, or ``None`` when none are segmented."""
     segments = [int(labels[row]) for row in rows if int(labels[row]) >= 0]

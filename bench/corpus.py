@@ -1,0 +1,146 @@
+"""Real text with a known category, for benchmarks: Debian's package descriptions.
+
+Each package's English long description (about 60 words, like a review) with its archive
+section (games, sound, science, mail...) as the category that segments should recover.
+Read from apt's own lists on a Debian machine; nothing is downloaded by this module.
+If the descriptions are missing, run once (as root):
+
+    apt-get update -o Acquire::Languages=en
+
+``customers(n)`` turns them into a customer table of any size: each row's feedback joins two
+sentences from packages of one section, so texts are distinct and the section is known.
+"""
+
+from __future__ import annotations
+
+import glob
+import subprocess
+from collections.abc import Iterator
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+TOPIC_SECTIONS = (
+    "games",
+    "sound",
+    "science",
+    "net",
+    "graphics",
+    "fonts",
+    "math",
+    "mail",
+    "editors",
+    "video",
+    "database",
+    "electronics",
+    "hamradio",
+    "web",
+    "text",
+    "admin",
+)
+"""Sections named for what the software is about (not its language or packaging)."""
+PER_SECTION = 500
+
+
+def _records(text: str) -> Iterator[dict[str, str]]:
+    record: dict[str, str] = {}
+    key = ""
+    for line in text.splitlines():
+        if not line:
+            if record:
+                yield record
+            record, key = {}, ""
+        elif line[0] in " \t" and key:
+            record[key] += "\n" + line.strip()
+        else:
+            key, _, value = line.partition(":")
+            record[key] = value.strip()
+    if record:
+        yield record
+
+
+@cache
+def descriptions() -> pd.DataFrame:
+    """One row per source package: ``package``, ``section``, ``description``."""
+    translations = sorted(glob.glob("/var/lib/apt/lists/*_main_i18n_Translation-en*"))
+    if not translations:
+        raise SystemExit(
+            "No English package descriptions in /var/lib/apt/lists: run "
+            "`apt-get update -o Acquire::Languages=en` once (as root)."
+        )
+    long_text: dict[str, str] = {}
+    for path in translations:
+        raw = subprocess.run(
+            ["/usr/lib/apt/apt-helper", "cat-file", path],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for record in _records(raw):
+            if "Description-md5" in record:
+                long_text[record["Description-md5"]] = record.get("Description-en", "")
+    packages = subprocess.run(
+        ["apt-cache", "dumpavail"], check=True, capture_output=True, text=True
+    ).stdout
+    rows, seen = [], set()
+    for record in _records(packages):
+        source = record.get("Source", record["Package"]).split()[0]
+        text = long_text.get(record.get("Description-md5", ""))
+        if source in seen or not text:
+            continue
+        seen.add(source)
+        synopsis, _, body = text.partition("\n")
+        body = " ".join(line for line in body.split("\n") if line != ".")
+        section = record.get("Section", "").split("/")[-1]
+        rows.append((record["Package"], section, f"{synopsis}. {body}".strip()))
+    return pd.DataFrame(rows, columns=["package", "section", "description"])
+
+
+def labelled_texts(per_section: int = PER_SECTION, seed: int = 0) -> pd.DataFrame:
+    """Up to ``per_section`` descriptions from each topic section (5,141 on bookworm)."""
+    frame = descriptions()
+    frame = frame[frame["section"].isin(TOPIC_SECTIONS)]
+    parts = [
+        group.sample(min(len(group), per_section), random_state=seed)
+        for _, group in frame.groupby("section")
+    ]
+    return pd.concat(parts).reset_index(drop=True)
+
+
+def customers(n_rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """A customer table of ``n_rows`` (id, feedback, age, monthly spend, plan) and each
+    row's true section. Feedback joins two sentences from one section's descriptions; age,
+    spend and plan lean by section."""
+    rng = np.random.default_rng(seed)
+    frame = descriptions()
+    frame = frame[frame["section"].isin(TOPIC_SECTIONS)]
+    sentences: dict[str, list[str]] = {}
+    for section, group in frame.groupby("section"):
+        pieces = [
+            s.strip()
+            for text in group["description"]
+            for s in text.split(". ")
+            if len(s.split()) >= 5
+        ]
+        sentences[str(section)] = pieces
+    names = sorted(sentences)
+    truth = rng.choice(len(names), n_rows)
+    feedback = []
+    for label in truth:
+        pool = sentences[names[label]]
+        first, second = rng.choice(len(pool), 2, replace=False)
+        feedback.append(f"{pool[first]}. {pool[second]}.")
+    table = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:07d}" for i in range(n_rows)],
+            "feedback": feedback,
+            # Traits that lean by section, as a real customer base's would.
+            "age": np.clip(rng.normal(25 + 3 * truth, 8), 18, 90).astype(int),
+            "monthly_spend": np.round(rng.gamma(2.0, 10.0, n_rows) + 8 * truth, 2),
+            "plan": np.array(["basic", "plus", "premium"])[
+                (truth + rng.integers(0, 2, n_rows)) % 3
+            ],
+        }
+    )
+    return table, np.array(names)[truth]
