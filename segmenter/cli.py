@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--k", type=_n_segments, default="auto", help="segments, or 'auto'")
     segment.add_argument("--text-cols", default=None, help="comma-separated free-text columns")
     segment.add_argument("--embedder", default=None, help="embedding model name, or 'auto'")
+    segment.add_argument(
+        "--embed-mode",
+        choices=["auto", "accurate", "fast"],
+        default=None,
+        help="fast: MiniLM distilled into a static model (auto: for 20,000+ texts on a CPU)",
+    )
     segment.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     segment.add_argument(
         "--text-weight", type=float, default=None, help="share of text vs columns, 0..1"
@@ -259,7 +265,11 @@ def _customers_from_log(loaded: LoadedTable) -> tuple[LoadedTable, Schema, pd.Da
 
 def _segment(args: argparse.Namespace) -> int:
     from segmenter.ingest import Role, detect_schema, load_table  # noqa: PLC0415 - fast --help
-    from segmenter.pipeline import run_segmentation, write_outputs  # noqa: PLC0415
+    from segmenter.pipeline import (  # noqa: PLC0415
+        embedding_note,
+        run_segmentation,
+        write_outputs,
+    )
 
     if not args.input.is_file():
         raise SegmenterError(
@@ -278,6 +288,8 @@ def _segment(args: argparse.Namespace) -> int:
     embed_config = EmbedConfig.from_env()
     if args.embedder:
         embed_config = replace(embed_config, model=args.embedder)
+    if args.embed_mode:
+        embed_config = replace(embed_config, mode=args.embed_mode)
     cluster_config = replace(ClusterConfig(), n_segments=args.k, random_state=args.seed)
     if args.text_weight is not None:
         cluster_config = replace(cluster_config, text_weight=args.text_weight)
@@ -293,6 +305,9 @@ def _segment(args: argparse.Namespace) -> int:
     print(file=sys.stderr)
     for note in loaded.report.notes:
         print(f"note: {note}", file=sys.stderr)
+    mode_note = embedding_note(run.embedder_name, run.docs)
+    if mode_note:
+        print(f"note: {mode_note}", file=sys.stderr)
     sizes = ", ".join(f"{p.segment_id}: {p.name} ({p.size})" for p in run.result.profiles)
     print(f"{len(run.result.profiles)} segments — {sizes}")
     print(f"wrote {', '.join(str(path) for path in paths.values())}")
