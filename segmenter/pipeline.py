@@ -115,7 +115,7 @@ def embedding_note(name: str | None, docs: Sequence[str]) -> str | None:
     return (
         f"Fast embedding mode for {distinct_texts(docs):,} texts: MiniLM distilled into a "
         "static model on this machine, joined with topics from your table's own words. "
-        "About 200 times faster than MiniLM on a CPU, with about 90% of its segment quality; "
+        "About 200 times faster than MiniLM on a CPU, with about 85% of its segment quality; "
         "choose the text model minilm under Settings (or --embed-mode accurate) for the "
         "accurate mode."
     )
