@@ -7,13 +7,20 @@ If the descriptions are missing, run once (as root):
 
     apt-get update -o Acquire::Languages=en
 
+Elsewhere (a GPU machine without apt), ``python bench/corpus.py --save FILE`` writes the
+sentences that ``customers`` draws from, and ``SEGMENTER_BENCH_SENTENCES=FILE`` reads them.
+
 ``customers(n)`` turns them into a customer table of any size: each row's feedback joins two
 sentences from packages of one section, so texts are distinct and the section is known.
 """
 
 from __future__ import annotations
 
+import argparse
 import glob
+import gzip
+import json
+import os
 import subprocess
 from collections.abc import Iterator
 from functools import cache
@@ -108,33 +115,50 @@ def labelled_texts(per_section: int = PER_SECTION, seed: int = 0) -> pd.DataFram
     return pd.concat(parts).reset_index(drop=True)
 
 
-def customers(n_rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """A customer table of ``n_rows`` (id, feedback, age, monthly spend, plan) and each
-    row's true section. Feedback joins two sentences from one section's descriptions; age,
-    spend and plan lean by section."""
-    rng = np.random.default_rng(seed)
+SENTENCES_ENV = "SEGMENTER_BENCH_SENTENCES"
+"""A file written by ``python bench/corpus.py --save FILE``, for machines without apt's lists."""
+
+
+@cache
+def sentences_by_section() -> dict[str, list[str]]:
+    """The descriptions' sentences of five words or more, per topic section."""
+    saved = os.environ.get(SENTENCES_ENV)
+    if saved:
+        with gzip.open(saved, "rt", encoding="utf-8") as handle:
+            loaded: dict[str, list[str]] = json.load(handle)
+        return loaded
     frame = descriptions()
     frame = frame[frame["section"].isin(TOPIC_SECTIONS)]
     sentences: dict[str, list[str]] = {}
     for section, group in frame.groupby("section"):
-        pieces = [
+        sentences[str(section)] = [
             s.strip()
             for text in group["description"]
             for s in text.split(". ")
             if len(s.split()) >= 5
         ]
-        sentences[str(section)] = pieces
+    return sentences
+
+
+def customers(n_rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """A customer table of ``n_rows`` (id, feedback, age, monthly spend, plan) and each
+    row's true section. Feedback joins two different sentences from one section's
+    descriptions; age, spend and plan lean by section."""
+    rng = np.random.default_rng(seed)
+    sentences = sentences_by_section()
     names = sorted(sentences)
     truth = rng.choice(len(names), n_rows)
-    feedback = []
-    for label in truth:
-        pool = sentences[names[label]]
-        first, second = rng.choice(len(pool), 2, replace=False)
-        feedback.append(f"{pool[first]}. {pool[second]}.")
+    feedback = np.empty(n_rows, dtype=object)
+    for label, name in enumerate(names):
+        rows = np.flatnonzero(truth == label)
+        pool = np.array(sentences[name], dtype=object)
+        first = rng.integers(0, len(pool), len(rows))
+        second = (first + rng.integers(1, len(pool), len(rows))) % len(pool)
+        feedback[rows] = pool[first] + ". " + pool[second] + "."
     table = pd.DataFrame(
         {
             "customer_id": [f"C{i:07d}" for i in range(n_rows)],
-            "feedback": feedback,
+            "feedback": feedback.tolist(),
             # Traits that lean by section, as a real customer base's would.
             "age": np.clip(rng.normal(25 + 3 * truth, 8), 18, 90).astype(int),
             "monthly_spend": np.round(rng.gamma(2.0, 10.0, n_rows) + 8 * truth, 2),
@@ -144,3 +168,12 @@ def customers(n_rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         }
     )
     return table, np.array(names)[truth]
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Save the sentences for another machine.")
+    parser.add_argument("--save", required=True, help="a .json.gz file to write")
+    path = parser.parse_args().save
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump(sentences_by_section(), handle)
+    print(f"wrote {path}")

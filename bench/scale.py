@@ -31,7 +31,11 @@ sys.path.insert(0, str(ROOT))
 STAGES = ("read", "embed", "lexical", "sentiment", "umap", "choose_k", "profile")
 
 
-def one_run(rows: int, mode: str, workdir: Path) -> dict[str, object]:
+PARQUET_FROM = 500_000
+"""Larger tables are written as Parquet: as CSV they pass the 200 MB upload limit."""
+
+
+def one_run(rows: int, mode: str, workdir: Path, *, warm_run: bool = True) -> dict[str, object]:
     """Run in this process: generate, write, read and segment; then warm and recluster."""
     from dataclasses import replace  # noqa: PLC0415
 
@@ -47,8 +51,13 @@ def one_run(rows: int, mode: str, workdir: Path) -> dict[str, object]:
 
     warm_up = warm_up_reduction()  # the server does this in the background at start
     table, truth = customers(rows, seed=7)
-    path = workdir / f"customers_{rows}.csv"
-    table.to_csv(path, index=False)
+    if rows >= PARQUET_FROM:
+        path = workdir / f"customers_{rows}.parquet"
+        table.to_parquet(path, index=False)
+    else:
+        path = workdir / f"customers_{rows}.csv"
+        table.to_csv(path, index=False)
+    del table
     config = replace(
         EmbedConfig.from_env(),
         mode="fast" if mode == "fast" else "accurate",
@@ -58,11 +67,22 @@ def one_run(rows: int, mode: str, workdir: Path) -> dict[str, object]:
     loaded = load_table(path, path.name)
     schema = detect_schema(loaded.frame)
     read = time.perf_counter() - start
-    run = run_segmentation(loaded, schema, config, ClusterConfig())
+    last = [""]
+
+    def report(message: str, _fraction: float) -> None:
+        head = message.split(":")[0]
+        if head != last[0]:  # one line per step, not per chunk
+            last[0] = head
+            print(f"{time.perf_counter() - start:7.1f}s  {message}", file=sys.stderr, flush=True)
+
+    run = run_segmentation(loaded, schema, config, ClusterConfig(), report)
     cold = time.perf_counter() - start
-    start = time.perf_counter()
-    again = run_segmentation(load_table(path, path.name), schema, config, ClusterConfig())
-    warm = time.perf_counter() - start
+    warm = float("nan")
+    again = run
+    if warm_run:
+        start = time.perf_counter()
+        again = run_segmentation(load_table(path, path.name), schema, config, ClusterConfig())
+        warm = time.perf_counter() - start
     start = time.perf_counter()
     recluster_run(again, again.segmenter.n_segments_ + 1)
     recluster = time.perf_counter() - start
@@ -82,6 +102,15 @@ def one_run(rows: int, mode: str, workdir: Path) -> dict[str, object]:
     }
 
 
+def gpu() -> str:
+    """The CUDA device's name, or "no GPU"."""
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return "no GPU"
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -89,11 +118,15 @@ def main() -> None:
     parser.add_argument(
         "--accurate-max", type=int, default=10_000, help="largest table run in accurate mode"
     )
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-warm", action="store_true", help="skip the same-file-again run (saves time at 1M)"
+    )
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         with tempfile.TemporaryDirectory() as tmp:
-            result = one_run(int(args.child[0]), args.child[1], Path(tmp))
+            warm_run = args.child[2] == "warm"
+            result = one_run(int(args.child[0]), args.child[1], Path(tmp), warm_run=warm_run)
         print("RESULT " + json.dumps(result))
         return
     results = []
@@ -101,14 +134,15 @@ def main() -> None:
         for mode in args.modes:
             if mode == "accurate" and rows > args.accurate_max:
                 continue
-            child = [sys.executable, __file__, "--child", str(rows), mode]
-            out = subprocess.run(child, capture_output=True, text=True, check=False)
+            warm = "cold" if args.no_warm else "warm"
+            child = [sys.executable, __file__, "--child", str(rows), mode, warm]
+            out = subprocess.run(child, stdout=subprocess.PIPE, text=True, check=False)
             lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
             if not lines:
-                sys.exit(f"{rows} rows, {mode}: failed\n{out.stderr[-3000:]}")
+                sys.exit(f"{rows} rows, {mode}: failed (its messages are above)")
             results.append(json.loads(lines[-1][len("RESULT ") :]))
             print(f"done: {rows:,} rows, {mode}", file=sys.stderr)
-    print(f"\n{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}\n")
+    print(f"\n{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, {gpu()}\n")
     head = ["rows", "mode", *STAGES, "cold total", "warm", "recluster", "k", "NMI", "peak MB"]
     print("Stage seconds of the first segmentation in a new process, after the start-up")
     print("warm-up the server runs in the background (numba compile, not counted).\n")

@@ -34,6 +34,17 @@ def _embed_mode(value: str) -> Literal["auto", "accurate", "fast"]:
     return value  # type: ignore[return-value]
 
 
+def _batch_size(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise SegmenterError(
+            f"SEGMENTER_BATCH_SIZE={value!r} is not a batch size: use a whole number from 1, "
+            "or leave it unset for the automatic choice."
+        )
+    return int(value)
+
+
 @dataclass(frozen=True)
 class EmbedConfig:
     """Which embedding model to use and how.
@@ -44,7 +55,8 @@ class EmbedConfig:
     """
 
     model: str = "auto"
-    batch_size: int = 64
+    batch_size: int | None = None
+    """Texts per forward pass; ``None`` picks 64 on a CPU and 512 on a CUDA device."""
     cache_dir: Path = field(default_factory=default_cache_dir)
     use_cache: bool = True
     sentiment_model: str = "multilingual"
@@ -60,7 +72,7 @@ class EmbedConfig:
         ``SEGMENTER_SENTIMENT_MODEL`` and ``SEGMENTER_EMBED_MODE``."""
         return cls(
             model=os.environ.get("SEGMENTER_EMBEDDER", "auto"),
-            batch_size=int(os.environ.get("SEGMENTER_BATCH_SIZE", "64")),
+            batch_size=_batch_size(os.environ.get("SEGMENTER_BATCH_SIZE")),
             cache_dir=default_cache_dir(),
             sentiment_model=os.environ.get("SEGMENTER_SENTIMENT_MODEL", "multilingual"),
             mode=_embed_mode(os.environ.get("SEGMENTER_EMBED_MODE", "auto")),

@@ -99,6 +99,12 @@ def distinct_texts(docs: Sequence[str]) -> int:
     return len({doc for doc in docs if doc.strip()})
 
 
+CPU_BATCH_SIZE = 64
+"""On a CPU, larger batches are no faster (measured 32 to 128) and only pad more."""
+GPU_BATCH_SIZE = 512
+"""On a GPU, small batches leave it idle between Python calls."""
+
+
 def has_gpu() -> bool:
     """Whether torch sees a CUDA device (False when torch is not installed)."""
     try:
@@ -169,7 +175,8 @@ def embed_documents(
             f"Embedding text with {name}: {done:,} of {total:,} new texts", done / max(total, 1)
         )
 
-    return embed_texts(docs, embedder, cache=cache, batch_size=config.batch_size, progress=report)
+    batch_size = config.batch_size or (GPU_BATCH_SIZE if has_gpu() else CPU_BATCH_SIZE)
+    return embed_texts(docs, embedder, cache=cache, batch_size=batch_size, progress=report)
 
 
 NO_SENTIMENT = "none"

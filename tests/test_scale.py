@@ -90,6 +90,33 @@ def test_large_tables_reduce_through_a_sample(monkeypatch: pytest.MonkeyPatch) -
     assert normalized_mutual_info_score(truth, labels) > 0.95
 
 
+def test_kmeans_learns_from_a_sample_on_large_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster, "KMEANS_FIT_ROWS", 200)
+    space, truth = make_blobs(3000, n_features=5, centers=4, random_state=2)
+    assignment = cluster.assign_segments(space.astype(np.float32), 4)
+    assert len(assignment.labels) == 3000 and sum(assignment.sizes) == 3000
+    assert normalized_mutual_info_score(truth, assignment.labels) > 0.95
+
+
+def test_nearest_sampled_rows_are_exact_and_sorted() -> None:
+    rng = np.random.default_rng(1)
+    sampled, queries = rng.normal(size=(50, 4)), rng.normal(size=(30, 4))
+    distances, indices = cluster.nearest_sampled(queries, sampled, 3)
+    brute = np.linalg.norm(queries[:, None, :] - sampled[None, :, :], axis=2)
+    assert (indices == np.argsort(brute, axis=1)[:, :3]).all()
+    assert np.allclose(distances, np.sort(brute, axis=1)[:, :3])
+
+
+def test_the_batch_size_is_automatic_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEGMENTER_BATCH_SIZE", raising=False)
+    assert EmbedConfig.from_env().batch_size is None
+    monkeypatch.setenv("SEGMENTER_BATCH_SIZE", "256")
+    assert EmbedConfig.from_env().batch_size == 256
+    monkeypatch.setenv("SEGMENTER_BATCH_SIZE", "lots")
+    with pytest.raises(SegmenterError, match="SEGMENTER_BATCH_SIZE='lots'"):
+        EmbedConfig.from_env()
+
+
 def test_carried_sentiment_keeps_the_sample_and_fills_the_rest() -> None:
     rng = np.random.default_rng(0)
     directions = {"negative": 0, "neutral": 1, "positive": 2}

@@ -158,6 +158,14 @@ def test_parse_numbers_values(text: str, number: float) -> None:
     assert coerced == 0
 
 
+def test_formatted_numbers_parse_the_same_beside_free_text() -> None:
+    cells = ["$1,234.50", "1.234,5", "(42)", "15%", "USD 7", "1 234", "1e3", "€ 12"]
+    text = ["Great service, 10/10", "C0000001", "about 5 dollars", "inf"]
+    values, coerced = parse_numbers(pd.Series(cells + text))
+    assert values.tolist()[: len(cells)] == [1234.5, 1234.5, -42.0, 15.0, 7.0, 1234.0, 1e3, 12.0]
+    assert values.iloc[len(cells) :].isna().all() and coerced == len(text)
+
+
 def test_parse_numbers_counts_coerced_cells() -> None:
     values, coerced = parse_numbers(
         pd.Series(["1", " ", "", "N/A", "-", "n/a", "null", "none", "x"])

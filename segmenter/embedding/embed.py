@@ -100,8 +100,10 @@ def embed_texts(
     total = len(missing)
     if progress is not None:
         progress(0, total)
-    for start in range(0, total, EMBED_CHUNK):
-        keys = missing[start : start + EMBED_CHUNK]
+    # Chunks of several batches: the model sorts each chunk by length, so less padding.
+    chunk = max(EMBED_CHUNK, 8 * batch_size)
+    for start in range(0, total, chunk):
+        keys = missing[start : start + chunk]
         vectors = _checked(
             embedder.embed([to_embed[k] for k in keys], batch_size=batch_size),
             len(keys),
@@ -113,7 +115,7 @@ def embed_texts(
         if cache is not None:
             cache.put_many(embedder.model_id, computed)
         if progress is not None:
-            progress(min(start + EMBED_CHUNK, total), total)
+            progress(min(start + chunk, total), total)
 
     out = np.zeros((n, dim), dtype=np.float32)
     for row, row_key in enumerate(row_keys):
