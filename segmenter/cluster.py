@@ -295,7 +295,7 @@ def reduce_features(
     """UMAP to ``cluster_dims`` for clustering, then from there to ``map_dims`` for the map.
 
     Tiny tables fall back to PCA; tables over ``UMAP_FIT_ROWS`` go through a sample.
-    ``n_epochs`` overrides UMAP's choice of optimisation rounds.
+    ``n_epochs`` overrides ``UMAP_EPOCHS``.
     """
     n_rows = features.shape[0]
     if n_rows < MIN_ROWS_FOR_UMAP:
@@ -312,28 +312,34 @@ def reduce_features(
 
     wanted = auto_neighbours(n_rows) if n_neighbors == "auto" else n_neighbors
     neighbours = min(wanted, n_rows - 1)
+    epochs = UMAP_EPOCHS if n_epochs is None else n_epochs
     with warnings.catch_warnings():
         # umap warns that a fixed random_state disables parallelism: that is the point here.
         warnings.filterwarnings("ignore", message=".*n_jobs.*")
+        # We never call transform: every row is placed by its sampled neighbours instead.
+        warnings.filterwarnings("ignore", message=".*knn_search_index.*")
         cluster_model = umap.UMAP(
             n_components=min(cluster_dims, n_rows - 2),
             n_neighbors=neighbours,
             min_dist=0.0,
             metric="euclidean",
             random_state=random_state,
-            n_epochs=n_epochs,
+            n_epochs=epochs,
+            precomputed_knn=exact_neighbours(features, neighbours),
         )
         cluster_space = cluster_model.fit_transform(features)
         # The map is drawn from the clustering space, not the raw features: it shows
         # what was clustered, costs little (5-D input), and spreads the main mass of
         # customers over the canvas instead of shrinking it between far-flung islands.
+        map_neighbours = min(neighbours, MAP_NEIGHBOURS)
         map_model = umap.UMAP(
             n_components=map_dims,
-            n_neighbors=neighbours,
+            n_neighbors=map_neighbours,
             min_dist=0.1,
             metric="euclidean",
             random_state=random_state,
-            n_epochs=n_epochs,
+            n_epochs=epochs,
+            precomputed_knn=exact_neighbours(cluster_space, map_neighbours),
         )
         map_coords = map_model.fit_transform(cluster_space)
     return Reduction(
@@ -343,14 +349,30 @@ def reduce_features(
     )
 
 
+def exact_neighbours(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, None]:
+    """Each row's ``k`` nearest rows (itself among them) by brute force, in the form UMAP's
+    ``precomputed_knn`` takes. UMAP never sees more than ``UMAP_FIT_ROWS`` rows, where exact
+    search beats its approximate one (NN-descent: 1.6 s for 100 neighbours of 5,000 rows in
+    50-d, single-threaded under a fixed seed; brute force 0.1 s) and is exact."""
+    from sklearn.neighbors import NearestNeighbors  # noqa: PLC0415
+
+    index = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(points)
+    distances, indices = index.kneighbors(points)
+    return indices, distances.astype(np.float32), None
+
+
+UMAP_EPOCHS = 200
+"""Optimisation rounds for both fits. UMAP's own choice is 500 below 10,000 rows; with exact
+neighbours 200 matched or beat it on generated customers with known personas (2k rows: NMI
+0.92 against 0.88) and on Debian's package sections, in a third of the time."""
+MAP_NEIGHBOURS = 30
+"""The map's UMAP needs no wide neighbourhood: it draws the clustering space, where the
+segments are already apart, and 30 neighbours cost a third of 100."""
 UMAP_FIT_ROWS = 5_000
 """Above this many rows, UMAP learns from a uniform sample of this size and every other row
 is placed from its nearest sampled neighbours: UMAP on all of 100k rows takes about 3 minutes
 on 2 cores, on 10k rows 34 s, on the sample about 15 s (``bench/scale.py``)."""
 SAMPLE_PCA_DIMS = 50
-SAMPLE_EPOCHS = 200
-"""UMAP's own choice for tables over 10,000 rows; it would spend 500 on the 5,000-row sample,
-which only places the sample itself more finely (half the UMAP time)."""
 PLACEMENT_NEIGHBOURS = 10
 
 
@@ -379,7 +401,6 @@ def _reduce_through_sample(
         map_dims=map_dims,
         n_neighbors=n_neighbors,
         random_state=random_state,
-        n_epochs=SAMPLE_EPOCHS,
     )
     rest = np.setdiff1d(np.arange(n_rows), sample)
     distances, neighbours = nearest_sampled(space[rest], space[sample], PLACEMENT_NEIGHBOURS)
@@ -410,7 +431,7 @@ def nearest_sampled(
     Exact search on a CUDA device when there is one (a million rows against 5,000 in a few
     seconds), else scikit-learn's on the CPU.
     """
-    if _cuda_available():
+    if cuda_in_use():
         import torch  # noqa: PLC0415
 
         base = torch.from_numpy(np.ascontiguousarray(sampled, dtype=np.float32)).cuda()
@@ -428,7 +449,7 @@ def nearest_sampled(
     return distances, indices
 
 
-def _cuda_available() -> bool:
+def cuda_in_use() -> bool:
     """Whether torch is already imported (by a model) and sees a CUDA device."""
     torch = sys.modules.get("torch")
     return bool(torch is not None and torch.cuda.is_available())

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
-from segmenter.embedding.script import dominant_language_hint
+from segmenter.embedding.script import LANGUAGE_SAMPLE_TEXTS, dominant_language_hint
 from segmenter.offers import Offer
 from segmenter.sentiment import SegmentFeedback
 
@@ -127,6 +127,11 @@ def _records(kind: type[_Record], items: Sequence[dict[str, Any]]) -> tuple[_Rec
     return tuple(out)
 
 
+def _spread(rows: np.ndarray, limit: int = 2 * LANGUAGE_SAMPLE_TEXTS) -> np.ndarray:
+    """At most about ``limit`` of ``rows``, evenly spaced (the language hint needs no more)."""
+    return rows[:: max(1, len(rows) // limit)]
+
+
 @cache
 def _jieba() -> Any:
     import jieba  # noqa: PLC0415 - loads a 5 MB dictionary; only needed for Chinese text
@@ -138,11 +143,16 @@ def _jieba() -> Any:
 _CLAUSE_BREAK = re.compile(r"[.,!?;:()\[\]\"/\n\r\t，。！？；：、（）“”]+")
 
 
+_WORD_OR_BREAK = re.compile(rf"({_LATIN_WORD.pattern})|{_CLAUSE_BREAK.pattern}", re.UNICODE)
+
+
 def _word_runs(text: str) -> list[list[str]]:
     """Runs of kept words; a stop word, short word or punctuation ends a run.
 
     Bigrams are built inside runs only, so "stuff is on sale" never yields "stuff sale".
     """
+    if not _CJK_RUN.search(text):
+        return _latin_runs(text)
     runs: list[list[str]] = []
     for clause in _CLAUSE_BREAK.split(text):
         current: list[str] = []
@@ -155,6 +165,25 @@ def _word_runs(text: str) -> list[list[str]]:
                 current.append(word)
         if current:
             runs.append(current)
+    return runs
+
+
+def _latin_runs(text: str) -> list[list[str]]:
+    """``_word_runs`` for text without Chinese, in one pass of one expression (3x faster)."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for match in _WORD_OR_BREAK.finditer(text):
+        word = match.group(1)
+        if word is not None:
+            word = _strip_contraction(word.lower())
+            if len(word) > 2 and word not in STOP_WORDS:
+                current.append(word)
+                continue
+        if current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
     return runs
 
 
@@ -450,7 +479,7 @@ def profile_segments(
                 keywords=keywords[segment],
                 examples=_examples(docs, np.flatnonzero(in_segment), distances),
                 language=dominant_language_hint(
-                    [docs[int(i)] for i in np.flatnonzero(in_segment) if docs[int(i)]]
+                    [docs[int(i)] for i in _spread(np.flatnonzero(in_segment)) if docs[int(i)]]
                 ),
             )
         )
