@@ -177,6 +177,39 @@ def _structured_block(numeric: pd.DataFrame | None, categorical: pd.DataFrame | 
     return np.hstack(blocks)
 
 
+TEXT_COMPONENTS = 50
+"""The text block enters the fusion as its 50 main directions. A sentence model spreads its
+variance over hundreds of dimensions, a few structured columns concentrate theirs in a
+handful, and a 3-valued plan column then decided the neighbour graph alone (auto k = 3 along
+the plan, NMI 0.21 against the known topic on 10k rows in the fast mode). With the text's
+main directions carrying its 60%: auto k = 4, NMI 0.53 (0.60 -> 0.78 at the true k); on
+generated customers with personas, 2k rows: auto k 4 -> 6, NMI 0.78 -> 0.91; 20k rows the
+same (0.75)."""
+TEXT_PCA_FIT_ROWS = 50_000
+
+
+def _main_text_directions(text_rows: np.ndarray) -> np.ndarray:
+    """The text block projected on its ``TEXT_COMPONENTS`` main directions (PCA, learnt from
+    at most ``TEXT_PCA_FIT_ROWS`` rows), as float32; narrow or short blocks unchanged."""
+    n_rows, width = text_rows.shape
+    if width <= TEXT_COMPONENTS or n_rows <= TEXT_COMPONENTS:
+        return text_rows
+    from sklearn.decomposition import PCA  # noqa: PLC0415
+
+    pca = PCA(TEXT_COMPONENTS, random_state=0)
+    if n_rows > TEXT_PCA_FIT_ROWS:
+        sample = np.random.default_rng(0).choice(n_rows, TEXT_PCA_FIT_ROWS, replace=False)
+        pca.fit(text_rows[np.sort(sample)])
+    else:
+        pca.fit(text_rows)
+    out = np.empty((n_rows, TEXT_COMPONENTS), dtype=np.float32)
+    for start in range(0, n_rows, TEXT_PCA_FIT_ROWS):  # chunks: no float64 copy of 1M rows
+        out[start : start + TEXT_PCA_FIT_ROWS] = pca.transform(
+            text_rows[start : start + TEXT_PCA_FIT_ROWS]
+        )
+    return out
+
+
 def _unit_variance(block: np.ndarray) -> np.ndarray:
     """Centre a block and scale it so the mean squared row norm is 1, as float32, in place
     when it already is float32 (a million 512-d text rows are 2 GB; float64 copies were
@@ -250,7 +283,7 @@ def fuse_features(
         text_rows = np.array(text_vectors[usable], dtype=np.float32)  # a copy, changed below
         with_text = has_text[usable]
         text_rows[~with_text] = text_rows[with_text].mean(axis=0, dtype=np.float64)
-        text_block = text_rows
+        text_block = _main_text_directions(text_rows)
     weight = text_weight
     if structured.shape[1] == 0:
         weight = 1.0
