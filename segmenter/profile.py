@@ -342,27 +342,50 @@ def _numeric_traits(numeric: pd.DataFrame, in_segment: np.ndarray) -> tuple[Nume
     return tuple(sorted(traits, key=lambda t: -abs(t.z)))
 
 
+@dataclass(frozen=True)
+class _CodedColumn:
+    """A categorical column as integer codes, with each value's share of all rows: computed
+    once per profiling, so each segment only counts its codes."""
+
+    name: str
+    values: tuple[str, ...]
+    codes: np.ndarray
+    overall: np.ndarray
+
+
+def _coded_columns(categorical: pd.DataFrame) -> list[_CodedColumn]:
+    coded = []
+    for column in categorical.columns:
+        codes, values = pd.factorize(categorical[column].astype(str))
+        counts = np.bincount(codes[codes >= 0], minlength=len(values))
+        overall = counts / max(int(counts.sum()), 1)
+        coded.append(_CodedColumn(str(column), tuple(str(v) for v in values), codes, overall))
+    return coded
+
+
 def _category_traits(
-    categorical: pd.DataFrame, in_segment: np.ndarray
+    coded: Sequence[_CodedColumn], in_segment: np.ndarray
 ) -> tuple[CategoryTrait, ...]:
     traits = []
-    for column in categorical.columns:
-        values = categorical[column].astype(str)
-        overall = {str(k): float(v) for k, v in values.value_counts(normalize=True).items()}
-        segment = {
-            str(k): float(v) for k, v in values[in_segment].value_counts(normalize=True).items()
-        }
-        for value, share in segment.items():
-            if value == MISSING_CATEGORY or share < MIN_CATEGORY_SHARE:
+    for column in coded:
+        codes = column.codes[in_segment]
+        counts = np.bincount(codes[codes >= 0], minlength=len(column.values))
+        if not counts.sum():
+            continue
+        shares = counts / counts.sum()
+        for index in np.argsort(-counts, kind="stable"):
+            value, share = column.values[index], float(shares[index])
+            if not counts[index] or value == MISSING_CATEGORY or share < MIN_CATEGORY_SHARE:
                 continue
-            lift = float(share / overall[value])
+            overall = float(column.overall[index])
+            lift = share / overall
             if lift >= MIN_CATEGORY_LIFT:
                 traits.append(
                     CategoryTrait(
-                        column=str(column),
-                        value=str(value),
-                        segment_share=float(share),
-                        overall_share=float(overall[value]),
+                        column=column.name,
+                        value=value,
+                        segment_share=share,
+                        overall_share=overall,
                         lift=lift,
                     )
                 )
@@ -462,12 +485,13 @@ def profile_segments(
     numeric = numeric if numeric is not None else pd.DataFrame(index=range(len(labels)))
     categorical = categorical if categorical is not None else pd.DataFrame(index=range(len(labels)))
     keywords = class_tfidf_keywords(docs, labels, terms=terms)
+    coded = _coded_columns(categorical)
     total = len(labels)
     profiles = []
     for segment in sorted(int(s) for s in np.unique(labels) if s >= 0):
         in_segment = labels == segment
         numeric_traits = _numeric_traits(numeric, in_segment)
-        category_traits = _category_traits(categorical, in_segment)
+        category_traits = _category_traits(coded, in_segment)
         profiles.append(
             SegmentProfile(
                 segment_id=segment,
