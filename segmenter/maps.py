@@ -112,13 +112,18 @@ def map_frame(
     id_name: str,
     hover_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The rows that have map coordinates, with what the map shows about each."""
+    """The rows that have map coordinates, with what the map shows about each.
+
+    The segment column is categorical in segment order, so the legend lists segment 0 first.
+    """
+    segment_names = [names.get(int(label), f"Segment {label}") for label in labels]
+    in_order = [names.get(label, f"Segment {label}") for label in sorted({int(x) for x in labels})]
     frame = pd.DataFrame(
         {
             ROW_KEY: np.arange(len(labels)),
             "x": coords[:, 0],
             "y": coords[:, 1],
-            SEGMENT_COLOUR: [names.get(int(label), f"Segment {label}") for label in labels],
+            SEGMENT_COLOUR: pd.Categorical(segment_names, categories=list(dict.fromkeys(in_order))),
             id_name: id_values.astype(str).to_numpy(),
             "Text": [snippet(doc) for doc in docs],
         }
@@ -165,6 +170,12 @@ def segment_map(
                     "color_discrete_map": VALUE_COLOURS,
                     "category_orders": {colour_column: order},
                 }
+    if colour_column == SEGMENT_COLOUR and isinstance(
+        data[SEGMENT_COLOUR].dtype, pd.CategoricalDtype
+    ):
+        present = set(data[SEGMENT_COLOUR])
+        order = [name for name in data[SEGMENT_COLOUR].cat.categories if name in present]
+        known = {"category_orders": {SEGMENT_COLOUR: order}}
     hover = [id_name, "Text", SEGMENT_COLOUR, *hover_columns]
     hover = list(dict.fromkeys(h for h in hover if h in data.columns and h != colour_column))
     hover_data = {h: True for h in hover} | {"x": False, "y": False}

@@ -281,3 +281,23 @@ def test_a_large_map_draws_a_stratified_sample_but_selects_every_row() -> None:
     below = rows_in_areas(coords, triangle)
     assert below == np.flatnonzero(coords.sum(axis=1) < 10).tolist()
     assert rows_in_areas(coords, {}) == []
+
+
+def test_the_map_legend_lists_segments_in_segment_order() -> None:
+    from segmenter.maps import SEGMENT_COLOUR, map_frame, segment_map  # noqa: PLC0415
+
+    labels = np.array([2, 0, 1, 2, 0, -1])
+    coords = np.array([[0.0, 0.0]] * 5 + [[np.nan, np.nan]])
+    names = {0: "Zeta", 1: "Alpha", 2: "Mid"}
+    points = map_frame(
+        pd.DataFrame({"id": range(6)}),
+        labels,
+        coords,
+        names,
+        ["a"] * 6,
+        id_values=pd.Series(range(6)),
+        id_name="id",
+    )
+    assert len(points) == 5 and set(points[SEGMENT_COLOUR]) == {"Zeta", "Alpha", "Mid"}
+    legend = [trace.name for trace in segment_map(points).data]
+    assert legend == ["Zeta", "Alpha", "Mid"]
