@@ -23,19 +23,18 @@ from sklearn.metrics import silhouette_score
 
 from segmenter.config import default_cache_dir
 from segmenter.errors import SchemaError
+from segmenter.fusion import (  # noqa: F401  (re-exported: the stages live together here)
+    FusedFeatures,
+    fit_rows,
+    fuse_features,
+    usable_rows,
+)
 
 UNSEGMENTED = -1
 """Label of a row with no usable value at all (no text, every structured cell empty)."""
 
 MIN_ROWS_FOR_UMAP = 30
 """Below this, UMAP's neighbour graph is meaningless; PCA is used instead."""
-
-OUTLIER_CLIP = 5.0
-"""Standardised numeric values are clipped to +/- this many deviations so one outlier
-(a 1,000x spender) cannot stretch a whole axis."""
-
-MAX_CATEGORIES_PER_COLUMN = 30
-"""One-hot columns kept per categorical column; rarer values share one 'other' column."""
 
 KMEANS_N_INIT = 4
 KMEANS_FIT_ROWS = 20_000
@@ -109,17 +108,6 @@ def auto_neighbours(n_rows: int) -> int:
 
 
 @dataclass(frozen=True)
-class FusedFeatures:
-    """The joined feature matrix for the rows that can be segmented."""
-
-    matrix: np.ndarray  # (n_usable, d) float32
-    usable: np.ndarray  # (n_rows,) bool
-    text_dims: int
-    structured_dims: int
-    text_weight: float  # the weight actually applied (0 or 1 when a block is missing)
-
-
-@dataclass(frozen=True)
 class Reduction:
     """Low-dimensional views of the usable rows: one to cluster in, one to draw."""
 
@@ -147,173 +135,6 @@ class Assignment:
     centers: np.ndarray  # (k, cluster_dims) in cluster space
     silhouette: float
     sizes: tuple[int, ...] = field(default=())
-
-
-def _structured_block(numeric: pd.DataFrame | None, categorical: pd.DataFrame | None) -> np.ndarray:
-    """Standardised numbers and one-hot categories, each column weighted like one deviation."""
-    blocks: list[np.ndarray] = []
-    if numeric is not None and numeric.shape[1]:
-        values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
-        medians = np.nanmedian(np.where(np.isnan(values).all(axis=0), 0.0, values), axis=0)
-        medians = np.where(np.isnan(medians), 0.0, medians)
-        filled = np.where(np.isnan(values), medians, values)
-        std = filled.std(axis=0)
-        keep = std > 0
-        if keep.any():
-            scaled = (filled[:, keep] - filled[:, keep].mean(axis=0)) / std[keep]
-            blocks.append(np.clip(scaled, -OUTLIER_CLIP, OUTLIER_CLIP))
-    if categorical is not None and categorical.shape[1]:
-        for column in categorical.columns:
-            labels = categorical[column].astype(str)
-            top = labels.value_counts().index[:MAX_CATEGORIES_PER_COLUMN]
-            if len(top) < 2:
-                continue
-            clipped = labels.where(labels.isin(top), "(other)")
-            onehot = pd.get_dummies(clipped).to_numpy(dtype=np.float64)
-            # A one-hot pair differs by sqrt(2) between two categories; scale it to one unit.
-            blocks.append(onehot / np.sqrt(2.0))
-    if not blocks:
-        return np.zeros((0, 0))
-    return np.hstack(blocks)
-
-
-TEXT_COMPONENTS = 100
-"""The text block enters the fusion as its 100 main directions. A sentence model spreads its
-variance over hundreds of dimensions, a few structured columns concentrate theirs in a
-handful, and a 3-valued plan column then decided the neighbour graph alone (auto k = 3 along
-the plan, NMI 0.21 against the known topic on 10k rows in the fast mode). With the text's
-main directions carrying its 60%: auto k = 10, NMI 0.63; on generated customers with
-personas, 2k rows: auto k 4 -> 6, NMI 0.78 -> 0.92; 20k rows the same (0.74). 50 directions
-gave auto k = 4 (NMI 0.53) and 4 (0.77) on the first two."""
-TEXT_PCA_FIT_ROWS = 50_000
-
-
-def _main_text_directions(text_rows: np.ndarray) -> np.ndarray:
-    """The text block projected on its ``TEXT_COMPONENTS`` main directions (PCA, learnt from
-    at most ``TEXT_PCA_FIT_ROWS`` rows), as float32; narrow or short blocks unchanged."""
-    n_rows, width = text_rows.shape
-    if width <= TEXT_COMPONENTS or n_rows <= TEXT_COMPONENTS:
-        return text_rows
-    from sklearn.decomposition import PCA  # noqa: PLC0415
-
-    pca = PCA(TEXT_COMPONENTS, random_state=0)
-    if n_rows > TEXT_PCA_FIT_ROWS:
-        sample = np.random.default_rng(0).choice(n_rows, TEXT_PCA_FIT_ROWS, replace=False)
-        pca.fit(text_rows[np.sort(sample)])
-    else:
-        pca.fit(text_rows)
-    out = np.empty((n_rows, TEXT_COMPONENTS), dtype=np.float32)
-    for start in range(0, n_rows, TEXT_PCA_FIT_ROWS):  # chunks: no float64 copy of 1M rows
-        out[start : start + TEXT_PCA_FIT_ROWS] = pca.transform(
-            text_rows[start : start + TEXT_PCA_FIT_ROWS]
-        )
-    return out
-
-
-def _unit_variance(block: np.ndarray) -> np.ndarray:
-    """Centre a block and scale it so the mean squared row norm is 1, as float32, in place
-    when it already is float32 (a million 512-d text rows are 2 GB; float64 copies were
-    16 GB at the peak)."""
-    block = np.asarray(block, dtype=np.float32)
-    block -= block.mean(axis=0, dtype=np.float64).astype(np.float32)
-    squared_norms = np.einsum("ij,ij->i", block, block)
-    scale = float(np.sqrt(np.mean(squared_norms, dtype=np.float64)))
-    if scale > 0:
-        block /= np.float32(scale)
-    return block
-
-
-def usable_rows(
-    has_text: np.ndarray | None,
-    numeric: pd.DataFrame | None,
-    categorical: pd.DataFrame | None,
-    n_rows: int,
-) -> np.ndarray:
-    """Rows with text or at least one structured value: the ones that can be segmented."""
-    usable = np.zeros(n_rows, dtype=bool) if has_text is None else has_text.astype(bool).copy()
-    if numeric is not None and numeric.shape[1]:
-        usable |= numeric.notna().any(axis=1).to_numpy()
-    if categorical is not None and categorical.shape[1]:
-        usable |= (categorical.astype(str) != "(missing)").any(axis=1).to_numpy()
-    return usable
-
-
-def fuse_features(
-    text_vectors: np.ndarray | None,
-    has_text: np.ndarray | None,
-    numeric: pd.DataFrame | None = None,
-    categorical: pd.DataFrame | None = None,
-    *,
-    text_weight: float = 0.6,
-) -> FusedFeatures:
-    """Join the text embedding with structured columns, weighted by ``text_weight``.
-
-    Each block is centred and scaled to unit mean squared norm, then multiplied by
-    ``sqrt(weight)``, so ``text_weight=0.6`` gives text 60% of the total variance.
-    Rows without text take the average text position and are placed by their
-    structured columns alone.
-
-    Raises:
-        SchemaError: when there is neither text nor any structured column to use.
-    """
-    if not 0.0 <= text_weight <= 1.0:
-        raise SchemaError(f"text_weight={text_weight} must be between 0 and 1.")
-    n_rows = (
-        len(text_vectors)
-        if text_vectors is not None
-        else len(numeric)
-        if numeric is not None
-        else len(categorical)
-        if categorical is not None
-        else 0
-    )
-    usable = usable_rows(
-        has_text if text_vectors is not None else None, numeric, categorical, n_rows
-    )
-    if not usable.any():
-        raise SchemaError(
-            "No row has text or a structured value to segment on: check the column roles."
-        )
-    structured = _structured_block(
-        numeric[usable] if numeric is not None else None,
-        categorical[usable] if categorical is not None else None,
-    )
-    text_block = np.zeros((int(usable.sum()), 0), dtype=np.float32)
-    if text_vectors is not None and has_text is not None and has_text[usable].any():
-        text_rows = np.array(text_vectors[usable], dtype=np.float32)  # a copy, changed below
-        with_text = has_text[usable]
-        text_rows[~with_text] = text_rows[with_text].mean(axis=0, dtype=np.float64)
-        text_block = _main_text_directions(text_rows)
-    weight = text_weight
-    if structured.shape[1] == 0:
-        weight = 1.0
-    if text_block.shape[1] == 0:
-        weight = 0.0
-    parts = []
-    if text_block.shape[1] and weight > 0:
-        parts.append((text_block, weight))
-    if structured.shape[1] and weight < 1:
-        parts.append((structured, 1.0 - weight))
-    if not parts:
-        raise SchemaError(
-            "No column varies between customers: mark a text, numeric or categorical column "
-            "that differs from row to row."
-        )
-    width = sum(block.shape[1] for block, _ in parts)
-    matrix = np.empty((len(text_block), width), dtype=np.float32)
-    column = 0
-    for block, share in parts:
-        scaled = _unit_variance(block)
-        scaled *= np.float32(np.sqrt(share))
-        matrix[:, column : column + block.shape[1]] = scaled
-        column += block.shape[1]
-    return FusedFeatures(
-        matrix=matrix,
-        usable=usable,
-        text_dims=text_block.shape[1],
-        structured_dims=structured.shape[1],
-        text_weight=weight,
-    )
 
 
 def reduce_features(
@@ -409,6 +230,99 @@ SAMPLE_PCA_DIMS = 50
 PLACEMENT_NEIGHBOURS = 10
 
 
+def umap_sample_rows(n_rows: int, random_state: int) -> np.ndarray:
+    """Positions (sorted) of the rows UMAP learns from: all, or a uniform sample."""
+    if n_rows <= UMAP_FIT_ROWS:
+        return np.arange(n_rows)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n_rows, UMAP_FIT_ROWS, replace=False))
+
+
+@dataclass(frozen=True)
+class SampledReduction:
+    """UMAP learnt on a sample of rows; ``place`` gives any batch of rows its coordinates:
+    a sampled row its own, every other row the distance-weighted mean of its nearest sampled
+    neighbours (found in a 50-d PCA space, which keeps the search cheap)."""
+
+    projection: Any  # PCA to SAMPLE_PCA_DIMS, or None (small tables, narrow features)
+    sample: np.ndarray  # positions of the sampled rows, sorted
+    sample_space: np.ndarray  # their projected features
+    fitted: Reduction  # UMAP's output for them
+
+    def project(self, features: np.ndarray) -> np.ndarray:
+        """Features in the space where neighbours are searched, as contiguous float32."""
+        if self.projection is None:
+            return np.ascontiguousarray(features, dtype=np.float32)
+        out = np.empty((len(features), SAMPLE_PCA_DIMS), dtype=np.float32)
+        for start in range(0, len(features), PROJECTION_CHUNK):
+            stop = start + PROJECTION_CHUNK
+            out[start:stop] = self.projection.transform(features[start:stop])
+        return out
+
+    def place(self, features: np.ndarray, positions: np.ndarray) -> Reduction:
+        """Coordinates of the rows at ``positions`` (same order as ``features``)."""
+        found = np.searchsorted(self.sample, positions)
+        in_sample = found < len(self.sample)
+        in_sample[in_sample] = self.sample[found[in_sample]] == positions[in_sample]
+        rest = np.flatnonzero(~in_sample)
+        weights = np.empty((0, PLACEMENT_NEIGHBOURS), dtype=np.float32)
+        neighbours = np.empty((0, PLACEMENT_NEIGHBOURS), dtype=np.int64)
+        if len(rest):
+            space = self.project(features[rest])
+            distances, neighbours = nearest_sampled(space, self.sample_space, PLACEMENT_NEIGHBOURS)
+            weights = 1.0 / np.maximum(distances, 1e-6)
+            weights /= weights.sum(axis=1, keepdims=True)
+
+        def place(sampled: np.ndarray) -> np.ndarray:
+            out = np.empty((len(positions), sampled.shape[1]), dtype=np.float32)
+            out[in_sample] = sampled[found[in_sample]]
+            out[rest] = np.einsum("rk,rkd->rd", weights, sampled[neighbours])
+            return out
+
+        return Reduction(
+            cluster_space=place(self.fitted.cluster_space),
+            map_coords=place(self.fitted.map_coords),
+            method=self.fitted.method,
+        )
+
+
+PROJECTION_CHUNK = 50_000
+
+
+def fit_sampled_reduction(
+    learn: np.ndarray,
+    sampled: np.ndarray,
+    sample: np.ndarray,
+    n_rows: int,
+    *,
+    cluster_dims: int = 5,
+    map_dims: int = 2,
+    n_neighbors: int | Literal["auto"] = "auto",
+    random_state: int = 0,
+) -> SampledReduction:
+    """Fit the reduction of ``n_rows`` rows from two samples of their features: ``learn``
+    (the rows of ``fusion.fit_rows``) for the PCA, ``sampled`` (the rows at positions
+    ``sample``, from ``umap_sample_rows``) for UMAP."""
+    projection = None
+    if n_rows > UMAP_FIT_ROWS and sampled.shape[1] > SAMPLE_PCA_DIMS:
+        from sklearn.decomposition import PCA  # noqa: PLC0415
+
+        projection = PCA(SAMPLE_PCA_DIMS, random_state=random_state).fit(learn)
+    model = SampledReduction(projection, sample, np.empty((0, 0), np.float32), _EMPTY)
+    space = model.project(sampled)
+    fitted = reduce_features(
+        space,
+        cluster_dims=cluster_dims,
+        map_dims=map_dims,
+        n_neighbors=n_neighbors,
+        random_state=random_state,
+    )
+    return SampledReduction(projection, sample, space, fitted)
+
+
+_EMPTY = Reduction(np.empty((0, 0), np.float32), np.empty((0, 0), np.float32), "umap")
+
+
 def _reduce_through_sample(
     features: np.ndarray,
     *,
@@ -417,40 +331,20 @@ def _reduce_through_sample(
     n_neighbors: int | Literal["auto"],
     random_state: int,
 ) -> Reduction:
-    """UMAP on a sample; the other rows at the distance-weighted mean of their nearest
-    sampled neighbours (found in a 50-d PCA space, which keeps the search cheap)."""
-    from sklearn.decomposition import PCA  # noqa: PLC0415
-
+    """UMAP on a sample, every other row placed from its nearest sampled neighbours."""
     n_rows = features.shape[0]
-    space = features
-    if features.shape[1] > SAMPLE_PCA_DIMS:
-        space = PCA(SAMPLE_PCA_DIMS, random_state=random_state).fit_transform(features)
-    space = np.ascontiguousarray(space, dtype=np.float32)
-    rng = np.random.default_rng(random_state)
-    sample = np.sort(rng.choice(n_rows, UMAP_FIT_ROWS, replace=False))
-    fitted = reduce_features(
-        space[sample],
+    sample = umap_sample_rows(n_rows, random_state)
+    model = fit_sampled_reduction(
+        features[fit_rows(n_rows)],
+        features[sample],
+        sample,
+        n_rows,
         cluster_dims=cluster_dims,
         map_dims=map_dims,
         n_neighbors=n_neighbors,
         random_state=random_state,
     )
-    rest = np.setdiff1d(np.arange(n_rows), sample)
-    distances, neighbours = nearest_sampled(space[rest], space[sample], PLACEMENT_NEIGHBOURS)
-    weights = 1.0 / np.maximum(distances, 1e-6)
-    weights /= weights.sum(axis=1, keepdims=True)
-
-    def place(sampled: np.ndarray) -> np.ndarray:
-        out = np.empty((n_rows, sampled.shape[1]), dtype=np.float32)
-        out[sample] = sampled
-        out[rest] = np.einsum("rk,rkd->rd", weights, sampled[neighbours])
-        return out
-
-    return Reduction(
-        cluster_space=place(fitted.cluster_space),
-        map_coords=place(fitted.map_coords),
-        method=fitted.method,
-    )
+    return model.place(features, np.arange(n_rows))
 
 
 GPU_QUERY_CHUNK = 65_536
@@ -525,11 +419,39 @@ def _reduce_with_pca(features: np.ndarray, cluster_dims: int, map_dims: int) -> 
     )
 
 
-def _silhouette(space: np.ndarray, labels: np.ndarray, sample: int, random_state: int) -> float:
+def silhouette_rows(n_rows: int, sample: int, random_state: int) -> np.ndarray:
+    """The rows a sampled silhouette reads: scikit-learn's own draw in ``silhouette_score``."""
+    return np.random.RandomState(random_state).permutation(n_rows)[:sample]
+
+
+def sampled_silhouette(space: np.ndarray, labels: np.ndarray) -> float:
+    """Silhouette of rows already drawn with ``silhouette_rows`` (NaN for one segment)."""
     if len(np.unique(labels)) < 2:
         return float("nan")
-    size = min(sample, len(labels))
-    return float(silhouette_score(space, labels, sample_size=size, random_state=random_state))
+    return float(silhouette_score(space, labels))
+
+
+def _silhouette(space: np.ndarray, labels: np.ndarray, sample: int, random_state: int) -> float:
+    rows = silhouette_rows(len(labels), sample, random_state)
+    return sampled_silhouette(space[rows], labels[rows])
+
+
+def kmeans_rows(n_rows: int, random_state: int) -> np.ndarray | None:
+    """Positions (in draw order) of the rows KMeans learns its centres from; None for all."""
+    if n_rows <= KMEANS_FIT_ROWS:
+        return None
+    return np.random.default_rng(random_state).choice(n_rows, KMEANS_FIT_ROWS, replace=False)
+
+
+def fit_centres(points: np.ndarray, n_segments: int, random_state: int) -> KMeans:
+    """KMeans with ``n_segments`` clusters fitted on ``points`` (see ``kmeans_rows``)."""
+    model = KMeans(n_clusters=n_segments, n_init=KMEANS_N_INIT, random_state=random_state)
+    return model.fit(points)
+
+
+def largest_first(counts: np.ndarray) -> np.ndarray:
+    """The old labels in new order: segment 0 the largest, ties broken by the old label."""
+    return np.array(sorted(range(len(counts)), key=lambda label: (-counts[label], label)))
 
 
 def assign_segments(
@@ -551,23 +473,19 @@ def assign_segments(
         raise SchemaError(
             f"n_samples={n_rows} should be >= n_segments={n_segments}: choose fewer segments."
         )
-    model = KMeans(n_clusters=n_segments, n_init=KMEANS_N_INIT, random_state=random_state)
-    if n_rows > KMEANS_FIT_ROWS:
-        rng = np.random.default_rng(random_state)
-        model.fit(cluster_space[rng.choice(n_rows, KMEANS_FIT_ROWS, replace=False)])
-        raw = model.predict(cluster_space)
-    else:
-        raw = model.fit_predict(cluster_space)
+    learn = kmeans_rows(n_rows, random_state)
+    model = fit_centres(
+        cluster_space if learn is None else cluster_space[learn], n_segments, random_state
+    )
+    raw = model.labels_ if learn is None else model.predict(cluster_space)
     counts = np.bincount(raw, minlength=n_segments)
-    # Largest first; ties broken by the original label so the order is deterministic.
-    order = sorted(range(n_segments), key=lambda label: (-counts[label], label))
+    order = largest_first(counts)
     remap = np.empty(n_segments, dtype=int)
     remap[order] = np.arange(n_segments)
     labels = remap[raw]
-    centers = model.cluster_centers_[order]
     return Assignment(
         labels=labels,
-        centers=centers.astype(np.float32),
+        centers=model.cluster_centers_[order].astype(np.float32),
         silhouette=_silhouette(cluster_space, labels, silhouette_sample, random_state),
         sizes=tuple(int(c) for c in counts[order]),
     )

@@ -18,6 +18,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 from segmenter.embedding.script import LANGUAGE_SAMPLE_TEXTS, dominant_language_hint
 from segmenter.offers import Offer
 from segmenter.sentiment import SegmentFeedback
+from segmenter.summary import ProfileSummary, summarise
 
 N_KEYWORDS = 8
 N_EXAMPLES = 5
@@ -320,69 +321,46 @@ def class_tfidf_keywords(
     return result
 
 
-def _numeric_traits(numeric: pd.DataFrame, in_segment: np.ndarray) -> tuple[NumericTrait, ...]:
+def _numeric_traits(summary: ProfileSummary, segment: int) -> tuple[NumericTrait, ...]:
+    moments = summary.numeric
+    std = moments.std(0)
     traits = []
-    for column in numeric.columns:
-        values = numeric[column].to_numpy(dtype=np.float64, na_value=np.nan)
-        overall = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
-        segment_values = values[in_segment]
-        if not np.isfinite(segment_values).any():
+    for position, column in enumerate(summary.numeric_columns):
+        if not moments.count[1 + segment, position]:
             continue
-        mean = float(np.nanmean(segment_values))
-        std = float(np.nanstd(values))
+        overall = float(moments.mean[0, position]) if moments.count[0, position] else math.nan
+        mean = float(moments.mean[1 + segment, position])
+        spread = float(std[position])
         traits.append(
             NumericTrait(
-                column=str(column),
+                column=column,
                 segment_mean=mean,
                 overall_mean=overall,
                 lift=mean / overall if overall else math.nan,
-                z=(mean - overall) / std if std > 0 else 0.0,
+                z=(mean - overall) / spread if spread > 0 else 0.0,
             )
         )
     return tuple(sorted(traits, key=lambda t: -abs(t.z)))
 
 
-@dataclass(frozen=True)
-class _CodedColumn:
-    """A categorical column as integer codes, with each value's share of all rows: computed
-    once per profiling, so each segment only counts its codes."""
-
-    name: str
-    values: tuple[str, ...]
-    codes: np.ndarray
-    overall: np.ndarray
-
-
-def _coded_columns(categorical: pd.DataFrame) -> list[_CodedColumn]:
-    coded = []
-    for column in categorical.columns:
-        codes, values = pd.factorize(categorical[column].astype(str))
-        counts = np.bincount(codes[codes >= 0], minlength=len(values))
-        overall = counts / max(int(counts.sum()), 1)
-        coded.append(_CodedColumn(str(column), tuple(str(v) for v in values), codes, overall))
-    return coded
-
-
-def _category_traits(
-    coded: Sequence[_CodedColumn], in_segment: np.ndarray
-) -> tuple[CategoryTrait, ...]:
+def _category_traits(summary: ProfileSummary, segment: int) -> tuple[CategoryTrait, ...]:
     traits = []
-    for column in coded:
-        codes = column.codes[in_segment]
-        counts = np.bincount(codes[codes >= 0], minlength=len(column.values))
+    for column in summary.categories:
+        counts = column.counts[1 + segment]
         if not counts.sum():
             continue
         shares = counts / counts.sum()
+        overall_shares = column.counts[0] / max(int(column.counts[0].sum()), 1)
         for index in np.argsort(-counts, kind="stable"):
             value, share = column.values[index], float(shares[index])
             if not counts[index] or value == MISSING_CATEGORY or share < MIN_CATEGORY_SHARE:
                 continue
-            overall = float(column.overall[index])
+            overall = float(overall_shares[index])
             lift = share / overall
             if lift >= MIN_CATEGORY_LIFT:
                 traits.append(
                     CategoryTrait(
-                        column=column.name,
+                        column=column.column,
                         value=value,
                         segment_share=share,
                         overall_share=overall,
@@ -484,27 +462,44 @@ def profile_segments(
     labels = np.asarray(labels)
     numeric = numeric if numeric is not None else pd.DataFrame(index=range(len(labels)))
     categorical = categorical if categorical is not None else pd.DataFrame(index=range(len(labels)))
+    segments = sorted(int(s) for s in np.unique(labels) if s >= 0)
+    summary = summarise(labels, numeric, categorical, segments[-1] + 1 if segments else 0)
+    examples, languages = {}, {}
+    for segment in segments:
+        members = np.flatnonzero(labels == segment)
+        examples[segment] = _examples(docs, members, distances)
+        languages[segment] = dominant_language_hint(
+            [docs[int(i)] for i in _spread(members) if docs[int(i)]]
+        )
     keywords = class_tfidf_keywords(docs, labels, terms=terms)
-    coded = _coded_columns(categorical)
-    total = len(labels)
+    return profiles_from_summary(summary, segments, keywords, examples, languages)
+
+
+def profiles_from_summary(
+    summary: ProfileSummary,
+    segments: Sequence[int],
+    keywords: dict[int, tuple[str, ...]],
+    examples: dict[int, tuple[str, ...]],
+    languages: dict[int, str],
+) -> list[SegmentProfile]:
+    """The profiles of ``segments`` from a table's summary and each segment's keywords,
+    example texts and language (the parts that read texts, computed by the caller)."""
     profiles = []
-    for segment in sorted(int(s) for s in np.unique(labels) if s >= 0):
-        in_segment = labels == segment
-        numeric_traits = _numeric_traits(numeric, in_segment)
-        category_traits = _category_traits(coded, in_segment)
+    for segment in segments:
+        numeric_traits = _numeric_traits(summary, segment)
+        category_traits = _category_traits(summary, segment)
+        size = int(summary.sizes[segment])
         profiles.append(
             SegmentProfile(
                 segment_id=segment,
                 name=name_segment(keywords[segment], numeric_traits, category_traits, segment),
-                size=int(in_segment.sum()),
-                share=float(in_segment.sum() / total),
+                size=size,
+                share=float(size / summary.rows),
                 numeric=numeric_traits,
                 categories=category_traits,
                 keywords=keywords[segment],
-                examples=_examples(docs, np.flatnonzero(in_segment), distances),
-                language=dominant_language_hint(
-                    [docs[int(i)] for i in _spread(np.flatnonzero(in_segment)) if docs[int(i)]]
-                ),
+                examples=examples[segment],
+                language=languages[segment],
             )
         )
     return _deduplicate_names(profiles)
