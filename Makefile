@@ -30,7 +30,7 @@ $(VENV)/.model: $(VENV)/.runtime requirements-model.txt
 
 model: $(VENV)/.model
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt requirements-ray.txt
 	$(PIP) -r requirements-dev.txt -c constraints.txt
 	touch $@
 

@@ -45,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     segment = commands.add_parser("segment", help="segment a customer table")
-    segment.add_argument("input", type=Path, help="CSV, TSV, Excel .xlsx or Parquet file")
+    segment.add_argument(
+        "input",
+        type=Path,
+        help="CSV, TSV, Excel .xlsx or Parquet file (with --engine ray, also a folder of them)",
+    )
     segment.add_argument("--out", type=Path, required=True, help="folder for the results")
     segment.add_argument("--k", type=_n_segments, default="auto", help="segments, or 'auto'")
     segment.add_argument("--text-cols", default=None, help="comma-separated free-text columns")
@@ -65,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="INPUT is a transaction log: segment one row per customer (RFM, products, "
         "lifecycle stage); rows without a customer go to unattributed_transactions.csv",
+    )
+    segment.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: run on a Ray cluster (INPUT may be a folder of parts; needs "
+        "requirements-ray.txt)",
+    )
+    segment.add_argument(
+        "--address",
+        default=None,
+        help="with --engine ray: the cluster (ray://host:10001, or 'auto' for the one this "
+        "machine belongs to); default: a cluster started in this process",
     )
 
     draft = commands.add_parser(
@@ -192,6 +209,10 @@ def _predict(args: argparse.Namespace) -> int:
     from segmenter.pipeline import embed_documents, resolve_embedder_name  # noqa: PLC0415
     from segmenter.predict import binary_label, metrics_json, predict_label  # noqa: PLC0415
 
+    if args.engine == "ray":
+        return _segment_on_ray(args)
+    if args.address:
+        raise SegmenterError("--address is for --engine ray: add --engine ray or drop --address.")
     if not args.input.is_file():
         raise SegmenterError(
             f"{args.input} is not a file: give the path of a CSV, Excel or Parquet file."
@@ -271,6 +292,10 @@ def _segment(args: argparse.Namespace) -> int:
         write_outputs,
     )
 
+    if args.engine == "ray":
+        return _segment_on_ray(args)
+    if args.address:
+        raise SegmenterError("--address is for --engine ray: add --engine ray or drop --address.")
     if not args.input.is_file():
         raise SegmenterError(
             f"{args.input} is not a file: give the path of a CSV, Excel or Parquet file."
@@ -285,14 +310,7 @@ def _segment(args: argparse.Namespace) -> int:
         roles: dict[str, Role] = {c: "ignored" for c in schema.text_columns if c not in wanted}
         roles.update(dict.fromkeys(wanted, "text"))
         schema = schema.with_roles(roles)
-    embed_config = EmbedConfig.from_env()
-    if args.embedder:
-        embed_config = replace(embed_config, model=args.embedder)
-    if args.embed_mode:
-        embed_config = replace(embed_config, mode=args.embed_mode)
-    cluster_config = replace(ClusterConfig(), n_segments=args.k, random_state=args.seed)
-    if args.text_weight is not None:
-        cluster_config = replace(cluster_config, text_weight=args.text_weight)
+    embed_config, cluster_config = _configs(args)
 
     def progress(message: str, fraction: float) -> None:
         print(f"\r{message} ({fraction:.0%})".ljust(80), end="", file=sys.stderr, flush=True)
@@ -312,6 +330,43 @@ def _segment(args: argparse.Namespace) -> int:
     print(f"{len(run.result.profiles)} segments — {sizes}")
     print(f"wrote {', '.join(str(path) for path in paths.values())}")
     return 0
+
+
+def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
+    embed_config = EmbedConfig.from_env()
+    if args.embedder:
+        embed_config = replace(embed_config, model=args.embedder)
+    if args.embed_mode:
+        embed_config = replace(embed_config, mode=args.embed_mode)
+    cluster_config = replace(ClusterConfig(), n_segments=args.k, random_state=args.seed)
+    if args.text_weight is not None:
+        cluster_config = replace(cluster_config, text_weight=args.text_weight)
+    return embed_config, cluster_config
+
+
+def _segment_on_ray(args: argparse.Namespace) -> int:
+    from segmenter.ray_engine import segment_on_ray  # noqa: PLC0415 - Ray is optional
+
+    if args.transactions or args.text_cols:
+        raise SegmenterError(
+            "--transactions and --text-cols are not yet available with --engine ray: prepare "
+            "the table with the local engine, or let the Ray engine detect the roles."
+        )
+    embed_config, cluster_config = _configs(args)
+    run = segment_on_ray(
+        args.input,
+        args.out,
+        embed_config,
+        cluster_config,
+        address=args.address,
+        progress=lambda message: print(message, file=sys.stderr, flush=True),
+    )
+    for part in run.failed_parts:
+        print(f"error: part skipped: {part.error}", file=sys.stderr)
+    sizes = ", ".join(f"{p.segment_id}: {p.name} ({p.size})" for p in run.profiles)
+    print(f"{len(run.profiles)} segments — {sizes}")
+    print(f"wrote {', '.join(str(path) for path in run.paths.values())}")
+    return 1 if run.failed_parts else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -115,12 +115,12 @@ def results_frame(original: pd.DataFrame, result: SegmentationResult) -> pd.Data
     return out
 
 
-def to_csv_bytes(frame: pd.DataFrame, *, excel_bom: bool = False) -> bytes:
+def to_csv_bytes(frame: pd.DataFrame, *, excel_bom: bool = False, header: bool = True) -> bytes:
     """CSV bytes in UTF-8 with CRLF line ends (with a BOM when ``excel_bom``, so Excel reads
-    the encoding)."""
+    the encoding; without the header row for the later pieces of a file written in pieces)."""
     # CRLF (RFC 4180) also makes the writer quote cells holding a bare CR, which with "\n"
     # endings it writes bare, and every reader then splits the row in two.
-    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\r\n")
+    text = neutralise_frame(frame).to_csv(index=False, header=header, lineterminator="\r\n")
     return text.encode("utf-8-sig" if excel_bom else "utf-8")
 
 

@@ -962,12 +962,22 @@ def normalise_ids(values: pd.Series) -> pd.Series:
     return text.astype(object)
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Datetimes (UTC) from text cells, NaT where a cell is not a date."""
-    return _per_distinct(_as_text(values), _parse_date_texts)
+def parse_dates(values: pd.Series, dayfirst: bool | None = None) -> pd.Series:
+    """Datetimes (UTC) from text cells, NaT where a cell is not a date; ``dayfirst`` decided
+    from these values unless given (see ``date_evidence`` for tables read in parts)."""
+    return _per_distinct(_as_text(values), lambda text: _parse_date_texts(text, dayfirst))
 
 
 _NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}\b")
+
+
+def date_evidence(values: pd.Series) -> tuple[bool, bool]:
+    """Whether some date such as ``25/12/2024`` has a first number above 12, and whether some
+    has a second number above 12: evidence from parts of a table combines with ``or``."""
+    parts = values.str.extract(_NUMERIC_DATE).dropna().astype(int)
+    if parts.empty:
+        return False, False
+    return bool((parts[0] > 12).any()), bool((parts[1] > 12).any())
 
 
 def day_first(values: pd.Series) -> bool:
@@ -979,22 +989,24 @@ def day_first(values: pd.Series) -> bool:
     >>> day_first(pd.Series(["25/12/2024", "03/04/2025"]))
     True
     """
-    parts = values.str.extract(_NUMERIC_DATE).dropna().astype(int)
-    if parts.empty:
-        return False
-    return bool((parts[0] > 12).any() and not (parts[1] > 12).any())
+    first_over_12, second_over_12 = date_evidence(values)
+    return first_over_12 and not second_over_12
 
 
-def _parse_date_texts(values: pd.Series) -> pd.Series:
+def _date_text(values: pd.Series) -> pd.Series:
     text = values.str.strip()
-    text = text.str.replace(r"[年月]", "-", regex=True).str.replace("日", "", regex=False)
+    return text.str.replace(r"[年月]", "-", regex=True).str.replace("日", "", regex=False)
+
+
+def _parse_date_texts(values: pd.Series, dayfirst: bool | None = None) -> pd.Series:
+    text = _date_text(values)
     plain = text.str.fullmatch(PLAIN_NUMBER) | _missing_mask(text)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         parsed = pd.to_datetime(
             text.where(~plain, None),
             format="mixed",
-            dayfirst=day_first(text),
+            dayfirst=day_first(text) if dayfirst is None else dayfirst,
             errors="coerce",
             utc=True,
         )
@@ -1326,10 +1338,27 @@ def _check_columns(frame: pd.DataFrame, schema: Schema) -> None:
         )
 
 
-def prepare_columns(frame: pd.DataFrame, schema: Schema) -> PreparedTable:
+@dataclass(frozen=True)
+class DateReading:
+    """How a date column is read across a whole table that arrives in parts: with the day
+    first or not, and from which earliest date its days are counted."""
+
+    dayfirst: bool
+    origin: pd.Timestamp | None
+
+
+def prepare_columns(
+    frame: pd.DataFrame,
+    schema: Schema,
+    *,
+    dates: Mapping[str, DateReading] | None = None,
+    first_row: int = 0,
+) -> PreparedTable:
     """IDs, numeric features (dates as days since the earliest date) and categories.
 
-    Label columns are left out (they are what a model predicts, not features).
+    Label columns are left out (they are what a model predicts, not features). A part of a
+    larger table passes its ``dates`` readings and the number of rows before it
+    (``first_row``), so that its days and row numbers are the whole table's.
 
     Raises:
         SchemaError: the schema names a column the table does not have.
@@ -1337,7 +1366,8 @@ def prepare_columns(frame: pd.DataFrame, schema: Schema) -> PreparedTable:
     _check_columns(frame, schema)
     id_name = schema.id_column
     if id_name is None:
-        ids = pd.Series([str(i) for i in range(1, len(frame) + 1)], index=frame.index, dtype=object)
+        numbers = range(first_row + 1, first_row + len(frame) + 1)
+        ids = pd.Series([str(i) for i in numbers], index=frame.index, dtype=object)
         id_name = "row_number"
     else:
         ids = normalise_ids(frame[id_name])
@@ -1351,8 +1381,10 @@ def prepare_columns(frame: pd.DataFrame, schema: Schema) -> PreparedTable:
             coerced[column.name] = bad
             what = "blank, N/A or '-'"
         elif column.role == "date":
-            dates = parse_dates(frame[column.name])
-            days = (dates - dates.min()).dt.total_seconds() / 86400.0
+            reading = (dates or {}).get(column.name)
+            parsed = parse_dates(frame[column.name], reading.dayfirst if reading else None)
+            origin = reading.origin if reading and reading.origin is not None else parsed.min()
+            days = (parsed - origin).dt.total_seconds() / 86400.0
             key = f"{column.name} (days)"
             numeric[key] = days.astype("float64")
             coerced[key] = bad = int(days.isna().sum())

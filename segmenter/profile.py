@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from functools import cache
 from typing import Any, TypeVar
@@ -250,13 +250,20 @@ class TermCounts:
 
 
 def count_terms(
-    docs: Sequence[str], *, max_rows: int = KEYWORD_SAMPLE_ROWS, random_state: int = 0
+    docs: Sequence[str] | Mapping[int, str],
+    *,
+    max_rows: int = KEYWORD_SAMPLE_ROWS,
+    random_state: int = 0,
+    rows: np.ndarray | None = None,
 ) -> TermCounts | None:
-    """Term counts for the rows with text (``None`` when no term occurs twice)."""
-    rows = np.array([i for i, doc in enumerate(docs) if doc.strip()], dtype=int)
-    if len(rows) > max_rows:
-        rng = np.random.default_rng(random_state)
-        rows = np.sort(rng.choice(rows, max_rows, replace=False))
+    """Term counts for the rows with text (``None`` when no term occurs twice), or for
+    ``rows`` when the caller has drawn them (``docs`` need then hold only those)."""
+    if rows is None:
+        texts = docs.values() if isinstance(docs, Mapping) else docs
+        rows = np.array([i for i, doc in enumerate(texts) if doc.strip()], dtype=int)
+        if len(rows) > max_rows:
+            rng = np.random.default_rng(random_state)
+            rows = np.sort(rng.choice(rows, max_rows, replace=False))
     if not len(rows):
         return None
     vectorizer = CountVectorizer(analyzer=keyword_terms, min_df=2)

@@ -1,0 +1,178 @@
+"""The Ray engine on a local Ray cluster started in the test process, against the local engine
+on the same data and seed, with the bundled MiniLM (Ray's workers cannot see a fake model
+registered in this process)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import ray
+from sklearn.metrics import adjusted_rand_score
+
+from segmenter import cluster, fusion
+from segmenter.cli import main
+from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.ray_engine import segment_on_ray
+from tests.conftest import make_customers
+
+ADDED = ["segment_id", "segment_name", "x", "y"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_cluster() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+    yield
+    ray.shutdown()
+
+
+def write_parts(frame: pd.DataFrame, folder: Path, n_parts: int = 3) -> Path:
+    folder.mkdir(parents=True)
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), n_parts)):
+        frame.iloc[rows].to_csv(folder / f"part-{i:02d}.csv", index=False)
+    return folder
+
+
+def customers(n_per_theme: int = 60) -> pd.DataFrame:
+    return make_customers(n_per_theme).sample(frac=1.0, random_state=1).reset_index(drop=True)
+
+
+def both_engines(tmp_path: Path, frame: pd.DataFrame, *args: str) -> tuple[pd.DataFrame, ...]:
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    parts = write_parts(frame, tmp_path / "parts")
+    assert (
+        main(["segment", str(tmp_path / "all.csv"), "--out", str(tmp_path / "local"), *args]) == 0
+    )
+    assert (
+        main(["segment", str(parts), "--out", str(tmp_path / "ray"), "--engine", "ray", *args]) == 0
+    )
+    local = pd.read_csv(tmp_path / "local" / "segments.csv", dtype=str, keep_default_na=False)
+    on_ray = pd.read_csv(tmp_path / "ray" / "segments.csv", dtype=str, keep_default_na=False)
+    return local, on_ray
+
+
+def assert_same_segments(frame: pd.DataFrame, local: pd.DataFrame, on_ray: pd.DataFrame) -> None:
+    assert len(on_ray) == len(frame)
+    pd.testing.assert_frame_equal(on_ray[list(frame.columns)], frame.astype(str))
+    assert adjusted_rand_score(local["segment_id"], on_ray["segment_id"]) == 1.0
+    assert (local["segment_id"] == on_ray["segment_id"]).all()  # the same numbering too
+    assert (local["segment_name"] == on_ray["segment_name"]).all()
+    for axis in ("x", "y"):
+        np.testing.assert_allclose(on_ray[axis].astype(float), local[axis].astype(float), atol=1e-4)
+
+
+def test_same_segments_as_the_local_engine(tmp_path: Path) -> None:
+    frame = customers()
+    local, on_ray = both_engines(tmp_path, frame, "--k", "auto")
+    assert_same_segments(frame, local, on_ray)
+    assert list(on_ray.columns) == [*frame.columns, *ADDED]
+    run = json.loads((tmp_path / "ray" / "run.json").read_text())
+    assert run["engine"]["name"] == "ray" and run["input"]["rows"] == 180
+    assert len(run["engine"]["parts"]) == 3
+    assert _profiles(tmp_path / "ray") == _profiles(tmp_path / "local")
+
+
+def _profiles(folder: Path) -> list[dict[str, object]]:
+    """Profiles without what the Ray engine does not compute yet (feedback, offers)."""
+    profiles = json.loads((folder / "profiles.json").read_text())
+    for profile in profiles:
+        profile.pop("feedback")
+        profile.pop("offers")
+    return profiles
+
+
+def test_same_segments_when_every_model_learns_from_a_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Samples smaller than the table, as on a large one: the fusion learns from 100 of the
+    180 rows, UMAP from 60 (the rest placed by their neighbours), KMeans from 50."""
+    monkeypatch.setattr(fusion, "FIT_ROWS", 100)
+    monkeypatch.setattr(cluster, "UMAP_FIT_ROWS", 60)
+    monkeypatch.setattr(cluster, "KMEANS_FIT_ROWS", 50)
+    frame = customers()
+    local, on_ray = both_engines(tmp_path, frame, "--k", "3")
+    assert_same_segments(frame, local, on_ray)
+
+
+def test_a_bad_part_is_reported_and_the_others_are_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    frame = customers(20)
+    parts = write_parts(frame, tmp_path / "parts")
+    (parts / "part-03.csv").write_bytes(b"\x00\x01\x02 not a table \xff\xfe" * 40)
+    frame.rename(columns={"spend": "amount"}).head(5).to_csv(parts / "part-04.csv", index=False)
+    code = main(["segment", str(parts), "--out", str(tmp_path / "out"), "--engine", "ray"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "part-03.csv" in err and "part-04.csv" in err and "same header" in err
+    out = pd.read_csv(tmp_path / "out" / "segments.csv", dtype=str, keep_default_na=False)
+    assert list(out["customer_id"]) == list(frame["customer_id"])
+    assert (out["segment_id"].astype(int) >= 0).all()
+
+
+def _embedding_workers() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"TextEmbedder" in command:
+                found.append(int(entry.name))
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_killed_embedding_actor_is_replaced_and_no_row_is_lost(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    words = "order parcel refund price plan support late app login screen card fee".split()
+    frame = customers(800)
+    frame["feedback"] = [
+        f"{text} {' '.join(rng.choice(words, 6))} {i}" for i, text in enumerate(frame["feedback"])
+    ]
+    parts = write_parts(frame, tmp_path / "parts", n_parts=4)
+    killed: list[tuple[int, float]] = []
+    started = time.perf_counter()
+
+    def kill_one_worker_once_it_embeds() -> None:
+        while time.perf_counter() - started < 300 and not killed:
+            for pid in _embedding_workers():
+                try:
+                    busy = _cpu_seconds(pid) > 8.0  # the model is loaded and batches flow
+                except OSError:
+                    continue
+                if busy:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append((pid, time.perf_counter() - started))
+                    return
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_one_worker_once_it_embeds)
+    killer.start()
+    run = segment_on_ray(
+        parts,
+        tmp_path / "out",
+        EmbedConfig.from_env(),
+        ClusterConfig(n_segments=3),
+    )
+    killer.join()
+    assert killed, "no embedding worker was found to kill"
+    embedding_ended = run.timings["read"] + run.timings["embed"]
+    assert killed[0][1] < embedding_ended, "the worker was killed after the embedding"
+    out = pd.read_csv(run.paths["segments"], dtype=str, keep_default_na=False)
+    assert list(out["customer_id"]) == list(frame["customer_id"])
+    assert (out["segment_id"].astype(int) >= 0).all()
