@@ -9,6 +9,13 @@ Markdown table with seconds per stage, peak memory and NMI against the section.
 
     python bench/scale.py                          # 10k and 100k, fast; accurate at 10k
     python bench/scale.py --sizes 100000 --modes fast
+    python bench/scale.py --engine ray --sizes 100000 --modes fast   # Ray beside local
+
+With ``--engine ray`` each size and mode runs twice, in separate processes: the local engine,
+then the Ray engine on the same file cut into ``RAY_PARTS`` CSV parts (a Ray cluster started
+in the process with every core, or the one at ``--address``). Both write their outputs; the
+table compares stage seconds and rows per second, and the adjusted Rand index of the Ray
+engine's segments against the local engine's.
 """
 
 from __future__ import annotations
@@ -102,6 +109,144 @@ def one_run(rows: int, mode: str, workdir: Path, *, warm_run: bool = True) -> di
     }
 
 
+RAY_PARTS = 4
+RAY_STAGES = ("read", "embed", "lexical", "fit", "apply", "profile", "export")
+FIT_STAGES = ("gather", "fuse", "umap", "choose_k", "kmeans")
+
+
+def engine_run(
+    rows: int, mode: str, engine: str, workdir: Path, address: str | None
+) -> dict[str, object]:
+    """One engine on a generated table: upload to export, timed by stage; labels saved."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    import numpy as np  # noqa: PLC0415
+    from sklearn.metrics import normalized_mutual_info_score  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from corpus import customers  # noqa: PLC0415
+
+    from segmenter.config import ClusterConfig, EmbedConfig  # noqa: PLC0415
+
+    table, truth = customers(rows, seed=7)
+    config = replace(
+        EmbedConfig.from_env(),
+        mode="fast" if mode == "fast" else "accurate",
+        cache_dir=workdir / f"cache_{engine}_{mode}",
+    )
+    out = workdir / f"out_{engine}_{mode}_{rows}"
+    if engine == "ray":
+        import ray  # noqa: PLC0415
+
+        from segmenter.ray_engine import segment_on_ray  # noqa: PLC0415
+
+        parts = workdir / f"parts_{rows}"
+        parts.mkdir(exist_ok=True)
+        for i, chunk in enumerate(np.array_split(np.arange(len(table)), RAY_PARTS)):
+            table.iloc[chunk].to_csv(parts / f"part-{i:02d}.csv", index=False)
+        del table
+        start = time.perf_counter()
+        if address is None:
+            ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
+        started = time.perf_counter() - start
+        start = time.perf_counter()
+        run = segment_on_ray(parts, out, config, ClusterConfig(), address=address)
+        total = time.perf_counter() - start
+        seconds = dict(run.timings)
+        seconds["fit"] = sum(seconds.pop(stage, 0.0) for stage in FIT_STAGES)
+        k = len(run.profiles)
+    else:
+        from segmenter.cluster import warm_up_reduction  # noqa: PLC0415
+        from segmenter.ingest import detect_schema, load_table  # noqa: PLC0415
+        from segmenter.pipeline import run_segmentation, write_outputs  # noqa: PLC0415
+
+        started = warm_up_reduction()
+        path = workdir / f"customers_{rows}.csv"
+        table.to_csv(path, index=False)
+        del table
+        start = time.perf_counter()
+        loaded = load_table(path, path.name)
+        schema = detect_schema(loaded.frame)
+        read = time.perf_counter() - start
+        local = run_segmentation(loaded, schema, config, ClusterConfig())
+        write_outputs(local, out)
+        total = time.perf_counter() - start
+        seconds = {"read": read, **local.timings}
+        seconds["fit"] = sum(
+            seconds.pop(stage, 0.0) for stage in ("fuse", "umap", "choose_k", "kmeans")
+        )
+        seconds["apply"] = 0.0
+        k = local.segmenter.n_segments_
+    import pandas as pd  # noqa: PLC0415
+
+    labels = pd.read_csv(out / "segments.csv", usecols=["segment_id"])["segment_id"].to_numpy()
+    np.save(workdir / f"labels_{engine}_{mode}_{rows}.npy", labels)
+    return {
+        "rows": rows,
+        "mode": mode,
+        "engine": engine,
+        "seconds": seconds,
+        "start_up": started,
+        "total": total,
+        "k": k,
+        "nmi": normalized_mutual_info_score(truth[labels >= 0], labels[labels >= 0]),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def compare_engines(args: argparse.Namespace) -> None:
+    """Local and Ray engines on the same tables, each in a fresh process; prints the table."""
+    import numpy as np  # noqa: PLC0415
+    from sklearn.metrics import adjusted_rand_score  # noqa: PLC0415
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rows in args.sizes:
+            for mode in args.modes:
+                if mode == "accurate" and rows > args.accurate_max:
+                    continue
+                for engine in ("local", "ray"):
+                    child = [
+                        sys.executable,
+                        __file__,
+                        "--engine-child",
+                        str(rows),
+                        mode,
+                        engine,
+                        tmp,
+                    ]
+                    if args.address:
+                        child += ["--address", args.address]
+                    out = subprocess.run(child, stdout=subprocess.PIPE, text=True, check=False)
+                    lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+                    if not lines:
+                        sys.exit(f"{rows} rows, {mode}, {engine}: failed (its messages are above)")
+                    result = json.loads(lines[-1][len("RESULT ") :])
+                    if engine == "ray":
+                        mine = np.load(Path(tmp) / f"labels_ray_{mode}_{rows}.npy")
+                        theirs = np.load(Path(tmp) / f"labels_local_{mode}_{rows}.npy")
+                        result["ari_local"] = adjusted_rand_score(theirs, mine)
+                    results.append(result)
+                    print(f"done: {rows:,} rows, {mode}, {engine}", file=sys.stderr)
+    print(f"\n{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, {gpu()}\n")
+    head = ["rows", "mode", "engine", *RAY_STAGES, "total", "rows/s", "k", "NMI", "ARI vs local"]
+    head.append("driver peak MB")
+    print("Seconds from reading the file to the written export. Ray: a cluster in the")
+    print("process with every core (start-up not counted); fit = the driver's sampled fits.\n")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for r in results:
+        seconds = r["seconds"]
+        cells = [f"{r['rows']:,}", r["mode"], r["engine"]]
+        cells += [f"{seconds[s]:.1f}" if s in seconds else "-" for s in RAY_STAGES]
+        cells += [f"{r['total']:.1f}", f"{r['rows'] / r['total']:,.0f}", str(r["k"])]
+        cells += [f"{r['nmi']:.3f}", f"{r['ari_local']:.3f}" if "ari_local" in r else "-"]
+        cells.append(f"{r['peak_mb']:.0f}")
+        print("| " + " | ".join(cells) + " |")
+    start_ups = ", ".join(f"{r['engine']} {r['start_up']:.0f}" for r in results)
+    print(f"\nstart-up per process, not counted (s): {start_ups}")
+
+
 def gpu() -> str:
     """The CUDA device's name, or "no GPU"."""
     try:
@@ -121,8 +266,21 @@ def main() -> None:
     parser.add_argument(
         "--no-warm", action="store_true", help="skip the same-file-again run (saves time at 1M)"
     )
+    parser.add_argument(
+        "--engine", choices=["local", "ray"], default="local", help="ray: compare both engines"
+    )
+    parser.add_argument("--address", default=None, help="a Ray cluster to use (default: start one)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--engine-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.engine_child:
+        rows, mode, engine, workdir = args.engine_child
+        result = engine_run(int(rows), mode, engine, Path(workdir), args.address)
+        print("RESULT " + json.dumps(result))
+        return
+    if args.engine == "ray":
+        compare_engines(args)
+        return
     if args.child:
         with tempfile.TemporaryDirectory() as tmp:
             warm_run = args.child[2] == "warm"

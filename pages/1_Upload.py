@@ -14,7 +14,7 @@ from segmenter.ui.data import (
     accept_transactions,
     undo_transactions,
 )
-from segmenter.ui.widgets import plain
+from segmenter.ui.widgets import open_finished_run, plain
 
 state.init_state()
 st.title("Upload customers")
@@ -55,6 +55,7 @@ elif state.get(state.LOADED) is None:
         except SegmenterError as error:
             st.error(str(error))
         st.rerun()
+    open_finished_run()
     st.stop()
 
 loaded = state.get(state.LOADED)

@@ -130,6 +130,12 @@ metrics[1].metric("Silhouette", f"{segmenter.silhouette_:.3f}")
 metrics[2].metric("Customers segmented", f"{len(run.result.labels) - unsegmented:,}")
 metrics[3].metric("Unsegmented rows", f"{unsegmented:,}", help="Rows with no usable value.")
 
+if run.opened_from is not None:
+    engine = run.parameters().get("engine", {}).get("name", "local")
+    st.caption(
+        f"Opened from the run folder {run.opened_from} ({engine} engine): nothing was "
+        "recomputed. Search needs the texts' vectors, which a run folder does not keep."
+    )
 note = embedding_note(run.embedder_name, run.docs)
 if note:
     st.info(note)

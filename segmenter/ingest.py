@@ -1123,6 +1123,31 @@ class Schema:
             columns.append(column)
         return Schema(tuple(columns))
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schema:
+        """The schema recorded by ``to_dict`` (in ``run.json``)."""
+        columns = []
+        for c in data["columns"]:
+            value_range = c.get("value_range")
+            _check_role(str(c["role"]), str(c["name"]))
+            columns.append(
+                ColumnProfile(
+                    name=str(c["name"]),
+                    role=c["role"],
+                    distinct=int(c.get("distinct", 0)),
+                    missing=int(c.get("missing", 0)),
+                    numeric_share=float(c.get("numeric_share", 0.0)),
+                    examples=tuple(str(e) for e in c.get("examples", ())),
+                    categories=tuple(str(v) for v in c.get("categories", ())),
+                    value_range=(float(value_range[0]), float(value_range[1]))
+                    if value_range
+                    else None,
+                    mean_length=float(c.get("mean_length", 0.0)),
+                    reason=str(c.get("reason", "")),
+                )
+            )
+        return cls(tuple(columns))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready record of every column's role and summary, for the run sidecar."""
         return {

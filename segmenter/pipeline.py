@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 import threading
 import time
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmenter.cluster import UMAP_FIT_ROWS, Segmenter, cuda_in_use
+from segmenter.cluster import UMAP_FIT_ROWS, Segmenter, cuda_in_use, expand_to_rows
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import (
     DEFAULT_EMBEDDER,
@@ -369,9 +370,18 @@ class SegmentationRun:
     """Whether this came from the run cache (the timings are those of the original run)."""
     terms: TermCounts | None = None
     """Word counts for the keywords, kept so that reclustering only regroups them."""
+    opened_from: Path | None = None
+    """The run folder this run was opened from (``runs.open_run``), when it was not computed
+    in this process."""
 
     def parameters(self) -> dict[str, Any]:
         """Every setting, model id and timing, for the JSON sidecar."""
+        if self.opened_from is not None:
+            record = json.loads((self.opened_from / "run.json").read_text(encoding="utf-8"))
+            record.pop("library_versions", None)
+            record.setdefault("result", {})["n_segments"] = self.segmenter.n_segments_
+            record["opened_from"] = str(self.opened_from)
+            return dict(record)
         return run_parameters(
             self.loaded,
             self.schema,
@@ -598,18 +608,29 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     return replace(run, segmenter=segmenter, result=result, timings=timings)
 
 
+SPACE_FILE = "space.npy"
+"""Each row's position in the clustering space (NaN where unsegmented), so that a dashboard
+opening the run folder can still change the number of segments."""
+
+
 def write_outputs(run: SegmentationRun, out_dir: Path) -> dict[str, Path]:
-    """Write ``segments.csv``, ``profiles.json`` and ``run.json`` into ``out_dir``."""
+    """Write ``segments.csv``, ``profiles.json``, ``space.npy`` and ``run.json`` into
+    ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     paths = {
         "segments": out_dir / "segments.csv",
         "profiles": out_dir / "profiles.json",
+        "space": out_dir / SPACE_FILE,
         "run": out_dir / "run.json",
     }
     frame = results_frame(run.loaded.frame, run.result)
     paths["segments"].write_bytes(to_csv_bytes(frame))
     paths["profiles"].write_text(profiles_json(run.result.profiles), encoding="utf-8")
+    space = expand_to_rows(
+        run.segmenter.reduction_.cluster_space, run.segmenter.usable_, fill=np.nan
+    )
+    np.save(paths["space"], space.astype(np.float32))
     run.timings["export"] = time.perf_counter() - start
     paths["run"].write_text(run_sidecar(run.parameters()), encoding="utf-8")
     return paths

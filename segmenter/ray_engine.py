@@ -43,6 +43,7 @@ from segmenter.cluster import (
     umap_sample_rows,
 )
 from segmenter.config import MIN_ROWS, ClusterConfig, EmbedConfig
+from segmenter.embedding.registry import FAST_EMBEDDER
 from segmenter.embedding.script import dominant_language_hint
 from segmenter.errors import InputError, SchemaError, SegmenterError
 from segmenter.export import (
@@ -63,6 +64,7 @@ from segmenter.ingest import (
     parse_dates,
     prepare_columns,
 )
+from segmenter.pipeline import SPACE_FILE, make_segmenter
 from segmenter.profile import (
     KEYWORD_SAMPLE_ROWS,
     N_EXAMPLES,
@@ -102,6 +104,7 @@ NUMERIC = "__num_"
 CATEGORY = "__cat_"
 ORIGINAL = "__orig_"
 HAS_DOC = "__has_doc"
+SPACE = "__space"
 
 
 @dataclass(frozen=True)
@@ -423,8 +426,11 @@ def apply_batch(batch: dict[str, np.ndarray], model: FittedModel) -> dict[str, n
     if len(fused):
         centres = model.centres.cluster_centers_[raw]
         distance[usable] = np.linalg.norm(placed.cluster_space - centres, axis=1)
+    space = np.full((n, placed.cluster_space.shape[1]), np.nan, dtype=np.float32)
+    space[usable] = placed.cluster_space
     out = {k: v for k, v in batch.items() if k != VECTOR}
     out[LABEL], out[X], out[Y], out[DISTANCE] = labels, coords[:, 0], coords[:, 1], distance
+    out[SPACE] = space
     return out
 
 
@@ -656,6 +662,24 @@ def _export_batch(
     return results_frame(layout.original_frame(batch), result)
 
 
+def write_space(rows: Any, target: Path, n_rows: int) -> Path:
+    """Each row's clustering-space position into ``space.npy`` (as the local engine writes
+    it), streamed batch by batch into the file."""
+    out: Any = None  # a np.memmap once the width is known
+    for batch in rows.select_columns([ROW, SPACE]).iter_batches(
+        batch_format="numpy", batch_size=BATCH_ROWS
+    ):
+        space = np.asarray(batch[SPACE], dtype=np.float32)
+        if out is None:
+            out = np.lib.format.open_memmap(
+                target, mode="w+", dtype=np.float32, shape=(n_rows, space.shape[1])
+            )
+        out[batch[ROW]] = space
+    if out is not None:
+        out.flush()
+    return target
+
+
 def write_segments(
     rows: Any,
     layout: Layout,
@@ -743,13 +767,18 @@ def segment_on_ray(
 
     start = time.perf_counter()
     text = bool(schema.text_columns)
-    name = _embedder_name(ray, rows, embed_config) if text else None
+    name = _embedder_name(ray, rows, embed_config, n_rows) if text else None
     if name is not None:
         progress(f"Embedding {n_rows:,} rows with {name} on the cluster")
         rows = embed_rows(ray, rows, name, embed_config)
     else:
         rows = rows.materialize()
     timings["embed"] = time.perf_counter() - start
+    if name == FAST_EMBEDDER:
+        start = time.perf_counter()
+        progress("Learning topics from the table's own words")
+        rows = add_table_topics(rows)
+        timings["lexical"] = time.perf_counter() - start
 
     progress("Fitting on samples of the rows")
     fit = fit_on_samples(rows, layout, text, cluster_config)
@@ -787,6 +816,7 @@ def segment_on_ray(
     paths = {"segments": write_segments(final, layout, profiles, out_dir, n_rows)}
     paths["profiles"] = out_dir / "profiles.json"
     paths["profiles"].write_text(profiles_json(profiles), encoding="utf-8")
+    paths["space"] = write_space(final, out_dir / SPACE_FILE, n_rows)
     timings["export"] = time.perf_counter() - start
     run = RayRun(out_dir, paths, profiles, tuple(results), n_rows, timings)
     record = _run_record(
@@ -814,17 +844,53 @@ def _schema_sample(
     return pd.concat(ray.get(pieces), ignore_index=True)
 
 
-def _embedder_name(ray: Any, rows: Any, config: EmbedConfig) -> str:
-    """The model the local engine would pick for these texts, judged on a sample of them.
-
-    The fast static mode is the local engine's answer to a slow CPU; a cluster adds
-    machines instead, so it embeds with the accurate models."""
+def _embedder_name(ray: Any, rows: Any, config: EmbedConfig, n_rows: int) -> str:
+    """The model the local engine would pick (``pipeline.resolve_embedder_name``), judged on
+    a sample of the texts: the fast static mode on a cluster without GPUs when the table has
+    at least ``config.fast_min_texts`` distinct texts (estimated from the sample)."""
     from segmenter.embedding.script import choose_embedder_name  # noqa: PLC0415
+    from segmenter.pipeline import DEFAULT_EMBEDDER, FAST_EMBEDDER, distinct_texts  # noqa: PLC0415
 
-    if config.model != "auto":
-        return config.model
-    sample = rows.select_columns([DOC]).limit(SCHEMA_ROWS).take_all()
-    return choose_embedder_name([str(r[DOC]) for r in sample])
+    sample = [str(r[DOC]) for r in rows.select_columns([DOC]).limit(SCHEMA_ROWS).take_all()]
+    name = choose_embedder_name(sample) if config.model == "auto" else config.model
+    if name != DEFAULT_EMBEDDER or config.mode == "accurate":
+        return name
+    distinct = distinct_texts(sample) * max(1.0, n_rows / max(len(sample), 1))
+    gpus = ray.cluster_resources().get("GPU", 0)
+    if config.mode == "fast" or (
+        config.model == "auto" and distinct >= config.fast_min_texts and not gpus
+    ):
+        return FAST_EMBEDDER
+    return name
+
+
+def _with_topics(batch: dict[str, np.ndarray], topics: Any) -> dict[str, np.ndarray]:
+    docs = [str(d) for d in batch[DOC]]
+    extra = topics.transform(docs, np.asarray(batch[HAS_TEXT], dtype=bool))
+    joined = np.hstack([batch[VECTOR], extra]) / np.float32(np.sqrt(2.0))
+    batch[VECTOR] = joined.astype(np.float32)
+    return batch
+
+
+def add_table_topics(rows: Any) -> Any:
+    """The fast mode's second half (``pipeline.text_features``): topics learnt from the
+    table's own words, from a uniform sample of at most ``fusion.FIT_ROWS`` texts (all of a
+    smaller table), joined to every row's static vector."""
+    from segmenter.embedding.lexical import fit_lexical  # noqa: PLC0415
+
+    pieces = list(
+        rows.select_columns([ROW, HAS_TEXT]).iter_batches(batch_format="numpy", batch_size=None)
+    )
+    numbers = np.concatenate([p[ROW][p[HAS_TEXT].astype(bool)] for p in pieces])
+    numbers = np.sort(numbers)
+    chosen = numbers[fit_rows(len(numbers))]
+    texts = _texts_at(rows, chosen)
+    topics = fit_lexical([texts[int(r)] for r in chosen])
+    if topics is None:
+        return rows
+    return rows.map_batches(
+        _with_topics, fn_kwargs={"topics": topics}, batch_format="numpy", batch_size=BATCH_ROWS
+    ).materialize()
 
 
 def _run_record(
@@ -870,11 +936,7 @@ def _run_record(
             "model_id": get_embedder(embedder).model_id if embedder else None,
             "requested": embed_config.model,
         },
-        "segmenter": {
-            "n_segments": cluster_config.n_segments,
-            "random_state": cluster_config.random_state,
-            "text_weight": cluster_config.text_weight,
-        },
+        "segmenter": make_segmenter(cluster_config).get_params(),
         "result": {
             "n_segments": choice.k,
             "silhouette": silhouette,

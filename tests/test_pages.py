@@ -210,6 +210,25 @@ def test_segments_page_recluster_keeps_projection(finished_run) -> None:  # type
     assert new_run.segmenter.reduction_ is finished_run.segmenter.reduction_
 
 
+def test_upload_page_opens_a_finished_run_folder(  # type: ignore[no-untyped-def]
+    finished_run, tmp_path, monkeypatch
+) -> None:
+    from segmenter.pipeline import write_outputs
+
+    monkeypatch.setenv("SEGMENTER_RUNS_DIR", str(tmp_path / "runs"))
+    write_outputs(finished_run, tmp_path / "runs" / "big-table")
+    at = page("pages/1_Upload.py").run()
+    assert at.selectbox(key="upload_run_folder").value == "big-table"
+    at.button(key="upload_open_run").click().run()
+    assert not at.exception
+    run = at.session_state[state.RUN]
+    assert run.opened_from == tmp_path / "runs" / "big-table"
+    assert list(run.result.labels) == list(finished_run.result.labels)
+    at.switch_page("pages/2_Segments.py").run()
+    assert not at.exception
+    assert any("nothing was recomputed" in caption.value for caption in at.caption)
+
+
 def test_export_page_offers_downloads(finished_run) -> None:  # type: ignore[no-untyped-def]
     at = page("pages/4_Export.py", with_run(finished_run))
     at.run()

@@ -22,6 +22,7 @@ from sklearn.metrics import adjusted_rand_score
 from segmenter import cluster, fusion
 from segmenter.cli import main
 from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.embedding.static import STATIC_MODEL_ID
 from segmenter.ray_engine import segment_on_ray
 from tests.conftest import make_customers
 
@@ -101,6 +102,16 @@ def test_same_segments_when_every_model_learns_from_a_sample(
     frame = customers()
     local, on_ray = both_engines(tmp_path, frame, "--k", "3")
     assert_same_segments(frame, local, on_ray)
+
+
+def test_same_segments_in_the_fast_mode(tmp_path: Path) -> None:
+    """The static model in the actors, the table's topics learnt on the driver."""
+    frame = customers()
+    local, on_ray = both_engines(tmp_path, frame, "--k", "3", "--embed-mode", "fast")
+    assert_same_segments(frame, local, on_ray)
+    run = json.loads((tmp_path / "ray" / "run.json").read_text())
+    assert run["embedding"]["model_id"] == STATIC_MODEL_ID
+    assert "lexical" in run["seconds"]
 
 
 def test_a_bad_part_is_reported_and_the_others_are_kept(

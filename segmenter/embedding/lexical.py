@@ -10,6 +10,8 @@ descriptions (5,141 texts in 16 sections, ``bench/compare.py``) NMI was 0.628 fo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,21 +25,46 @@ MIN_DOCUMENT_FREQUENCY = 2
 MAX_DOCUMENT_SHARE = 0.5
 
 
-def lexical_topics(
-    texts: Sequence[str], has_text: np.ndarray, *, dims: int = LEXICAL_DIMS, random_state: int = 0
-) -> np.ndarray:
-    """Unit-length LSA vectors, ``(n, dims)`` float32; zero rows where there is no text.
+@dataclass(frozen=True)
+class LexicalModel:
+    """A table's vocabulary (TF-IDF) and its main topics (truncated SVD), learnt once;
+    ``transform`` gives any batch of texts its topic vector."""
 
-    Fewer dimensions come back when the vocabulary is smaller than ``dims``; an empty
-    array of width 0 when no word occurs in two texts.
-    """
+    vectorizer: Any
+    svd: Any
+
+    @property
+    def dims(self) -> int:
+        return int(self.svd.n_components)
+
+    def transform(self, texts: Sequence[str], has_text: np.ndarray) -> np.ndarray:
+        """Unit-length topic vectors, ``(n, dims)`` float32; zero rows where there is no text."""
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        rows = np.flatnonzero(has_text)
+        if len(rows):
+            weights = self.vectorizer.transform([texts[int(i)] for i in rows])
+            out[rows] = l2_normalise(self.svd.transform(weights).astype(np.float32))
+        return out
+
+
+def fit_lexical(
+    texts: Sequence[str], *, dims: int = LEXICAL_DIMS, random_state: int = 0
+) -> LexicalModel | None:
+    """Learn the topics of ``texts`` (each with text): the vocabulary from all of them, the
+    SVD from at most ``SVD_FIT_ROWS``. ``None`` when fewer than three texts or no word occurs
+    in two."""
+    fitted = _fit_lexical(texts, dims, random_state)
+    return fitted[0] if fitted else None
+
+
+def _fit_lexical(
+    texts: Sequence[str], dims: int, random_state: int
+) -> tuple[LexicalModel, Any] | None:
     from sklearn.decomposition import TruncatedSVD  # noqa: PLC0415 - only for large tables
     from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
 
-    rows = np.flatnonzero(has_text)
-    out = np.zeros((len(texts), 0), dtype=np.float32)
-    if len(rows) < 3:
-        return out
+    if len(texts) < 3:
+        return None
     vectorizer = TfidfVectorizer(
         min_df=MIN_DOCUMENT_FREQUENCY,
         max_df=MAX_DOCUMENT_SHARE,
@@ -46,18 +73,38 @@ def lexical_topics(
         dtype=np.float32,
     )
     try:
-        weights = vectorizer.fit_transform([texts[int(i)] for i in rows])
+        weights = vectorizer.fit_transform(texts)
     except ValueError:  # no word left after the frequency limits
-        return out
-    width = min(dims, weights.shape[1] - 1, len(rows) - 1)
+        return None
+    # ``transform`` gives sorted column indices, ``fit_transform`` does not, and the SVD's
+    # sums then round differently: sorted, a table's topics are the same whether learnt
+    # here or applied later in batches (the Ray engine), to the last bit.
+    weights.sort_indices()
+    width = min(dims, weights.shape[1] - 1, len(texts) - 1)
     if width < 1:
-        return out
+        return None
     svd = TruncatedSVD(width, random_state=random_state)
-    if len(rows) > SVD_FIT_ROWS:
-        sample = np.random.default_rng(random_state).choice(len(rows), SVD_FIT_ROWS, replace=False)
-        topics = svd.fit(weights[np.sort(sample)]).transform(weights)
+    if len(texts) > SVD_FIT_ROWS:
+        rng = np.random.default_rng(random_state)
+        svd.fit(weights[np.sort(rng.choice(len(texts), SVD_FIT_ROWS, replace=False))])
     else:
-        topics = svd.fit_transform(weights)
-    out = np.zeros((len(texts), width), dtype=np.float32)
-    out[rows] = l2_normalise(topics.astype(np.float32))
+        svd.fit(weights)
+    return LexicalModel(vectorizer, svd), weights
+
+
+def lexical_topics(
+    texts: Sequence[str], has_text: np.ndarray, *, dims: int = LEXICAL_DIMS, random_state: int = 0
+) -> np.ndarray:
+    """Unit-length LSA vectors, ``(n, dims)`` float32; zero rows where there is no text.
+
+    Fewer dimensions come back when the vocabulary is smaller than ``dims``; an empty
+    array of width 0 when no word occurs in two texts.
+    """
+    rows = np.flatnonzero(has_text)
+    fitted = _fit_lexical([texts[int(i)] for i in rows], dims, random_state)
+    if fitted is None:
+        return np.zeros((len(texts), 0), dtype=np.float32)
+    model, weights = fitted  # the texts' weights, already computed while learning
+    out = np.zeros((len(texts), model.dims), dtype=np.float32)
+    out[rows] = l2_normalise(model.svd.transform(weights).astype(np.float32))
     return out

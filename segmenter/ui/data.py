@@ -12,6 +12,7 @@ import streamlit as st
 from segmenter.cluster import warm_up_reduction
 from segmenter.embedding import Embedder, get_embedder
 from segmenter.ingest import LoadedTable, detect_schema, load_table
+from segmenter.pipeline import SegmentationRun
 from segmenter.transactions import (
     CustomerTable,
     TransactionColumns,
@@ -112,3 +113,20 @@ def start_warm_up() -> threading.Thread | None:
     thread = threading.Thread(target=warm_up_reduction, name="umap-warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def accept_run(folder: Path) -> SegmentationRun:
+    """Open a finished run folder as the session's table and run (nothing is recomputed).
+
+    Raises:
+        SegmenterError: the folder is not a complete run; the message says why.
+    """
+    from segmenter.runs import open_run  # noqa: PLC0415
+
+    run = open_run(folder)
+    state.invalidate_downstream(state.UPLOAD_FINGERPRINT)
+    st.session_state[state.UPLOAD_FINGERPRINT] = f"run folder {folder.resolve()}"
+    st.session_state[state.LOADED] = run.loaded
+    st.session_state[state.SCHEMA] = run.schema
+    st.session_state[state.RUN] = run
+    return run

@@ -9,8 +9,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from segmenter.errors import SegmenterError
 from segmenter.offers import describe_offer
 from segmenter.profile import SegmentProfile
+from segmenter.runs import find_runs, runs_root
 from segmenter.sentiment import describe_feedback
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -111,3 +113,30 @@ def profile_card(profile: SegmentProfile, *, key: str, persona: str = "") -> str
             for example in profile.examples:
                 st.text(f"“{example}”")
     return name
+
+
+def open_finished_run() -> None:
+    """Pick a run folder that the command line wrote (either engine) and show it."""
+    from segmenter.ui.data import accept_run  # noqa: PLC0415 - data imports the models
+
+    root = runs_root()
+    with st.expander("Open a finished run"):
+        folders = find_runs(root)
+        if not folders:
+            st.caption(
+                f"No run folders in {root.resolve()}. Segment a large table with `python -m "
+                f"segmenter segment TABLE --out {root}/NAME` (add `--engine ray` on a Ray "
+                "cluster), or set SEGMENTER_RUNS_DIR to the folder that holds your runs."
+            )
+            return
+        labels = {str(f.relative_to(root)): f for f in folders}
+        chosen = st.selectbox(
+            f"Run folders in {root.resolve()}", list(labels), key="upload_run_folder"
+        )
+        if st.button("Open run", key="upload_open_run"):
+            try:
+                accept_run(labels[chosen])
+            except SegmenterError as error:
+                st.error(plain(str(error)))
+                return
+            st.switch_page("pages/2_Segments.py")

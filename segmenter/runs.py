@@ -1,0 +1,210 @@
+"""Finished run folders: find them, and open one as a run the dashboard can show.
+
+A run folder is what ``python -m segmenter segment ... --out DIR`` writes with either engine:
+``segments.csv`` (or ``segments/`` Parquet parts), ``profiles.json``, ``run.json`` and
+``space.npy`` (each row's position in the clustering space, so the number of segments can
+still be changed). Opening one recomputes nothing but the column preparation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmenter.cluster import UNSEGMENTED, Assignment, KChoice, Reduction, Segmenter
+from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.errors import InputError
+from segmenter.export import SegmentationResult
+from segmenter.ingest import IngestReport, LoadedTable, Schema, build_documents, prepare_columns
+from segmenter.pipeline import SPACE_FILE, SegmentationRun
+from segmenter.profile import SegmentProfile
+from segmenter.sentiment import FeedbackResult, SentimentResult, SentimentSource
+
+
+def runs_root() -> Path:
+    """Where the dashboard looks for run folders: ``SEGMENTER_RUNS_DIR`` (a shared drive, say),
+    else ``runs`` in the folder the app was started from."""
+    return Path(os.environ.get("SEGMENTER_RUNS_DIR") or "runs")
+
+
+def find_runs(root: Path) -> list[Path]:
+    """Run folders under ``root`` (any depth), newest first."""
+    if not root.is_dir():
+        return []
+    found = [p.parent for p in root.rglob("run.json") if (p.parent / "profiles.json").exists()]
+    return sorted(found, key=lambda p: (p / "run.json").stat().st_mtime, reverse=True)
+
+
+def _read_segments(folder: Path) -> pd.DataFrame:
+    csv = folder / "segments.csv"
+    # Every cell as text, as ingest delivers a table (object columns of str, "" for missing).
+    if csv.exists():
+        frame = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        return frame.astype(object)
+    parts = folder / "segments"
+    if parts.is_dir():
+        frame = pd.read_parquet(parts)
+        return frame.astype(str).astype(object)
+    raise InputError(
+        f"{folder} has no segments.csv or segments/ folder: open the folder that "
+        "`python -m segmenter segment --out` wrote."
+    )
+
+
+def _added(frame: pd.DataFrame, originals: list[str], name: str) -> pd.Series | None:
+    """An added column, under its own name or, where the table had one, ``name_segmenter``."""
+    for column in (f"{name}_segmenter", name):
+        if column in frame.columns and (column != name or name not in originals):
+            return frame[column]
+    return None
+
+
+def _feedback(frame: pd.DataFrame, originals: list[str], record: Any) -> FeedbackResult | None:
+    labels = _added(frame, originals, "sentiment")
+    scores = _added(frame, originals, "sentiment_score")
+    flags = _added(frame, originals, "urgent_flags")
+    if labels is None or scores is None or flags is None or not record:
+        return None
+    source = SentimentSource(record.get("method", "prototypes"), record.get("column"))
+    sentiment = SentimentResult(
+        labels.to_numpy(dtype=object),
+        pd.to_numeric(scores, errors="coerce").to_numpy(dtype=float),
+        source,
+        record.get("cv_accuracy"),
+        record.get("note", ""),
+    )
+    return FeedbackResult(sentiment, tuple(str(f) for f in flags))
+
+
+def _embedder_name(model_id: str | None) -> str | None:
+    from segmenter.embedding import available_embedders, get_embedder  # noqa: PLC0415
+
+    for name in available_embedders():
+        if get_embedder(name).model_id == model_id:
+            return name
+    return None
+
+
+def _segmenter(
+    labels: np.ndarray, coords: np.ndarray, space: np.ndarray | None, record: dict[str, Any]
+) -> Segmenter:
+    """A fitted Segmenter rebuilt from the files: it can recluster when ``space`` is there."""
+    params = {k: v for k, v in record.get("segmenter", {}).items() if k in Segmenter().get_params()}
+    segmenter = Segmenter(**params)
+    result = record.get("result", {})
+    usable = labels >= 0
+    k = int(labels.max()) + 1 if usable.any() else 0
+    cluster_space = space[usable] if space is not None else coords[usable]
+    centres = np.array([cluster_space[labels[usable] == s].mean(axis=0) for s in range(k)])
+    choice = result.get("k_choice", {})
+    segmenter.usable_ = usable
+    segmenter.reduction_ = Reduction(
+        cluster_space.astype(np.float32),
+        coords[usable].astype(np.float32),
+        result.get("reduction", "umap"),
+    )
+    segmenter.text_weight_ = float(result.get("text_weight_applied", segmenter.text_weight))
+    segmenter.timings_ = {}
+    segmenter.k_choice_ = KChoice(
+        k=int(choice.get("k", k)),
+        silhouettes={int(a): float(b) for a, b in choice.get("silhouettes", {}).items()},
+        smallest_segment={int(a): int(b) for a, b in choice.get("smallest_segment", {}).items()},
+        reason=str(choice.get("reason", "")),
+        largest_share={int(a): float(b) for a, b in choice.get("largest_share", {}).items()},
+    )
+    segmenter.assignment_ = Assignment(
+        labels=labels[usable],
+        centers=centres.astype(np.float32),
+        silhouette=float(result.get("silhouette") or np.nan),
+        sizes=tuple(int((labels == s).sum()) for s in range(k)),
+    )
+    segmenter.n_segments_ = k
+    segmenter.labels_ = labels
+    segmenter.coords_ = coords
+    return segmenter
+
+
+def open_run(folder: Path) -> SegmentationRun:
+    """The run written to ``folder``, ready for the dashboard's pages.
+
+    Raises:
+        InputError: when the folder is not a complete run folder; the message says why.
+    """
+    try:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        profiles_data = json.loads((folder / "profiles.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InputError(
+            f"{folder} is not a finished run ({err.__class__.__name__}: {err}): open a folder "
+            "that `python -m segmenter segment --out` wrote."
+        ) from None
+    schema = Schema.from_dict(record["schema"])
+    originals = [c.name for c in schema.columns]
+    segments = _read_segments(folder)
+    missing = [c for c in originals if c not in segments.columns]
+    if missing:
+        raise InputError(
+            f"The segments in {folder} lack the columns {', '.join(missing)} that run.json "
+            "names: the folder mixes two runs; segment the table again."
+        )
+    frame = segments[originals].reset_index(drop=True)
+    label_column = _added(segments, originals, "segment_id")
+    if label_column is None:
+        raise InputError(f"The segments in {folder} have no segment_id column: segment again.")
+    labels = pd.to_numeric(label_column, errors="coerce").fillna(UNSEGMENTED).astype(int)
+    axes = [_added(segments, originals, axis) for axis in ("x", "y", "z")]
+    coords = np.column_stack(
+        [pd.to_numeric(a, errors="coerce").to_numpy(dtype=float) for a in axes if a is not None]
+    )
+    space_path = folder / SPACE_FILE
+    space = np.load(space_path) if space_path.exists() else None
+    if space is not None and len(space) != len(frame):
+        space = None
+    labels_array = labels.to_numpy()
+    segmenter = _segmenter(labels_array, coords, space, record)
+    feedback = _feedback(segments, originals, record.get("feedback"))
+    profiles = tuple(SegmentProfile.from_dict(p) for p in profiles_data)
+    source = record.get("input", {})
+    report = IngestReport(
+        filename=str(source.get("filename", folder.name)),
+        file_format="run folder",
+        encoding=source.get("encoding"),
+        delimiter=source.get("delimiter"),
+        skipped_lines=0,
+        n_rows=len(frame),
+        n_columns=len(originals),
+        duplicate_rows=0,
+        renamed_columns=(),
+        notes=tuple(source.get("notes", ())),
+    )
+    params = record.get("segmenter", {})
+    cluster_config = ClusterConfig()
+    if "random_state" in params:
+        cluster_config = replace(cluster_config, random_state=int(params["random_state"]))
+    model_id = record.get("embedding", {}).get("model_id")
+    return SegmentationRun(
+        loaded=LoadedTable(frame, report),
+        schema=schema,
+        prepared=prepare_columns(frame, schema),
+        docs=build_documents(frame, schema),
+        embedding=None,
+        embedder_name=_embedder_name(model_id),
+        segmenter=segmenter,
+        result=SegmentationResult(
+            labels=labels_array,
+            coords=coords,
+            profiles=profiles,
+            row_columns=feedback.row_columns() if feedback is not None else {},
+        ),
+        embed_config=EmbedConfig(),
+        cluster_config=cluster_config,
+        timings={k: float(v) for k, v in record.get("seconds", {}).items()},
+        feedback=feedback,
+        opened_from=folder,
+    )
