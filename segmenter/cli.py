@@ -209,10 +209,6 @@ def _predict(args: argparse.Namespace) -> int:
     from segmenter.pipeline import embed_documents, resolve_embedder_name  # noqa: PLC0415
     from segmenter.predict import binary_label, metrics_json, predict_label  # noqa: PLC0415
 
-    if args.engine == "ray":
-        return _segment_on_ray(args)
-    if args.address:
-        raise SegmenterError("--address is for --engine ray: add --engine ray or drop --address.")
     if not args.input.is_file():
         raise SegmenterError(
             f"{args.input} is not a file: give the path of a CSV, Excel or Parquet file."

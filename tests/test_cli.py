@@ -135,3 +135,11 @@ def test_draft_with_a_bad_folder_or_segment_says_what_to_do(
     (tmp_path / "profiles.json").write_text(json.dumps(one))
     assert main(["draft", str(tmp_path), "--segment", "4", "--model", "fake-lm"]) == 2
     assert "There is no segment 4: choose one of 0." in capsys.readouterr().err
+
+
+def test_address_without_the_ray_engine_is_a_clear_error(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "t.csv"
+    source.write_text("a,b\n1,2\n")
+    code = main(["segment", str(source), "--out", str(tmp_path / "o"), "--address", "auto"])
+    assert code == 2
+    assert "--engine ray" in capsys.readouterr().err
