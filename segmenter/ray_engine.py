@@ -64,6 +64,7 @@ from segmenter.ingest import (
     parse_dates,
     prepare_columns,
 )
+from segmenter.offers import ItemCounts, count_items, offer_columns, offers_from_counts
 from segmenter.pipeline import SPACE_FILE, make_segmenter
 from segmenter.profile import (
     KEYWORD_SAMPLE_ROWS,
@@ -74,6 +75,24 @@ from segmenter.profile import (
     class_tfidf_keywords,
     count_terms,
     profiles_from_summary,
+)
+from segmenter.sentiment import (
+    NO_TEXT,
+    SENTIMENTS,
+    FeedbackCounts,
+    SentimentReader,
+    SentimentSource,
+    carried_note,
+    carrier,
+    classify_with_prototypes,
+    count_feedback,
+    feedback_from_counts,
+    find_sentiment_source,
+    prototype_phrases,
+    prototype_reader,
+    rating_reader,
+    source_labels,
+    urgent_flags,
 )
 from segmenter.summary import ProfileSummary, summarise
 
@@ -104,6 +123,14 @@ NUMERIC = "__num_"
 CATEGORY = "__cat_"
 ORIGINAL = "__orig_"
 HAS_DOC = "__has_doc"
+FEEDBACK_DOC = "__feedback_doc"
+FEATURES = "__features"
+SENTIMENT_VECTOR = "__sentiment_vector"
+SENTIMENT_HAS_TEXT = "__sentiment_has_text"
+SENTIMENT = "__sentiment"
+SCORE = "__sentiment_score"
+FLAGS = "__urgent_flags"
+DROPPED_AFTER_APPLY = (VECTOR, FEATURES, SENTIMENT_VECTOR)
 SPACE = "__space"
 
 
@@ -267,6 +294,9 @@ class Layout:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     id_name: str
+    features: str = VECTOR
+    """The column the segmentation reads: the text vectors, or in the fast mode the static
+    vectors joined with the table's topics."""
 
     def numeric_frame(self, batch: Mapping[str, np.ndarray]) -> pd.DataFrame:
         return pd.DataFrame(
@@ -291,9 +321,13 @@ def _prepare_part(
     readings: dict[str, DateReading],
     first_row: int,
     label_columns: tuple[str, ...],
+    feedback_schema: Schema | None,
 ) -> pd.DataFrame:
     prepared = prepare_columns(frame, schema, dates=readings, first_row=first_row)
     docs = np.array(build_documents(frame, schema), dtype=object)
+    feedback_docs = docs
+    if feedback_schema is not None:
+        feedback_docs = np.array(build_documents(frame, feedback_schema), dtype=object)
     categorical = prepared.categorical.copy()
     for column in label_columns:  # profiled as categories, as the local engine does
         categorical[column] = frame[column].astype(str).replace("", "(missing)")
@@ -301,6 +335,7 @@ def _prepare_part(
         ROW: np.arange(first_row, first_row + len(frame), dtype=np.int64),
         DOC: docs,
         HAS_DOC: np.array([bool(d.strip()) for d in docs]),
+        FEEDBACK_DOC: feedback_docs,
         ID: prepared.ids.to_numpy(dtype=object),
     }
     for i, column in enumerate(prepared.numeric.columns):
@@ -319,7 +354,15 @@ class TextEmbedder:
     """A Ray Data actor: loads the embedding model once, then embeds batch after batch
     through the per-text cache."""
 
-    def __init__(self, name: str, config: EmbedConfig, threads: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: EmbedConfig,
+        threads: int,
+        source: str = DOC,
+        target: str = VECTOR,
+        has_text: str = HAS_TEXT,
+    ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch  # noqa: PLC0415
@@ -330,6 +373,7 @@ class TextEmbedder:
             torch.set_num_threads(threads)
         self.name = name
         self.config = config
+        self.source, self.target, self.has_text = source, target, has_text
         embedder = get_embedder(name)
         self.dimension = embedder.dimension
         embedder.embed(["load the weights now, once per actor"])
@@ -337,18 +381,24 @@ class TextEmbedder:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         from segmenter.pipeline import embed_documents  # noqa: PLC0415
 
-        docs = [str(d) for d in batch[DOC]]
+        docs = [str(d) for d in batch[self.source]]
         result = embed_documents(docs, self.name, self.config)
         if result is None:
-            batch[VECTOR] = np.zeros((len(docs), self.dimension), dtype=np.float32)
-            batch[HAS_TEXT] = np.zeros(len(docs), dtype=bool)
+            batch[self.target] = np.zeros((len(docs), self.dimension), dtype=np.float32)
+            batch[self.has_text] = np.zeros(len(docs), dtype=bool)
         else:
-            batch[VECTOR] = result.vectors.astype(np.float32)
-            batch[HAS_TEXT] = result.has_text.astype(bool)
+            batch[self.target] = result.vectors.astype(np.float32)
+            batch[self.has_text] = result.has_text.astype(bool)
         return batch
 
 
-def embed_rows(ray: Any, rows: Any, name: str, config: EmbedConfig) -> Any:
+def embed_rows(
+    ray: Any,
+    rows: Any,
+    name: str,
+    config: EmbedConfig,
+    columns: tuple[str, str, str] = (DOC, VECTOR, HAS_TEXT),
+) -> Any:
     """Every row's text vector, from one actor per GPU or one per CPU core. Ray Data
     restarts an actor that dies and retries its batch (its defaults for actor pools)."""
     resources = ray.cluster_resources()
@@ -357,13 +407,199 @@ def embed_rows(ray: Any, rows: Any, name: str, config: EmbedConfig) -> Any:
     batch = config.batch_size or (512 if gpus else 64)
     return rows.map_batches(
         TextEmbedder,
-        fn_constructor_kwargs={"name": name, "config": config, "threads": 1},
+        fn_constructor_kwargs={
+            "name": name,
+            "config": config,
+            "threads": 1,
+            "source": columns[0],
+            "target": columns[1],
+            "has_text": columns[2],
+        },
         batch_size=max(batch * 8, 512),
         batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(min_size=1, max_size=gpus or cpus),
         num_gpus=1 if gpus else None,
         num_cpus=None if gpus else 1,
     ).materialize()
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeedbackPlan:
+    """How every row's sentiment and urgent flags are read, learnt on the driver as the
+    local engine's ``pipeline.feedback_stage`` learns them; ``read_feedback`` applies it."""
+
+    reader: SentimentReader
+    vectors: str  # the column of vectors the reader reads
+    has_text: str
+    layout: Layout
+    rating: SentimentSource | None = None  # rated rows keep their rating's sentiment
+    sample_rows: np.ndarray | None = None  # rows the sentiment model read itself (sorted)
+    sample_labels: np.ndarray | None = None
+    sample_scores: np.ndarray | None = None
+
+
+def read_feedback(batch: dict[str, np.ndarray], plan: FeedbackPlan) -> dict[str, np.ndarray]:
+    """Sentiment, score and urgent flags of each row of a batch."""
+    rated = None
+    if plan.rating is not None:
+        rated = source_labels(plan.layout.original_frame(batch), plan.rating).to_numpy()
+    result = plan.reader.read(
+        np.asarray(batch[plan.vectors]), np.asarray(batch[plan.has_text], dtype=bool), rated
+    )
+    labels, scores = result.labels.copy(), result.scores.copy()
+    if plan.sample_rows is not None:
+        assert plan.sample_labels is not None and plan.sample_scores is not None
+        found = np.searchsorted(plan.sample_rows, batch[ROW])
+        inside = found < len(plan.sample_rows)
+        inside[inside] = plan.sample_rows[found[inside]] == batch[ROW][inside]
+        labels[inside] = plan.sample_labels[found[inside]]
+        scores[inside] = plan.sample_scores[found[inside]]
+    batch[SENTIMENT] = labels
+    batch[SCORE] = scores
+    docs = [str(d) for d in batch[FEEDBACK_DOC]]
+    batch[FLAGS] = np.array(urgent_flags(docs, list(labels)), dtype=object)
+    return batch
+
+
+def _rated_rows(
+    rows: Any, layout: Layout, source: SentimentSource, vectors: str, has_text: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors and sentiments of the rated rows with text (all of them: a rating column's
+    classifier learns from every rated row, as the local engine's does)."""
+
+    def rated(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        labels = source_labels(layout.original_frame(batch), source).to_numpy()
+        keep = np.isin(labels, SENTIMENTS) & np.asarray(batch[has_text], dtype=bool)
+        return {ROW: batch[ROW][keep], "v": batch[vectors][keep], "y": labels[keep].astype(str)}
+
+    columns = [ROW, vectors, has_text, *(f"{ORIGINAL}{i}" for i in range(len(layout.original)))]
+    found = rows.select_columns(columns).map_batches(
+        rated, batch_format="numpy", batch_size=BATCH_ROWS
+    )
+    pieces = list(found.iter_batches(batch_format="numpy", batch_size=None))
+    if not pieces:
+        return np.zeros((0, 0), np.float32), np.zeros(0, dtype=object)
+    order = np.argsort(np.concatenate([p[ROW] for p in pieces]), kind="stable")
+    vectors_out = np.concatenate([p["v"] for p in pieces])[order]
+    return vectors_out, np.concatenate([p["y"] for p in pieces])[order]
+
+
+def _prototypes(config: EmbedConfig) -> np.ndarray:
+    from segmenter.pipeline import embed_documents  # noqa: PLC0415
+
+    phrases, _ = prototype_phrases()
+    embedded = embed_documents(phrases, config.sentiment_model, config)
+    assert embedded is not None  # the phrases are not empty
+    return embedded.vectors
+
+
+def _analysis_plan(
+    rows: Any,
+    layout: Layout,
+    frame: pd.DataFrame,
+    candidates: list[str],
+    config: EmbedConfig,
+    vectors: str,
+    has_text: str,
+) -> FeedbackPlan:
+    """``sentiment.analyse_feedback``: the rating column's classifier, else the prototypes."""
+    source = find_sentiment_source(frame, candidates)
+    note = ""
+    if source.method == "rating":
+        try:
+            known_vectors, known_labels = _rated_rows(rows, layout, source, vectors, has_text)
+            reader = rating_reader(known_vectors, known_labels, source)
+            return FeedbackPlan(reader, vectors, has_text, layout, rating=source)
+        except InputError as error:
+            note = f"{error} Sentiment uses the example phrases instead."
+    reader = replace(prototype_reader(_prototypes(config)), note=note)
+    return FeedbackPlan(reader, vectors, has_text, layout)
+
+
+def plan_feedback(
+    ray: Any,
+    rows: Any,
+    layout: Layout,
+    schema: Schema,
+    frame: pd.DataFrame,
+    embedder: str | None,
+    config: EmbedConfig,
+) -> tuple[Any, FeedbackPlan | None]:
+    """The local engine's choices (``pipeline.feedback_stage``): reuse the segmentation's
+    vectors when they come from the sentiment model; else embed every feedback text with it,
+    or, above ``SENTIMENT_FULL_ROWS`` rows with text, a sample that a classifier on the
+    segmentation's vectors carries to the rest. ``frame`` (the roles' sample) is where a
+    rating column is looked for."""
+    from segmenter.pipeline import (  # noqa: PLC0415
+        NO_SENTIMENT,
+        SENTIMENT_FULL_ROWS,
+        SENTIMENT_SAMPLE_ROWS,
+        embed_documents,
+        feedback_columns,
+    )
+
+    columns = feedback_columns(schema)
+    if embedder is None or not columns or config.sentiment_model == NO_SENTIMENT:
+        return rows, None
+    candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
+    if embedder == config.sentiment_model and columns == schema.text_columns:
+        return rows, _analysis_plan(rows, layout, frame, candidates, config, VECTOR, HAS_TEXT)
+    with_text = _numbers_where(rows, HAS_TEXT)
+    if len(with_text) <= SENTIMENT_FULL_ROWS:
+        rows = embed_rows(
+            ray,
+            rows,
+            config.sentiment_model,
+            config,
+            (FEEDBACK_DOC, SENTIMENT_VECTOR, SENTIMENT_HAS_TEXT),
+        )
+        plan = _analysis_plan(
+            rows, layout, frame, candidates, config, SENTIMENT_VECTOR, SENTIMENT_HAS_TEXT
+        )
+        return rows, plan
+    source = find_sentiment_source(frame, candidates)
+    if source.method == "rating":
+        try:
+            known_vectors, known_labels = _rated_rows(rows, layout, source, VECTOR, HAS_TEXT)
+            reader = rating_reader(known_vectors, known_labels, source)
+            return rows, FeedbackPlan(reader, VECTOR, HAS_TEXT, layout, rating=source)
+        except InputError:
+            pass  # too few of some rating: read a sample with the model, as without one
+    rng = np.random.default_rng(0)
+    chosen = np.sort(
+        rng.choice(with_text, min(SENTIMENT_SAMPLE_ROWS, len(with_text)), replace=False)
+    )
+    sample = gather(rows, chosen, [ROW, FEEDBACK_DOC, VECTOR])
+    embedded = embed_documents(
+        [str(d) for d in sample[FEEDBACK_DOC]], config.sentiment_model, config
+    )
+    assert embedded is not None  # sampled rows have text
+    read = classify_with_prototypes(embedded.vectors, embedded.has_text, _prototypes(config))
+    reader = carrier(read, np.asarray(sample[VECTOR]))
+    n_read = int((read.labels != NO_TEXT).sum())
+    reader = replace(reader, note=carried_note(n_read, len(with_text), reader))
+    plan = FeedbackPlan(
+        reader,
+        VECTOR,
+        HAS_TEXT,
+        layout,
+        sample_rows=chosen,
+        sample_labels=read.labels,
+        sample_scores=read.scores,
+    )
+    return rows, plan
+
+
+def _numbers_where(rows: Any, flag: str) -> np.ndarray:
+    """Row numbers (sorted) where a boolean column is true."""
+    pieces = list(
+        rows.select_columns([ROW, flag]).iter_batches(batch_format="numpy", batch_size=None)
+    )
+    numbers = [p[ROW][np.asarray(p[flag], dtype=bool)] for p in pieces]
+    return np.sort(np.concatenate(numbers)) if numbers else np.zeros(0, np.int64)
 
 
 # --- fitting on samples ----------------------------------------------------------------------
@@ -391,7 +627,7 @@ def gather(rows: Any, wanted: np.ndarray, columns: list[str]) -> dict[str, np.nd
 
 
 def _inputs(layout: Layout, batch: Mapping[str, np.ndarray], text: bool) -> tuple[Any, ...]:
-    vectors = np.asarray(batch[VECTOR]) if text and VECTOR in batch else None
+    vectors = np.asarray(batch[layout.features]) if text and layout.features in batch else None
     has_text = np.asarray(batch[HAS_TEXT], dtype=bool) if text else None
     numeric = layout.numeric_frame(batch) if layout.numeric else None
     categorical = layout.categorical_frame(batch) if layout.categorical else None
@@ -428,7 +664,7 @@ def apply_batch(batch: dict[str, np.ndarray], model: FittedModel) -> dict[str, n
         distance[usable] = np.linalg.norm(placed.cluster_space - centres, axis=1)
     space = np.full((n, placed.cluster_space.shape[1]), np.nan, dtype=np.float32)
     space[usable] = placed.cluster_space
-    out = {k: v for k, v in batch.items() if k != VECTOR}
+    out = {k: v for k, v in batch.items() if k not in DROPPED_AFTER_APPLY}
     out[LABEL], out[X], out[Y], out[DISTANCE] = labels, coords[:, 0], coords[:, 1], distance
     out[SPACE] = space
     return out
@@ -482,7 +718,7 @@ def fit_on_samples(embedded: Any, layout: Layout, text: bool, config: ClusterCon
     silhouette = silhouette_rows(n_usable, config.silhouette_sample, seed)
     drawn = [learn, umap_rows, silhouette] + ([kmeans] if kmeans is not None else [])
     wanted = np.unique(np.concatenate(drawn)).astype(np.int64)
-    columns = [ROW, *([VECTOR, HAS_TEXT] if text else []), *_structured(layout)]
+    columns = [ROW, *([layout.features, HAS_TEXT] if text else []), *_structured(layout)]
     sample = gather(embedded, usable_ids[wanted], columns)
     timings["gather"] = time.perf_counter() - start
 
@@ -553,27 +789,79 @@ def _relabel(batch: dict[str, np.ndarray], remap: np.ndarray) -> dict[str, np.nd
     return batch
 
 
-def _summary(
-    batch: dict[str, np.ndarray], layout: Layout, n_segments: int
+@dataclass(frozen=True)
+class BatchCounts:
+    """What the profiles need from a batch of rows; the batches' counts merge."""
+
+    summary: ProfileSummary
+    nearest: tuple[tuple[tuple[float, int, str], ...], ...]  # per segment: the quotes' candidates
+    offers: tuple[ItemCounts, ...]
+    feedback: FeedbackCounts | None
+    sentiments: dict[str, int]  # for run.json, over all rows
+
+    def merge(self, other: BatchCounts) -> BatchCounts:
+        feedback = None
+        if self.feedback is not None and other.feedback is not None:
+            feedback = self.feedback.merge(other.feedback)
+        return BatchCounts(
+            summary=self.summary.merge(other.summary),
+            nearest=tuple(
+                tuple(sorted(a + b)[:EXAMPLE_CANDIDATES])
+                for a, b in zip(self.nearest, other.nearest, strict=True)
+            ),
+            offers=tuple(a.merge(b) for a, b in zip(self.offers, other.offers, strict=True)),
+            feedback=feedback,
+            sentiments={
+                k: self.sentiments.get(k, 0) + other.sentiments.get(k, 0)
+                for k in {**self.sentiments, **other.sentiments}
+            },
+        )
+
+
+def _count_batch(
+    batch: dict[str, np.ndarray], layout: Layout, n_segments: int, offer_columns: tuple[str, ...]
 ) -> dict[str, np.ndarray]:
+    first_row = int(batch[ROW][0]) if len(batch[ROW]) else 0
+    labels = np.asarray(batch[LABEL]).astype(np.int64)
     summary = summarise(
-        batch[LABEL],
+        labels,
         layout.numeric_frame(batch),
         layout.categorical_frame(batch),
         n_segments,
-        first_row=int(batch[ROW][0]) if len(batch[ROW]) else 0,
+        first_row=first_row,
     )
     nearest = []
     for segment in range(n_segments):
-        members = np.flatnonzero(batch[LABEL] == segment)
+        members = np.flatnonzero(labels == segment)
         order = members[np.lexsort((batch[ROW][members], batch[DISTANCE][members]))]
         nearest.append(
-            [
+            tuple(
                 (float(batch[DISTANCE][r]), int(batch[ROW][r]), str(batch[DOC][r]))
                 for r in order[:EXAMPLE_CANDIDATES]
-            ]
+            )
         )
-    return {"summary": _one(summary), "nearest": _one(nearest)}
+    original = layout.original_frame(batch)
+    offers = tuple(
+        count_items(column, original[column], labels, n_segments, first_row=first_row)
+        for column in offer_columns
+    )
+    feedback = None
+    sentiments: dict[str, int] = {}
+    if SENTIMENT in batch:
+        feedback = count_feedback(
+            labels,
+            np.asarray(batch[SENTIMENT], dtype=object),
+            np.asarray(batch[SCORE], dtype=float),
+            [str(f) for f in batch[FLAGS]],
+            [str(d) for d in batch[DOC]],
+            n_segments,
+            first_row=first_row,
+        )
+        values, counts = np.unique(np.asarray(batch[SENTIMENT]).astype(str), return_counts=True)
+        sentiments = {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+        sentiments["(urgent)"] = int(sum(1 for f in batch[FLAGS] if f))
+    counted = BatchCounts(summary, tuple(nearest), offers, feedback, sentiments)
+    return {"counts": _one(counted)}
 
 
 def _one(value: object) -> np.ndarray:
@@ -583,25 +871,22 @@ def _one(value: object) -> np.ndarray:
     return out
 
 
-def summarise_rows(
-    rows: Any, layout: Layout, n_segments: int
-) -> tuple[ProfileSummary, list[list[tuple[float, int, str]]]]:
-    """The table's summary and each segment's candidate quotes, merged from every batch."""
+def count_rows(
+    rows: Any, layout: Layout, n_segments: int, offer_columns: tuple[str, ...]
+) -> BatchCounts:
+    """The table's counts, merged from every batch."""
     parts = rows.map_batches(
-        _summary,
-        fn_kwargs={"layout": layout, "n_segments": n_segments},
+        _count_batch,
+        fn_kwargs={"layout": layout, "n_segments": n_segments, "offer_columns": offer_columns},
         batch_format="numpy",
         batch_size=BATCH_ROWS,
     )
-    total: ProfileSummary | None = None
-    nearest: list[list[tuple[float, int, str]]] = [[] for _ in range(n_segments)]
+    total: BatchCounts | None = None
     for batch in parts.iter_batches(batch_format="numpy", batch_size=None):
-        for summary, candidates in zip(batch["summary"], batch["nearest"], strict=True):
-            total = summary if total is None else total.merge(summary)
-            for segment, found in enumerate(candidates):
-                nearest[segment] = sorted(nearest[segment] + list(found))[:EXAMPLE_CANDIDATES]
+        for counted in batch["counts"]:
+            total = counted if total is None else total.merge(counted)
     assert total is not None
-    return total, nearest
+    return total
 
 
 def _texts_at(rows: Any, numbers: np.ndarray) -> dict[int, str]:
@@ -612,11 +897,46 @@ def _texts_at(rows: Any, numbers: np.ndarray) -> dict[int, str]:
 
 
 def build_profiles(
-    rows: Any, layout: Layout, labels: np.ndarray, has_doc: np.ndarray, n_segments: int
+    counts: BatchCounts,
+    texts: dict[int, str],
+    keyword_rows: np.ndarray,
+    spread: dict[int, np.ndarray],
+    labels: np.ndarray,
+    n_segments: int,
 ) -> list[SegmentProfile]:
-    """Profiles as the local engine makes them, from merged summaries and the texts of
-    sampled rows (the keyword sample, the quotes, the language sample)."""
-    summary, nearest = summarise_rows(rows, layout, n_segments)
+    """Profiles as the local engine makes them (``pipeline.profile_fitted``), from the
+    table's merged counts and the texts of sampled rows (keywords, language)."""
+    terms = count_terms(texts, rows=keyword_rows)
+    keywords = class_tfidf_keywords([], labels, terms=terms)
+    examples = {}
+    languages = {}
+    for segment in range(n_segments):
+        candidates = counts.nearest[segment]
+        candidate_docs = [text for _, _, text in candidates]
+        examples[segment] = _examples(candidate_docs, np.arange(len(candidates)), None)
+        languages[segment] = dominant_language_hint(
+            [texts[int(r)] for r in spread[segment] if texts.get(int(r))]
+        )
+    segments = range(n_segments)
+    profiles = profiles_from_summary(counts.summary, segments, keywords, examples, languages)
+    offers = offers_from_counts(counts.offers, segments)
+    moods = feedback_from_counts(counts.feedback) if counts.feedback is not None else {}
+    return [
+        replace(p, offers=offers.get(p.segment_id, ()), feedback=moods.get(p.segment_id))
+        for p in profiles
+    ]
+
+
+def profile_rows(
+    rows: Any,
+    layout: Layout,
+    labels: np.ndarray,
+    has_doc: np.ndarray,
+    n_segments: int,
+    offer_columns: tuple[str, ...],
+) -> tuple[list[SegmentProfile], BatchCounts]:
+    """Count every batch, read the sampled texts, build the profiles."""
+    counts = count_rows(rows, layout, n_segments, offer_columns)
     with_text = np.flatnonzero(has_doc)
     keyword_rows = with_text
     if len(with_text) > KEYWORD_SAMPLE_ROWS:
@@ -625,18 +945,7 @@ def build_profiles(
     spread = {s: _spread(np.flatnonzero(labels == s)) for s in range(n_segments)}
     wanted = np.unique(np.concatenate([keyword_rows, *spread.values()]).astype(np.int64))
     texts = _texts_at(rows, wanted)
-    terms = count_terms(texts, rows=keyword_rows)
-    keywords = class_tfidf_keywords([], labels, terms=terms)
-    examples = {}
-    languages = {}
-    for segment in range(n_segments):
-        candidates = nearest[segment]
-        candidate_docs = [text for _, _, text in candidates]
-        examples[segment] = _examples(candidate_docs, np.arange(len(candidates)), None)
-        languages[segment] = dominant_language_hint(
-            [texts[int(r)] for r in spread[segment] if texts.get(int(r))]
-        )
-    return profiles_from_summary(summary, range(n_segments), keywords, examples, languages)
+    return build_profiles(counts, texts, keyword_rows, spread, labels, n_segments), counts
 
 
 def _row_columns(rows: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -658,7 +967,14 @@ def _export_batch(
 ) -> pd.DataFrame:
     coords = np.column_stack([batch[X], batch[Y]]).astype(float)
     labels = np.asarray(batch[LABEL]).astype(int)
-    result = SegmentationResult(labels=labels, coords=coords, profiles=profiles)
+    extra = {}
+    if SENTIMENT in batch:
+        extra = {
+            "sentiment": np.asarray(batch[SENTIMENT], dtype=object),
+            "sentiment_score": np.asarray(batch[SCORE], dtype=float),
+            "urgent_flags": np.asarray(batch[FLAGS], dtype=object),
+        }
+    result = SegmentationResult(labels=labels, coords=coords, profiles=profiles, row_columns=extra)
     return results_frame(layout.original_frame(batch), result)
 
 
@@ -745,7 +1061,8 @@ def segment_on_ray(
             f"{MIN_ROWS} customers; upload a larger table."
         )
     offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(int)
-    schema = detect_schema(_schema_sample(ray, frames, counts, offsets))
+    sample_frame = _schema_sample(ray, frames, counts, offsets)
+    schema = detect_schema(sample_frame)
     readings = date_readings(ray, frames, schema)
     layout = Layout(
         original=columns,
@@ -758,8 +1075,9 @@ def segment_on_ray(
     )
     prepare = ray.remote(max_retries=3)(_prepare_part)
     labels = tuple(schema.label_columns)
+    feedback_schema = _feedback_schema(schema)
     prepared = [
-        prepare.remote(frame, schema, readings, int(offset), labels)
+        prepare.remote(frame, schema, readings, int(offset), labels, feedback_schema)
         for frame, offset in zip(frames, offsets, strict=True)
     ]
     rows = ray.data.from_pandas_refs(prepared)
@@ -778,7 +1096,20 @@ def segment_on_ray(
         start = time.perf_counter()
         progress("Learning topics from the table's own words")
         rows = add_table_topics(rows)
+        layout = replace(layout, features=FEATURES)
         timings["lexical"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("Reading the sentiment of the feedback")
+    rows, feedback = plan_feedback(ray, rows, layout, schema, sample_frame, name, embed_config)
+    if feedback is not None:
+        rows = rows.map_batches(
+            read_feedback,
+            fn_kwargs={"plan": feedback},
+            batch_format="numpy",
+            batch_size=BATCH_ROWS,
+        ).materialize()
+    timings["sentiment"] = time.perf_counter() - start
 
     progress("Fitting on samples of the rows")
     fit = fit_on_samples(rows, layout, text, cluster_config)
@@ -807,7 +1138,9 @@ def segment_on_ray(
 
     start = time.perf_counter()
     progress("Profiling segments")
-    profiles = tuple(build_profiles(final, layout, labels_all, has_doc, k))
+    offers = tuple(offer_columns([*schema.categorical_columns, *schema.text_columns]))
+    built, counted = profile_rows(final, layout, labels_all, has_doc, k, offers)
+    profiles = tuple(built)
     timings["profile"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -822,6 +1155,7 @@ def segment_on_ray(
     record = _run_record(
         run, schema, name, embed_config, cluster_config, fit, silhouette, address, ray, labels_all
     )
+    record["feedback"] = _feedback_record(feedback, counted)
     paths["run"] = out_dir / "run.json"
     paths["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return replace(run, paths=paths)
@@ -868,7 +1202,7 @@ def _with_topics(batch: dict[str, np.ndarray], topics: Any) -> dict[str, np.ndar
     docs = [str(d) for d in batch[DOC]]
     extra = topics.transform(docs, np.asarray(batch[HAS_TEXT], dtype=bool))
     joined = np.hstack([batch[VECTOR], extra]) / np.float32(np.sqrt(2.0))
-    batch[VECTOR] = joined.astype(np.float32)
+    batch[FEATURES] = joined.astype(np.float32)
     return batch
 
 
@@ -891,6 +1225,33 @@ def add_table_topics(rows: Any) -> Any:
     return rows.map_batches(
         _with_topics, fn_kwargs={"topics": topics}, batch_format="numpy", batch_size=BATCH_ROWS
     ).materialize()
+
+
+def _feedback_schema(schema: Schema) -> Schema | None:
+    """The schema whose documents are the feedback texts, when they differ from the
+    segmentation's (``pipeline.feedback_columns`` leaves product lists out)."""
+    from segmenter.pipeline import feedback_columns  # noqa: PLC0415
+
+    columns = feedback_columns(schema)
+    if columns == schema.text_columns:
+        return None
+    return schema.with_roles({c: "ignored" for c in schema.text_columns if c not in columns})
+
+
+def _feedback_record(plan: FeedbackPlan | None, counts: BatchCounts) -> dict[str, Any] | None:
+    """``FeedbackResult.record`` from the merged counts."""
+    if plan is None:
+        return None
+    reader = plan.reader
+    return {
+        "method": reader.source.method,
+        "column": reader.source.column,
+        "description": reader.source.describe(),
+        "cv_accuracy": reader.cv_accuracy,
+        "note": reader.note,
+        "counts": {s: counts.sentiments.get(s, 0) for s in (*SENTIMENTS, NO_TEXT)},
+        "urgent_rows": counts.sentiments.get("(urgent)", 0),
+    }
 
 
 def _run_record(

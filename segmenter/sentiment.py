@@ -314,6 +314,49 @@ def _result(
     return SentimentResult(labels, np.round(scores, 4), source, accuracy)
 
 
+@dataclass(frozen=True)
+class SentimentReader:
+    """How each row's sentiment is read from its vector, once learnt: ``read`` applies it
+    to any batch of rows, so a table on a Ray cluster is read where its rows are."""
+
+    model: LogisticRegression | None
+    """The classifier; None when there was too little to learn from (see ``fallback``)."""
+    source: SentimentSource
+    fallback: str = "neutral"
+    cv_accuracy: float | None = None
+    note: str = ""
+
+    def read(
+        self, vectors: np.ndarray, has_text: np.ndarray, rated: np.ndarray | None = None
+    ) -> SentimentResult:
+        """Each row's sentiment; rows with a rating (``rated``: a sentiment or anything else
+        per row) keep their rating's sentiment."""
+        if self.model is None:
+            probabilities = np.zeros((len(vectors), len(SENTIMENTS)))
+            probabilities[:, SENTIMENTS.index(self.fallback)] = 1.0
+        else:
+            probabilities = _probabilities(self.model, vectors)
+        shown = np.asarray(has_text, dtype=bool)
+        if rated is not None:
+            known = np.isin(rated, SENTIMENTS)
+            for column, sentiment in enumerate(SENTIMENTS):
+                probabilities[known, column] = (rated[known] == sentiment).astype(float)
+            shown = shown | known
+        result = _result(probabilities, shown, self.source, self.cv_accuracy)
+        return SentimentResult(
+            result.labels, result.scores, self.source, self.cv_accuracy, self.note
+        )
+
+
+def prototype_reader(prototype_vectors: np.ndarray) -> SentimentReader:
+    """The reader learnt from ``prototype_phrases()`` embedded with the rows' model."""
+    _, labels = prototype_phrases()
+    return SentimentReader(fit_prototype_classifier(prototype_vectors, labels), PROTOTYPE_SOURCE)
+
+
+PROTOTYPE_SOURCE = SentimentSource("prototypes")
+
+
 def classify_with_prototypes(
     vectors: np.ndarray, has_text: np.ndarray, prototype_vectors: np.ndarray
 ) -> SentimentResult:
@@ -322,10 +365,32 @@ def classify_with_prototypes(
     ``prototype_vectors`` are ``prototype_phrases()`` embedded with the same model as
     ``vectors``.
     """
-    _, labels = prototype_phrases()
-    model = fit_prototype_classifier(prototype_vectors, labels)
-    probabilities = _probabilities(model, vectors)
-    return _result(probabilities, has_text, SentimentSource("prototypes"), None)
+    return prototype_reader(prototype_vectors).read(vectors, has_text)
+
+
+def rating_reader(
+    vectors: np.ndarray, labels: np.ndarray, source: SentimentSource
+) -> SentimentReader:
+    """A reader fitted on rated rows with text (``vectors`` and their ``labels``, one of
+    ``SENTIMENTS`` each), with its accuracy cross-validated on them (5 folds).
+
+    Raises:
+        InputError: a sentiment has fewer than ``MIN_CLASS_ROWS`` rated rows with text.
+    """
+    y = np.asarray(labels).astype(str)
+    counts = {s: int((y == s).sum()) for s in SENTIMENTS}
+    present = sorted(s for s in SENTIMENTS if counts[s] > 0)
+    if len(present) < 2 or min(counts[s] for s in present) < MIN_CLASS_ROWS:
+        raise InputError(
+            f"The '{source.column}' column has too few rows of some sentiment to learn from "
+            f"({', '.join(f'{s}: {counts[s]}' for s in SENTIMENTS)}); each needs at least "
+            f"{MIN_CLASS_ROWS} rows with text."
+        )
+    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
+    out_of_fold = cross_val_predict(model, vectors, y, cv=folds)
+    accuracy = round(float((out_of_fold == y).mean()), 4)
+    return SentimentReader(model.fit(vectors, y), source, cv_accuracy=accuracy)
 
 
 def learn_from_labels(
@@ -340,25 +405,39 @@ def learn_from_labels(
     Raises:
         InputError: a sentiment has fewer than ``MIN_CLASS_ROWS`` rated rows with text.
     """
-    rated = labels.isin(SENTIMENTS).to_numpy()
-    known = rated & has_text
-    y = labels.to_numpy()[known].astype(str)
-    counts = {s: int((y == s).sum()) for s in SENTIMENTS}
-    present = sorted(s for s in SENTIMENTS if counts[s] > 0)
-    if len(present) < 2 or min(counts[s] for s in present) < MIN_CLASS_ROWS:
-        raise InputError(
-            f"The '{source.column}' column has too few rows of some sentiment to learn from "
-            f"({', '.join(f'{s}: {counts[s]}' for s in SENTIMENTS)}); each needs at least "
-            f"{MIN_CLASS_ROWS} rows with text."
-        )
-    model = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced")
+    rated = labels.to_numpy()
+    known = labels.isin(SENTIMENTS).to_numpy() & has_text
+    reader = rating_reader(vectors[known], rated[known], source)
+    return reader.read(vectors, has_text, rated)
+
+
+def carrier(sample: SentimentResult, sample_vectors: np.ndarray) -> SentimentReader:
+    """A reader that learns a sample's sentiments (read by the sentiment model) from the
+    sample rows' other vectors, to carry them to rows the model did not read; its note
+    gives the agreement on held-out sample rows."""
+    known = sample.labels != NO_TEXT
+    y = sample.labels[known].astype(str)
+    train = sample_vectors[known]
+    classes = sorted(set(y))
+    if len(classes) < 2 or min(int((y == c).sum()) for c in classes) < MIN_CLASS_ROWS:
+        fallback = classes[0] if classes else "neutral"
+        return SentimentReader(None, sample.source, fallback, sample.cv_accuracy)
+    model = LogisticRegression(C=1.0, max_iter=2000)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    out_of_fold = cross_val_predict(model, vectors[known], y, cv=folds)
-    accuracy = round(float((out_of_fold == y).mean()), 4)
-    probabilities = _probabilities(model.fit(vectors[known], y), vectors)
-    for column, sentiment in enumerate(SENTIMENTS):
-        probabilities[rated, column] = (labels.to_numpy()[rated] == sentiment).astype(float)
-    return _result(probabilities, has_text | rated, source, accuracy)
+    agreement = round(float((cross_val_predict(model, train, y, cv=folds) == y).mean()), 4)
+    note = f" ({agreement:.0%} agreement on held-out sample rows)." if agreement else "."
+    return SentimentReader(
+        model.fit(train, y), sample.source, cv_accuracy=sample.cv_accuracy, note=note
+    )
+
+
+def carried_note(read: int, with_text: int, reader: SentimentReader) -> str:
+    """What ``carry_sentiment`` says of how the sentiments were read."""
+    return (
+        f"Read by the sentiment model on a sample of {read:,} texts and carried "
+        f"to the other {with_text - read:,} by a classifier on the segmentation's vectors"
+        + (reader.note or ".")
+    )
 
 
 def carry_sentiment(
@@ -371,29 +450,13 @@ def carry_sentiment(
     labels and fills in the rest. Sample rows keep their own labels. The note gives the
     classifier's agreement with the sample on held-out folds.
     """
-    known = sample.labels != NO_TEXT
-    y = sample.labels[known].astype(str)
-    train = vectors[sample_rows[known]]
-    classes = sorted(set(y))
-    if len(classes) < 2 or min(int((y == c).sum()) for c in classes) < MIN_CLASS_ROWS:
-        probabilities = np.zeros((len(vectors), len(SENTIMENTS)))
-        probabilities[:, SENTIMENTS.index(classes[0] if classes else "neutral")] = 1.0
-        agreement = None
-    else:
-        model = LogisticRegression(C=1.0, max_iter=2000)
-        folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-        agreement = round(float((cross_val_predict(model, train, y, cv=folds) == y).mean()), 4)
-        probabilities = _probabilities(model.fit(train, y), vectors)
-    result = _result(probabilities, has_text, sample.source, sample.cv_accuracy)
+    reader = carrier(sample, vectors[sample_rows])
+    result = reader.read(vectors, has_text)
     labels, scores = result.labels.copy(), result.scores.copy()
     labels[sample_rows] = sample.labels
     scores[sample_rows] = sample.scores
-    rest = int(has_text.sum()) - int(known.sum())
-    note = (
-        f"Read by the sentiment model on a sample of {int(known.sum()):,} texts and carried "
-        f"to the other {rest:,} by a classifier on the segmentation's vectors"
-        + (f" ({agreement:.0%} agreement on held-out sample rows)." if agreement else ".")
-    )
+    read = int((sample.labels != NO_TEXT).sum())
+    note = carried_note(read, int(has_text.sum()), reader)
     return SentimentResult(labels, scores, sample.source, sample.cv_accuracy, note)
 
 
@@ -594,41 +657,115 @@ def describe_feedback(feedback: SegmentFeedback) -> str:
     return line
 
 
-def segment_feedback(
-    labels: np.ndarray, feedback: FeedbackResult, docs: Sequence[str], quote: int = 240
-) -> dict[int, SegmentFeedback]:
+URGENT_CANDIDATES = 10 * N_URGENT_EXAMPLES
+"""Urgent texts kept per segment and batch, most negative first: enough for three distinct
+quotes after repeats are dropped."""
+
+
+@dataclass(frozen=True)
+class FeedbackCounts:
+    """Per segment: rows with text, rows of each sentiment, urgent rows, urgent topics and
+    the most negative urgent texts. Counts of separate batches merge into the table's."""
+
+    with_text: np.ndarray  # (n_segments,)
+    sentiments: np.ndarray  # (n_segments, 3), in SENTIMENTS order
+    urgent: np.ndarray  # (n_segments,)
+    topics: tuple[dict[str, int], ...]
+    candidates: tuple[tuple[tuple[float, int, str], ...], ...]  # (score, row, quote)
+
+    def merge(self, other: FeedbackCounts) -> FeedbackCounts:
+        return FeedbackCounts(
+            with_text=self.with_text + other.with_text,
+            sentiments=self.sentiments + other.sentiments,
+            urgent=self.urgent + other.urgent,
+            topics=tuple(
+                {t: a.get(t, 0) + b.get(t, 0) for t in {**a, **b}}
+                for a, b in zip(self.topics, other.topics, strict=True)
+            ),
+            candidates=tuple(
+                tuple(sorted(a + b)[:URGENT_CANDIDATES])
+                for a, b in zip(self.candidates, other.candidates, strict=True)
+            ),
+        )
+
+
+def count_feedback(
+    labels: np.ndarray,
+    sentiments: np.ndarray,
+    scores: np.ndarray,
+    flags: Sequence[str],
+    docs: Sequence[str],
+    n_segments: int,
+    *,
+    first_row: int = 0,
+    quote: int = 240,
+) -> FeedbackCounts:
+    """The feedback counts of a batch of rows (``first_row``: its first row's number)."""
+    with_text = np.zeros(n_segments, dtype=np.int64)
+    counts = np.zeros((n_segments, len(SENTIMENTS)), dtype=np.int64)
+    urgent = np.zeros(n_segments, dtype=np.int64)
+    topics: list[dict[str, int]] = []
+    candidates: list[tuple[tuple[float, int, str], ...]] = []
+    for segment in range(n_segments):
+        rows = np.flatnonzero((labels == segment) & (sentiments != NO_TEXT))
+        with_text[segment] = len(rows)
+        for column, sentiment in enumerate(SENTIMENTS):
+            counts[segment, column] = int((sentiments[rows] == sentiment).sum())
+        flagged = [int(i) for i in rows if flags[int(i)]]
+        urgent[segment] = len(flagged)
+        found: dict[str, int] = {}
+        for i in flagged:
+            for topic in flags[i].split("; "):
+                found[topic] = found.get(topic, 0) + 1
+        topics.append(found)
+        ranked = sorted((float(scores[i]), i + first_row, i) for i in flagged)
+        quoted = [(score, row, " ".join(docs[i].split())[:quote]) for score, row, i in ranked]
+        candidates.append(tuple(quoted[:URGENT_CANDIDATES]))
+    return FeedbackCounts(with_text, counts, urgent, tuple(topics), tuple(candidates))
+
+
+def feedback_from_counts(counts: FeedbackCounts) -> dict[int, SegmentFeedback]:
     """Per segment id: the share negative / neutral / positive / urgent among rows with text."""
-    sentiments = feedback.sentiment.labels
-    scores = feedback.sentiment.scores
     out: dict[int, SegmentFeedback] = {}
-    for segment_id in sorted(int(s) for s in np.unique(labels) if s >= 0):
-        rows = np.flatnonzero((labels == segment_id) & (sentiments != NO_TEXT))
-        n = len(rows)
+    for segment, n in enumerate(int(v) for v in counts.with_text):
         if n == 0:
             continue
-        topic_counts: dict[str, int] = {}
-        urgent_rows = [i for i in rows if feedback.flags[i]]
-        for i in urgent_rows:
-            for topic in feedback.flags[i].split("; "):
-                topic_counts[topic] = topic_counts.get(topic, 0) + 1
-        urgent_rows.sort(key=lambda i: float(scores[i]))
         examples: list[str] = []
-        for i in urgent_rows:
-            text = " ".join(docs[int(i)].split())[:quote]
+        for _, _, text in counts.candidates[segment]:
             if text and text not in examples:
                 examples.append(text)
             if len(examples) == N_URGENT_EXAMPLES:
                 break
-        out[segment_id] = SegmentFeedback(
+        shares = counts.sentiments[segment] / n
+        out[segment] = SegmentFeedback(
             rows_with_text=n,
-            share_negative=round(float((sentiments[rows] == "negative").mean()), 4),
-            share_neutral=round(float((sentiments[rows] == "neutral").mean()), 4),
-            share_positive=round(float((sentiments[rows] == "positive").mean()), 4),
-            share_urgent=round(len(urgent_rows) / n, 4),
-            urgent_topics=tuple(sorted(topic_counts.items(), key=lambda p: (-p[1], p[0]))),
+            share_negative=round(float(shares[0]), 4),
+            share_neutral=round(float(shares[1]), 4),
+            share_positive=round(float(shares[2]), 4),
+            share_urgent=round(int(counts.urgent[segment]) / n, 4),
+            urgent_topics=tuple(
+                sorted(counts.topics[segment].items(), key=lambda p: (-p[1], p[0]))
+            ),
             examples=tuple(examples),
         )
     return out
+
+
+def segment_feedback(
+    labels: np.ndarray, feedback: FeedbackResult, docs: Sequence[str], quote: int = 240
+) -> dict[int, SegmentFeedback]:
+    """Per segment id: the share negative / neutral / positive / urgent among rows with text."""
+    segments = [int(s) for s in np.unique(labels) if s >= 0]
+    counts = count_feedback(
+        np.asarray(labels),
+        feedback.sentiment.labels,
+        feedback.sentiment.scores,
+        feedback.flags,
+        docs,
+        max(segments) + 1 if segments else 0,
+        quote=quote,
+    )
+    return feedback_from_counts(counts)
 
 
 def analyse_feedback(

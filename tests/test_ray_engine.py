@@ -10,6 +10,7 @@ import os
 import signal
 import threading
 import time
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from segmenter.embedding.static import STATIC_MODEL_ID
 from segmenter.ray_engine import segment_on_ray
 from tests.conftest import make_customers
 
-ADDED = ["segment_id", "segment_name", "x", "y"]
+ADDED = ["segment_id", "segment_name", "x", "y", "sentiment", "sentiment_score", "urgent_flags"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -67,7 +68,9 @@ def assert_same_segments(frame: pd.DataFrame, local: pd.DataFrame, on_ray: pd.Da
     assert adjusted_rand_score(local["segment_id"], on_ray["segment_id"]) == 1.0
     assert (local["segment_id"] == on_ray["segment_id"]).all()  # the same numbering too
     assert (local["segment_name"] == on_ray["segment_name"]).all()
-    for axis in ("x", "y"):
+    for column in ("sentiment", "urgent_flags"):
+        assert (local[column] == on_ray[column]).all()
+    for axis in ("x", "y", "sentiment_score"):
         np.testing.assert_allclose(on_ray[axis].astype(float), local[axis].astype(float), atol=1e-4)
 
 
@@ -79,16 +82,11 @@ def test_same_segments_as_the_local_engine(tmp_path: Path) -> None:
     run = json.loads((tmp_path / "ray" / "run.json").read_text())
     assert run["engine"]["name"] == "ray" and run["input"]["rows"] == 180
     assert len(run["engine"]["parts"]) == 3
-    assert _profiles(tmp_path / "ray") == _profiles(tmp_path / "local")
-
-
-def _profiles(folder: Path) -> list[dict[str, object]]:
-    """Profiles without what the Ray engine does not compute yet (feedback, offers)."""
-    profiles = json.loads((folder / "profiles.json").read_text())
-    for profile in profiles:
-        profile.pop("feedback")
-        profile.pop("offers")
-    return profiles
+    profiles = json.loads((tmp_path / "ray" / "profiles.json").read_text())
+    assert profiles == json.loads((tmp_path / "local" / "profiles.json").read_text())
+    assert any(p["offers"] for p in profiles) and all(p["feedback"] for p in profiles)
+    local_run = json.loads((tmp_path / "local" / "run.json").read_text())
+    assert run["feedback"] == local_run["feedback"]
 
 
 def test_same_segments_when_every_model_learns_from_a_sample(
@@ -177,7 +175,7 @@ def test_a_killed_embedding_actor_is_replaced_and_no_row_is_lost(tmp_path: Path)
     run = segment_on_ray(
         parts,
         tmp_path / "out",
-        EmbedConfig.from_env(),
+        replace(EmbedConfig.from_env(), sentiment_model="none"),  # one embedding pass only
         ClusterConfig(n_segments=3),
     )
     killer.join()
