@@ -138,7 +138,7 @@ def engine_run(
     if engine == "ray":
         import ray  # noqa: PLC0415
 
-        from segmenter.ray_engine import segment_on_ray  # noqa: PLC0415
+        from segmenter.distributed import segment_on_ray  # noqa: PLC0415
 
         parts = workdir / f"parts_{rows}"
         parts.mkdir(exist_ok=True)

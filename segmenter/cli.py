@@ -341,7 +341,7 @@ def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
 
 
 def _segment_on_ray(args: argparse.Namespace) -> int:
-    from segmenter.ray_engine import segment_on_ray  # noqa: PLC0415 - Ray is optional
+    from segmenter.distributed import segment_on_ray  # noqa: PLC0415 - Ray is optional
 
     if args.transactions or args.text_cols:
         raise SegmenterError(

@@ -23,8 +23,8 @@ from sklearn.metrics import adjusted_rand_score
 from segmenter import cluster, fusion
 from segmenter.cli import main
 from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.distributed import segment_on_ray
 from segmenter.embedding.static import STATIC_MODEL_ID
-from segmenter.ray_engine import segment_on_ray
 from tests.conftest import make_customers
 
 ADDED = ["segment_id", "segment_name", "x", "y", "sentiment", "sentiment_score", "urgent_flags"]

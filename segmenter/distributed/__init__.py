@@ -1,0 +1,14 @@
+"""The segmentation pipeline on a Ray cluster (``python -m segmenter segment --engine ray``).
+
+One module per step: ``reading`` (parts, roles, dates, preparation), ``embedding`` (actor
+pools, the fast mode's topics), ``feedback`` (sentiment and urgent flags), ``fitting``
+(models fitted on the driver from samples, applied to every batch), ``profiles`` (per-batch
+counts merged on the driver) and ``writing`` (the run folder); ``engine`` strings them
+together and ``columns`` names what the distributed rows hold. Ray is an optional
+dependency (``requirements-ray.txt``): nothing outside this package imports it.
+"""
+
+from segmenter.distributed.engine import connect, segment_on_ray
+from segmenter.distributed.writing import RayRun
+
+__all__ = ["RayRun", "connect", "segment_on_ray"]

@@ -1,0 +1,135 @@
+"""Embedding on the cluster: an actor pool per model, and the fast mode's table topics."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from segmenter.config import EmbedConfig
+from segmenter.distributed.columns import BATCH_ROWS, DOC, FEATURES, HAS_TEXT, ROW, VECTOR, texts_at
+from segmenter.distributed.reading import SCHEMA_ROWS
+from segmenter.fusion import fit_rows
+
+
+class TextEmbedder:
+    """A Ray Data actor: loads the embedding model once, then embeds batch after batch
+    through the per-text cache."""
+
+    def __init__(
+        self,
+        name: str,
+        config: EmbedConfig,
+        threads: int,
+        source: str = DOC,
+        target: str = VECTOR,
+        has_text: str = HAS_TEXT,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch  # noqa: PLC0415
+
+        from segmenter.embedding import get_embedder  # noqa: PLC0415
+
+        if not torch.cuda.is_available():
+            torch.set_num_threads(threads)
+        self.name = name
+        self.config = config
+        self.source, self.target, self.has_text = source, target, has_text
+        embedder = get_embedder(name)
+        self.dimension = embedder.dimension
+        embedder.embed(["load the weights now, once per actor"])
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        from segmenter.pipeline import embed_documents  # noqa: PLC0415
+
+        docs = [str(d) for d in batch[self.source]]
+        result = embed_documents(docs, self.name, self.config)
+        if result is None:
+            batch[self.target] = np.zeros((len(docs), self.dimension), dtype=np.float32)
+            batch[self.has_text] = np.zeros(len(docs), dtype=bool)
+        else:
+            batch[self.target] = result.vectors.astype(np.float32)
+            batch[self.has_text] = result.has_text.astype(bool)
+        return batch
+
+
+def embed_rows(
+    ray: Any,
+    rows: Any,
+    name: str,
+    config: EmbedConfig,
+    columns: tuple[str, str, str] = (DOC, VECTOR, HAS_TEXT),
+) -> Any:
+    """Every row's text vector, from one actor per GPU or one per CPU core. Ray Data
+    restarts an actor that dies and retries its batch (its defaults for actor pools)."""
+    resources = ray.cluster_resources()
+    gpus = int(resources.get("GPU", 0))
+    cpus = max(1, int(resources.get("CPU", 1)))
+    batch = config.batch_size or (512 if gpus else 64)
+    return rows.map_batches(
+        TextEmbedder,
+        fn_constructor_kwargs={
+            "name": name,
+            "config": config,
+            "threads": 1,
+            "source": columns[0],
+            "target": columns[1],
+            "has_text": columns[2],
+        },
+        batch_size=max(batch * 8, 512),
+        batch_format="numpy",
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=gpus or cpus),
+        num_gpus=1 if gpus else None,
+        num_cpus=None if gpus else 1,
+    ).materialize()
+
+
+def choose_model(ray: Any, rows: Any, config: EmbedConfig, n_rows: int) -> str:
+    """The model the local engine would pick (``pipeline.resolve_embedder_name``), judged on
+    a sample of the texts: the fast static mode on a cluster without GPUs when the table has
+    at least ``config.fast_min_texts`` distinct texts (estimated from the sample)."""
+    from segmenter.embedding.script import choose_embedder_name  # noqa: PLC0415
+    from segmenter.pipeline import DEFAULT_EMBEDDER, FAST_EMBEDDER, distinct_texts  # noqa: PLC0415
+
+    sample = [str(r[DOC]) for r in rows.select_columns([DOC]).limit(SCHEMA_ROWS).take_all()]
+    name = choose_embedder_name(sample) if config.model == "auto" else config.model
+    if name != DEFAULT_EMBEDDER or config.mode == "accurate":
+        return name
+    distinct = distinct_texts(sample) * max(1.0, n_rows / max(len(sample), 1))
+    gpus = ray.cluster_resources().get("GPU", 0)
+    if config.mode == "fast" or (
+        config.model == "auto" and distinct >= config.fast_min_texts and not gpus
+    ):
+        return FAST_EMBEDDER
+    return name
+
+
+def with_topics(batch: dict[str, np.ndarray], topics: Any) -> dict[str, np.ndarray]:
+    docs = [str(d) for d in batch[DOC]]
+    extra = topics.transform(docs, np.asarray(batch[HAS_TEXT], dtype=bool))
+    joined = np.hstack([batch[VECTOR], extra]) / np.float32(np.sqrt(2.0))
+    batch[FEATURES] = joined.astype(np.float32)
+    return batch
+
+
+def add_table_topics(rows: Any) -> Any:
+    """The fast mode's second half (``pipeline.text_features``): topics learnt from the
+    table's own words, from a uniform sample of at most ``fusion.FIT_ROWS`` texts (all of a
+    smaller table), joined to every row's static vector."""
+    from segmenter.embedding.lexical import fit_lexical  # noqa: PLC0415
+
+    pieces = list(
+        rows.select_columns([ROW, HAS_TEXT]).iter_batches(batch_format="numpy", batch_size=None)
+    )
+    numbers = np.concatenate([p[ROW][p[HAS_TEXT].astype(bool)] for p in pieces])
+    numbers = np.sort(numbers)
+    chosen = numbers[fit_rows(len(numbers))]
+    texts = texts_at(rows, chosen)
+    topics = fit_lexical([texts[int(r)] for r in chosen])
+    if topics is None:
+        return rows
+    return rows.map_batches(
+        with_topics, fn_kwargs={"topics": topics}, batch_format="numpy", batch_size=BATCH_ROWS
+    ).materialize()

@@ -1,0 +1,179 @@
+"""The run folder: ``segments.csv`` (or Parquet parts), ``space.npy`` and ``run.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.distributed.columns import (
+    BATCH_ROWS,
+    FLAGS,
+    LABEL,
+    ROW,
+    SCORE,
+    SENTIMENT,
+    SPACE,
+    Layout,
+    X,
+    Y,
+)
+from segmenter.distributed.fitting import SampleFit
+from segmenter.distributed.reading import PartResult
+from segmenter.export import (
+    SegmentationResult,
+    library_versions,
+    results_frame,
+    to_csv_bytes,
+)
+from segmenter.ingest import Schema
+from segmenter.pipeline import make_segmenter
+from segmenter.profile import SegmentProfile
+
+CSV_MAX_ROWS = 1_000_000
+"""Up to this many rows the export is one ``segments.csv``; above, Parquet parts in
+``segments/`` (a CRM import or Spark reads either)."""
+
+
+@dataclass(frozen=True)
+class RayRun:
+    """A finished run on Ray: where its files are and what it found."""
+
+    out_dir: Path
+    paths: dict[str, Path]
+    profiles: tuple[SegmentProfile, ...]
+    parts: tuple[PartResult, ...]
+    rows: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed_parts(self) -> tuple[PartResult, ...]:
+        return tuple(p for p in self.parts if p.error is not None)
+
+
+def export_batch(
+    batch: dict[str, np.ndarray], layout: Layout, profiles: tuple[SegmentProfile, ...]
+) -> pd.DataFrame:
+    coords = np.column_stack([batch[X], batch[Y]]).astype(float)
+    labels = np.asarray(batch[LABEL]).astype(int)
+    extra = {}
+    if SENTIMENT in batch:
+        extra = {
+            "sentiment": np.asarray(batch[SENTIMENT], dtype=object),
+            "sentiment_score": np.asarray(batch[SCORE], dtype=float),
+            "urgent_flags": np.asarray(batch[FLAGS], dtype=object),
+        }
+    result = SegmentationResult(labels=labels, coords=coords, profiles=profiles, row_columns=extra)
+    return results_frame(layout.original_frame(batch), result)
+
+
+def write_space(rows: Any, target: Path, n_rows: int) -> Path:
+    """Each row's clustering-space position into ``space.npy`` (as the local engine writes
+    it), streamed batch by batch into the file."""
+    out: Any = None  # a np.memmap once the width is known
+    for batch in rows.select_columns([ROW, SPACE]).iter_batches(
+        batch_format="numpy", batch_size=BATCH_ROWS
+    ):
+        space = np.asarray(batch[SPACE], dtype=np.float32)
+        if out is None:
+            out = np.lib.format.open_memmap(
+                target, mode="w+", dtype=np.float32, shape=(n_rows, space.shape[1])
+            )
+        out[batch[ROW]] = space
+    if out is not None:
+        out.flush()
+    return target
+
+
+def write_segments(
+    rows: Any,
+    layout: Layout,
+    profiles: tuple[SegmentProfile, ...],
+    out_dir: Path,
+    n_rows: int,
+) -> Path:
+    """The export, row for row in input order: one CSV, or Parquet parts above
+    ``CSV_MAX_ROWS`` rows (written by the workers, never gathered here)."""
+    if n_rows > CSV_MAX_ROWS:
+        target = out_dir / "segments"
+        rows.map_batches(
+            export_batch,
+            fn_kwargs={"layout": layout, "profiles": profiles},
+            batch_format="numpy",
+            batch_size=BATCH_ROWS,
+        ).write_parquet(str(target))
+        return target
+    target = out_dir / "segments.csv"
+    with target.open("wb") as handle:
+        first = True
+        for batch in rows.iter_batches(batch_format="numpy", batch_size=BATCH_ROWS):
+            handle.write(to_csv_bytes(export_batch(batch, layout, profiles), header=first))
+            first = False
+    return target
+
+
+def run_record(
+    run: RayRun,
+    schema: Schema,
+    embedder: str | None,
+    embed_config: EmbedConfig,
+    cluster_config: ClusterConfig,
+    fit: SampleFit,
+    silhouette: float,
+    address: str | None,
+    ray: Any,
+    labels: np.ndarray,
+) -> dict[str, Any]:
+    """``run.json``: the local engine's fields, with the engine, the cluster and each part."""
+    from segmenter.embedding import get_embedder  # noqa: PLC0415
+
+    resources = ray.cluster_resources()
+    choice = fit.choice
+    return {
+        "engine": {
+            "name": "ray",
+            "address": address or "local",
+            "ray_version": ray.__version__,
+            "cluster": {
+                "cpus": resources.get("CPU", 0),
+                "gpus": resources.get("GPU", 0),
+                "nodes": len([n for n in ray.nodes() if n.get("Alive")]),
+            },
+            "parts": [
+                {"name": p.name, "rows": p.rows, "notes": list(p.notes), "error": p.error}
+                for p in run.parts
+            ],
+        },
+        "input": {
+            "filename": str(run.out_dir.name),
+            "rows": run.rows,
+            "columns": len(schema.columns),
+            "notes": [f"{p.name}: {n}" for p in run.parts for n in p.notes],
+        },
+        "schema": schema.to_dict(),
+        "embedding": {
+            "model_id": get_embedder(embedder).model_id if embedder else None,
+            "requested": embed_config.model,
+        },
+        "segmenter": make_segmenter(cluster_config).get_params(),
+        "result": {
+            "n_segments": choice.k,
+            "silhouette": silhouette,
+            "k_choice": {
+                "k": choice.k,
+                "reason": choice.reason,
+                "silhouettes": choice.silhouettes,
+                "smallest_segment": choice.smallest_segment,
+                "largest_share": choice.largest_share,
+            },
+            "reduction": fit.model.reduction.fitted.method,
+            "text_weight_applied": fit.model.fusion.text_weight,
+            "unsegmented_rows": int((labels < 0).sum()),
+        },
+        "seconds": {stage: round(seconds, 3) for stage, seconds in run.timings.items()},
+        "library_versions": library_versions(),
+    }
