@@ -612,8 +612,11 @@ class Segmenter(BaseEstimator):
         k = self.n_segments
         if k == "auto":
             start = time.perf_counter()
+            # k is judged on the rows the fusion learnt from (all, up to 50,000): the sweep
+            # and its sizes settle there, and the Ray engine judges it on the same rows.
+            space = self.reduction_.cluster_space
             self.k_choice_ = choose_n_segments(
-                self.reduction_.cluster_space,
+                space[fit_rows(len(space))],
                 k_min=self.k_min,
                 k_max=self.k_max,
                 min_segment_size=self.min_segment_size,

@@ -143,3 +143,15 @@ def test_address_without_the_ray_engine_is_a_clear_error(tmp_path: Path, capsys)
     code = main(["segment", str(source), "--out", str(tmp_path / "o"), "--address", "auto"])
     assert code == 2
     assert "--engine ray" in capsys.readouterr().err
+
+
+def test_the_local_engine_and_the_app_do_not_import_ray() -> None:
+    """Ray is an optional extra: the app, the pipeline and the CLI run without it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, segmenter.pipeline, segmenter.cli, segmenter.runs, segmenter.ui.data; "
+        "sys.exit('ray' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -30,11 +30,28 @@ from tests.conftest import make_customers
 ADDED = ["segment_id", "segment_name", "x", "y", "sentiment", "sentiment_score", "urgent_flags"]
 
 
+@pytest.fixture(scope="module")
+def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for this module's runs and Ray's workers: the fast mode's static
+    model is distilled once (40 s), not once per test and once more per worker."""
+    return tmp_path_factory.mktemp("ray_cache")
+
+
 @pytest.fixture(scope="module", autouse=True)
-def local_cluster() -> Iterator[None]:
-    ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+def local_cluster(shared_cache: Path) -> Iterator[None]:
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level=logging.WARNING,
+        runtime_env={"env_vars": {"SEGMENTER_CACHE_DIR": str(shared_cache)}},
+    )
     yield
     ray.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def cache_of_the_cluster(shared_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEGMENTER_CACHE_DIR", str(shared_cache))
 
 
 def write_parts(frame: pd.DataFrame, folder: Path, n_parts: int = 3) -> Path:

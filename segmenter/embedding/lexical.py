@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from segmenter.embedding.base import l2_normalise
+from segmenter.fusion import fit_rows
 
 LEXICAL_DIMS = 256
 SVD_FIT_ROWS = 20_000
@@ -97,10 +98,18 @@ def lexical_topics(
 ) -> np.ndarray:
     """Unit-length LSA vectors, ``(n, dims)`` float32; zero rows where there is no text.
 
-    Fewer dimensions come back when the vocabulary is smaller than ``dims``; an empty
-    array of width 0 when no word occurs in two texts.
+    The vocabulary and topics are learnt from at most ``fusion.FIT_ROWS`` texts (a uniform
+    sample; the Ray engine draws the same one) and applied to all. Fewer dimensions come back
+    when the vocabulary is smaller than ``dims``; an empty array of width 0 when no word
+    occurs in two texts.
     """
     rows = np.flatnonzero(has_text)
+    learn = rows[fit_rows(len(rows))]
+    if len(learn) < len(rows):  # a large table: learn from a sample, apply to all
+        model = fit_lexical([texts[int(i)] for i in learn], dims=dims, random_state=random_state)
+        if model is None:
+            return np.zeros((len(texts), 0), dtype=np.float32)
+        return model.transform(texts, has_text)
     fitted = _fit_lexical([texts[int(i)] for i in rows], dims, random_state)
     if fitted is None:
         return np.zeros((len(texts), 0), dtype=np.float32)
