@@ -110,7 +110,7 @@ def one_run(rows: int, mode: str, workdir: Path, *, warm_run: bool = True) -> di
 
 
 RAY_PARTS = 4
-RAY_STAGES = ("read", "embed", "lexical", "fit", "apply", "profile", "export")
+RAY_STAGES = ("read", "embed", "lexical", "sentiment", "fit", "apply", "profile", "export")
 FIT_STAGES = ("gather", "fuse", "umap", "choose_k", "kmeans")
 
 

@@ -48,8 +48,9 @@ def _read_segments(folder: Path) -> pd.DataFrame:
         frame = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         return frame.astype(object)
     parts = folder / "segments"
-    if parts.is_dir():
-        frame = pd.read_parquet(parts)
+    files = sorted(parts.glob("*.parquet")) if parts.is_dir() else []
+    if files:  # part-00000, part-00001 ...: name order is row order
+        frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
         return frame.astype(str).astype(object)
     raise InputError(
         f"{folder} has no segments.csv or segments/ folder: open the folder that "

@@ -75,7 +75,8 @@ def both_engines(tmp_path: Path, frame: pd.DataFrame, *args: str) -> tuple[pd.Da
         main(["segment", str(parts), "--out", str(tmp_path / "ray"), "--engine", "ray", *args]) == 0
     )
     local = pd.read_csv(tmp_path / "local" / "segments.csv", dtype=str, keep_default_na=False)
-    on_ray = pd.read_csv(tmp_path / "ray" / "segments.csv", dtype=str, keep_default_na=False)
+    csv = tmp_path / "ray" / "segments.csv"
+    on_ray = pd.read_csv(csv, dtype=str, keep_default_na=False) if csv.exists() else pd.DataFrame()
     return local, on_ray
 
 
@@ -127,6 +128,30 @@ def test_same_segments_in_the_fast_mode(tmp_path: Path) -> None:
     run = json.loads((tmp_path / "ray" / "run.json").read_text())
     assert run["embedding"]["model_id"] == STATIC_MODEL_ID
     assert "lexical" in run["seconds"]
+
+
+def test_a_large_export_is_written_in_parquet_parts_that_open_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segmenter.distributed import writing
+    from segmenter.runs import open_run
+
+    monkeypatch.setattr(writing, "CSV_MAX_ROWS", 100)  # as above a million rows
+    monkeypatch.setattr(writing, "PARQUET_PART_ROWS", 64)
+    frame = customers()
+    local, _ = both_engines(tmp_path, frame, "--k", "3", "--embed-mode", "fast")
+    parts = sorted((tmp_path / "ray" / "segments").glob("*.parquet"))
+    assert [p.name for p in parts] == [
+        "part-00000.parquet",
+        "part-00001.parquet",
+        "part-00002.parquet",
+    ]
+    on_ray = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    assert list(on_ray["customer_id"]) == list(frame["customer_id"])
+    assert list(on_ray["segment_id"]) == [int(v) for v in local["segment_id"]]
+    opened = open_run(tmp_path / "ray")
+    assert list(opened.result.labels) == [int(v) for v in local["segment_id"]]
+    assert opened.parameters()["engine"]["name"] == "ray"
 
 
 def test_a_bad_part_is_reported_and_the_others_are_kept(

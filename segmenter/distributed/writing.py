@@ -97,22 +97,50 @@ def write_segments(
     n_rows: int,
 ) -> Path:
     """The export, row for row in input order: one CSV, or Parquet parts above
-    ``CSV_MAX_ROWS`` rows (written by the workers, never gathered here)."""
+    ``CSV_MAX_ROWS`` rows; streamed from the cluster batch by batch, never gathered."""
     if n_rows > CSV_MAX_ROWS:
-        target = out_dir / "segments"
-        rows.map_batches(
-            export_batch,
-            fn_kwargs={"layout": layout, "profiles": profiles},
-            batch_format="numpy",
-            batch_size=BATCH_ROWS,
-        ).write_parquet(str(target))
-        return target
+        return _write_parquet_parts(rows, layout, profiles, out_dir / "segments")
     target = out_dir / "segments.csv"
     with target.open("wb") as handle:
         first = True
         for batch in rows.iter_batches(batch_format="numpy", batch_size=BATCH_ROWS):
             handle.write(to_csv_bytes(export_batch(batch, layout, profiles), header=first))
             first = False
+    return target
+
+
+PARQUET_PART_ROWS = 1_000_000
+"""Rows per Parquet part of a large export."""
+
+
+def _write_parquet_parts(
+    rows: Any, layout: Layout, profiles: tuple[SegmentProfile, ...], target: Path
+) -> Path:
+    """``part-00000.parquet``, ``part-00001.parquet`` ... of ``PARQUET_PART_ROWS`` rows each, in
+    input order: streamed batch by batch (never the whole table at once), so that a reader
+    that takes the files in name order reads the rows in order."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    target.mkdir(parents=True, exist_ok=True)
+    writer: Any = None
+    schema: Any = None
+    written = part = 0
+    for batch in rows.iter_batches(batch_format="numpy", batch_size=BATCH_ROWS):
+        table = pa.Table.from_pandas(export_batch(batch, layout, profiles), preserve_index=False)
+        schema = schema or table.schema
+        while table.num_rows:
+            if writer is None:
+                writer = pq.ParquetWriter(target / f"part-{part:05d}.parquet", schema)
+            room = PARQUET_PART_ROWS - written
+            writer.write_table(table.slice(0, room).cast(schema))
+            written += min(room, table.num_rows)
+            table = table.slice(room)
+            if written == PARQUET_PART_ROWS:
+                writer.close()
+                writer, written, part = None, 0, part + 1
+    if writer is not None:
+        writer.close()
     return target
 
 
