@@ -596,8 +596,10 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     segmenter.timings_ = dict(run.segmenter.timings_)
     segmenter.recluster(n_segments)
     start = time.perf_counter()
+    # A run opened from its folder has not counted its words yet: count once, keep them.
+    terms = run.terms if run.terms is not None else count_terms(run.docs)
     profiles = profile_fitted(
-        segmenter, run.docs, run.loaded.frame, run.schema, run.prepared, run.feedback, run.terms
+        segmenter, run.docs, run.loaded.frame, run.schema, run.prepared, run.feedback, terms
     )
     timings = dict(run.timings)
     timings["kmeans"] = segmenter.timings_["kmeans"]
@@ -605,7 +607,7 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     result = replace(
         run.result, labels=segmenter.labels_, coords=segmenter.coords_, profiles=tuple(profiles)
     )
-    return replace(run, segmenter=segmenter, result=result, timings=timings)
+    return replace(run, segmenter=segmenter, result=result, timings=timings, terms=terms)
 
 
 SPACE_FILE = "space.npy"

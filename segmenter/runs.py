@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,20 @@ def find_runs(root: Path) -> list[Path]:
         return []
     found = [p.parent for p in root.rglob("run.json") if (p.parent / "profiles.json").exists()]
     return sorted(found, key=lambda p: (p / "run.json").stat().st_mtime, reverse=True)
+
+
+def describe_run(folder: Path, root: Path) -> str:
+    """One line for a run folder: where, how many rows, which engine, segments, when."""
+    label = str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder)
+    try:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        when = datetime.fromtimestamp((folder / "run.json").stat().st_mtime)
+    except (OSError, ValueError):
+        return label
+    engine = record.get("engine", {}).get("name", "local")
+    rows = record.get("input", {}).get("rows", 0)
+    segments = record.get("result", {}).get("n_segments", "?")
+    return f"{label} — {rows:,} rows, {segments} segments, {engine} engine, {when:%Y-%m-%d %H:%M}"
 
 
 def _read_segments(folder: Path) -> pd.DataFrame:

@@ -218,7 +218,9 @@ def test_upload_page_opens_a_finished_run_folder(  # type: ignore[no-untyped-def
     monkeypatch.setenv("SEGMENTER_RUNS_DIR", str(tmp_path / "runs"))
     write_outputs(finished_run, tmp_path / "runs" / "big-table")
     at = page("pages/1_Upload.py").run()
-    assert at.selectbox(key="upload_run_folder").value == "big-table"
+    assert at.selectbox(key="upload_run_folder").value.startswith(
+        "big-table — 120 rows, 3 segments, local engine"
+    )
     at.button(key="upload_open_run").click().run()
     assert not at.exception
     run = at.session_state[state.RUN]

@@ -12,7 +12,7 @@ import streamlit as st
 from segmenter.errors import SegmenterError
 from segmenter.offers import describe_offer
 from segmenter.profile import SegmentProfile
-from segmenter.runs import find_runs, runs_root
+from segmenter.runs import describe_run, find_runs, runs_root
 from segmenter.sentiment import describe_feedback
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
@@ -129,7 +129,7 @@ def open_finished_run() -> None:
                 "cluster), or set SEGMENTER_RUNS_DIR to the folder that holds your runs."
             )
             return
-        labels = {str(f.relative_to(root)): f for f in folders}
+        labels = {describe_run(f, root): f for f in folders}
         chosen = st.selectbox(
             f"Run folders in {root.resolve()}", list(labels), key="upload_run_folder"
         )
