@@ -219,6 +219,7 @@ def segment_on_ray(
         run, schema, name, embed_config, cluster_config, fit, silhouette, address, ray, labels_all
     )
     record["feedback"] = feedback_record(feedback, counted)
+    record["input"]["filename"] = source.name
     paths["run"] = out_dir / "run.json"
     paths["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
     return replace(run, paths=paths)

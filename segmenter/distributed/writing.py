@@ -177,7 +177,7 @@ def run_record(
             ],
         },
         "input": {
-            "filename": str(run.out_dir.name),
+            "filename": "",  # the input's name, set by the engine
             "rows": run.rows,
             "columns": len(schema.columns),
             "notes": [f"{p.name}: {n}" for p in run.parts for n in p.notes],
