@@ -80,8 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument(
         "--address",
         default=None,
-        help="with --engine ray: the cluster (ray://host:10001, or 'auto' for the one this "
-        "machine belongs to); default: a cluster started in this process",
+        help="with --engine ray: the cluster ('auto' for the one this machine belongs to, or "
+        "HEAD_IP:6379); default: a cluster started in this process",
     )
 
     draft = commands.add_parser(
