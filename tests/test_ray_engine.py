@@ -24,6 +24,7 @@ from segmenter import cluster, fusion
 from segmenter.cli import main
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.distributed import segment_on_ray
+from segmenter.embedding import teacher
 from segmenter.embedding.static import STATIC_MODEL_ID
 from tests.conftest import make_customers
 
@@ -121,8 +122,11 @@ def test_same_segments_when_every_model_learns_from_a_sample(
     assert_same_segments(frame, local, on_ray)
 
 
-def test_same_segments_in_the_fast_mode(tmp_path: Path) -> None:
-    """The static model in the actors, the table's topics learnt on the driver."""
+def test_same_segments_in_the_fast_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The static model in the actors; the table's topics, and the alignment with MiniLM
+    on half the texts, learnt on the driver."""
+    monkeypatch.setattr(teacher, "TEACHER_SHARE", 0.5)
+    monkeypatch.setattr(teacher, "TEACHER_MIN_TEXTS", 20)
     frame = customers()
     local, on_ray = both_engines(tmp_path, frame, "--k", "3", "--embed-mode", "fast")
     assert_same_segments(frame, local, on_ray)

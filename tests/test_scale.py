@@ -14,7 +14,14 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from segmenter import cluster, pipeline
 from segmenter.config import ClusterConfig, EmbedConfig
-from segmenter.embedding import FAST_EMBEDDER, EmbeddingResult, lexical_topics
+from segmenter.embedding import (
+    FAST_EMBEDDER,
+    TEACHER_EMBEDDER,
+    EmbeddingResult,
+    get_embedder,
+    lexical_topics,
+    teacher,
+)
 from segmenter.embedding.static import STATIC_FOLDER, StaticEmbedder, ensure_static_model
 from segmenter.errors import SegmenterError
 from segmenter.ingest import detect_schema, load_table
@@ -47,6 +54,9 @@ def test_auto_mode_switches_minilm_to_the_fast_model_for_many_texts(
 def test_the_fast_mode_is_explained_to_the_user() -> None:
     note = pipeline.embedding_note(FAST_EMBEDDER, ENGLISH)
     assert note is not None and "3 texts" in note and "accurate" in note
+    assert "aligned" not in note  # too few texts to align on
+    many = pipeline.embedding_note(FAST_EMBEDDER, [f"text {i}" for i in range(2_500)])
+    assert many is not None and "aligned with MiniLM on 250 of your texts" in many
     assert pipeline.embedding_note("minilm", ENGLISH) is None
 
 
@@ -179,8 +189,11 @@ def test_the_static_model_is_distilled_locally_and_embeds(distilled: Path) -> No
 
 @pytest.mark.model
 def test_a_fast_mode_run_segments_every_row(
-    distilled: Path, isolated_cache: Path, tmp_path: Path
+    distilled: Path, isolated_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Align with MiniLM on half the texts (a large table's tenth, here 90 of 180).
+    monkeypatch.setattr(teacher, "TEACHER_SHARE", 0.5)
+    monkeypatch.setattr(teacher, "TEACHER_MIN_TEXTS", 20)
     (isolated_cache / "models").mkdir(parents=True, exist_ok=True)
     (isolated_cache / "models" / STATIC_FOLDER).symlink_to(distilled)
     rng = np.random.default_rng(0)
@@ -202,9 +215,14 @@ def test_a_fast_mode_run_segments_every_row(
     loaded = load_table(path, path.name)
     config = replace(EmbedConfig.from_env(), mode="fast", sentiment_model="none")
     schema = detect_schema(loaded.frame)
-    run = pipeline.run_segmentation(loaded, schema, config, ClusterConfig(n_segments=3))
+    steps: list[str] = []
+    run = pipeline.run_segmentation(
+        loaded, schema, config, ClusterConfig(n_segments=3), lambda m, _f: steps.append(m)
+    )
     assert run.embedder_name == FAST_EMBEDDER
     assert "lexical" in run.timings
+    assert "Aligning the fast model with MiniLM on 90 sampled texts" in steps
+    assert get_embedder(TEACHER_EMBEDDER).is_loaded  # type: ignore[attr-defined]
     assert (run.result.labels >= 0).all()
     assert normalized_mutual_info_score(frame["theme"], run.result.labels) > 0.9
 

@@ -8,7 +8,17 @@ from typing import Any
 import numpy as np
 
 from segmenter.config import EmbedConfig
-from segmenter.distributed.columns import BATCH_ROWS, DOC, FEATURES, HAS_TEXT, ROW, VECTOR, texts_at
+from segmenter.distributed.columns import (
+    BATCH_ROWS,
+    DOC,
+    FEATURES,
+    HAS_TEXT,
+    ROW,
+    VECTOR,
+    gather,
+    numbers_where,
+    texts_at,
+)
 from segmenter.distributed.reading import SCHEMA_ROWS
 from segmenter.fusion import fit_rows
 
@@ -106,30 +116,49 @@ def choose_model(ray: Any, rows: Any, config: EmbedConfig, n_rows: int) -> str:
     return name
 
 
-def with_topics(batch: dict[str, np.ndarray], topics: Any) -> dict[str, np.ndarray]:
-    docs = [str(d) for d in batch[DOC]]
-    extra = topics.transform(docs, np.asarray(batch[HAS_TEXT], dtype=bool))
-    joined = np.hstack([batch[VECTOR], extra]) / np.float32(np.sqrt(2.0))
-    batch[FEATURES] = joined.astype(np.float32)
+def with_topics(batch: dict[str, np.ndarray], topics: Any, alignment: Any) -> dict[str, np.ndarray]:
+    batch[FEATURES] = fast_features(batch, topics, alignment)
     return batch
 
 
-def add_table_topics(rows: Any) -> Any:
+def fast_features(batch: dict[str, np.ndarray], topics: Any, alignment: Any) -> np.ndarray:
+    """``pipeline.text_features`` for one batch: static vectors, table topics, alignment."""
+    features: np.ndarray = np.asarray(batch[VECTOR], dtype=np.float32)
+    if topics is not None:
+        docs = [str(d) for d in batch[DOC]]
+        extra = topics.transform(docs, np.asarray(batch[HAS_TEXT], dtype=bool))
+        features = np.hstack([features, extra]) / np.float32(np.sqrt(2.0))
+    if alignment is not None:
+        features = alignment.transform(features)
+    return features.astype(np.float32, copy=False)
+
+
+def add_table_topics(rows: Any, config: EmbedConfig) -> Any:
     """The fast mode's second half (``pipeline.text_features``): topics learnt from the
     table's own words, from a uniform sample of at most ``fusion.FIT_ROWS`` texts (all of a
-    smaller table), joined to every row's static vector."""
+    smaller table), joined to every row's static vector; then the alignment with MiniLM,
+    learnt on the driver from the texts of ``teacher_rows``."""
     from segmenter.embedding.lexical import fit_lexical  # noqa: PLC0415
+    from segmenter.embedding.teacher import fit_alignment, teacher_rows  # noqa: PLC0415
+    from segmenter.pipeline import TEACHER_EMBEDDER, embed_documents  # noqa: PLC0415
 
-    pieces = list(
-        rows.select_columns([ROW, HAS_TEXT]).iter_batches(batch_format="numpy", batch_size=None)
-    )
-    numbers = np.concatenate([p[ROW][p[HAS_TEXT].astype(bool)] for p in pieces])
-    numbers = np.sort(numbers)
+    numbers = numbers_where(rows, HAS_TEXT)
     chosen = numbers[fit_rows(len(numbers))]
     texts = texts_at(rows, chosen)
     topics = fit_lexical([texts[int(r)] for r in chosen])
-    if topics is None:
+    alignment = None
+    taught = numbers[teacher_rows(len(numbers))]
+    if len(taught):
+        found = gather(rows, taught, [ROW, DOC, VECTOR, HAS_TEXT])
+        features = fast_features(found, topics, None)
+        teacher = embed_documents([str(d) for d in found[DOC]], TEACHER_EMBEDDER, config)
+        assert teacher is not None  # the taught rows have text
+        alignment = fit_alignment(features, teacher.vectors)
+    if topics is None and alignment is None:
         return rows
     return rows.map_batches(
-        with_topics, fn_kwargs={"topics": topics}, batch_format="numpy", batch_size=BATCH_ROWS
+        with_topics,
+        fn_kwargs={"topics": topics, "alignment": alignment},
+        batch_format="numpy",
+        batch_size=BATCH_ROWS,
     ).materialize()

@@ -158,7 +158,7 @@ def segment_on_ray(
     if name == FAST_EMBEDDER:
         start = time.perf_counter()
         progress("Learning topics from the table's own words")
-        rows = add_table_topics(rows)
+        rows = add_table_topics(rows, embed_config)
         layout = replace(layout, features=FEATURES)
         timings["lexical"] = time.perf_counter() - start
 

@@ -14,6 +14,7 @@ from segmenter.embedding.sentence_transformer import (
     bundled_minilm_path,
 )
 from segmenter.embedding.static import StaticEmbedder
+from segmenter.embedding.teacher import TEACHER_TOKENS
 from segmenter.embedding.use import UniversalSentenceEncoderEmbedder
 from segmenter.errors import UnknownModelError
 
@@ -22,6 +23,9 @@ DEFAULT_EMBEDDER = "minilm"
 FAST_EMBEDDER = "minilm-fast"
 """MiniLM distilled into a static model on this machine (256-d): for large English tables
 on the CPU, with topics from the table's own words added by the pipeline."""
+TEACHER_EMBEDDER = "minilm-teacher"
+"""MiniLM reading each text's first ``teacher.TEACHER_TOKENS`` word pieces: the fast mode
+aligns its features with it on a sample of the table (``teacher.py``)."""
 MULTILINGUAL_EMBEDDER = "multilingual"
 """Bundled multilingual model: Universal Sentence Encoder multilingual v3, 512-d."""
 
@@ -106,6 +110,17 @@ register_embedder(
     _minilm,
     description="English, fast: all-MiniLM-L6-v2 (384-d, bundled)",
 )
+
+
+def _minilm_teacher() -> Embedder:
+    return SentenceTransformerEmbedder(
+        bundled_minilm_path,
+        f"{MINILM_MODEL_ID} (first {TEACHER_TOKENS} word pieces)",
+        dimension=MINILM_DIMENSION,
+        max_tokens=TEACHER_TOKENS,
+    )
+
+
 register_embedder(
     MULTILINGUAL_EMBEDDER,
     UniversalSentenceEncoderEmbedder,
@@ -117,4 +132,10 @@ register_embedder(
     StaticEmbedder,
     description="English, for large tables on the CPU: MiniLM distilled into a static "
     "model on this machine (256-d)",
+)
+register_embedder(
+    TEACHER_EMBEDDER,
+    _minilm_teacher,
+    description="English: all-MiniLM-L6-v2 on each text's first "
+    f"{TEACHER_TOKENS} word pieces (the fast mode's teacher; bundled)",
 )

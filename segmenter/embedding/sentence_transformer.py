@@ -63,6 +63,7 @@ class SentenceTransformerEmbedder(LazyEmbedder):
             missing model package is reported only when the model is needed.
         model_id: stable name of the model (keys the embedding cache).
         dimension: embedding size, checked against the model when it loads.
+        max_tokens: word pieces read of each text (``None``: the model's own limit).
 
     Uses CUDA in half precision when available, the CPU otherwise. Calls to
     ``embed`` are serialised per instance: concurrent encodes on one model only
@@ -76,10 +77,16 @@ class SentenceTransformerEmbedder(LazyEmbedder):
     """
 
     def __init__(
-        self, model_path_fn: Callable[[], str | Path], model_id: str, *, dimension: int
+        self,
+        model_path_fn: Callable[[], str | Path],
+        model_id: str,
+        *,
+        dimension: int,
+        max_tokens: int | None = None,
     ) -> None:
         super().__init__(model_id, dimension)
         self.model_path_fn = model_path_fn
+        self.max_tokens = max_tokens
 
     @property
     def worth_caching(self) -> bool:
@@ -110,6 +117,8 @@ class SentenceTransformerEmbedder(LazyEmbedder):
             ) from err
         if device == "cuda":
             model.half()
+        if self.max_tokens is not None:
+            model.max_seq_length = self.max_tokens
         # Renamed in sentence-transformers 6; the old name still works with a warning.
         get_dim = getattr(model, "get_embedding_dimension", None)
         actual = get_dim() if get_dim else model.get_sentence_embedding_dimension()
