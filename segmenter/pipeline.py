@@ -163,8 +163,13 @@ def align_with_teacher(
     chosen = rows[teacher_rows(len(rows))]
     if not len(chosen):
         return features
-    progress(f"Aligning the fast model with MiniLM on {len(chosen):,} sampled texts", 0.0)
-    teacher = embed_documents([docs[int(i)] for i in chosen], TEACHER_EMBEDDER, config, progress)
+    step = f"Aligning the fast model with MiniLM on {len(chosen):,} sampled texts"
+    progress(step, 0.0)
+
+    def report(message: str, fraction: float) -> None:  # not the registry's internal name
+        progress(f"{step}: {message.rsplit(': ', 1)[-1]}", fraction)
+
+    teacher = embed_documents([docs[int(i)] for i in chosen], TEACHER_EMBEDDER, config, report)
     assert teacher is not None  # the chosen rows have text
     return fit_alignment(features[chosen], teacher.vectors).transform(features)
 

@@ -222,6 +222,7 @@ def test_a_fast_mode_run_segments_every_row(
     assert run.embedder_name == FAST_EMBEDDER
     assert "lexical" in run.timings
     assert "Aligning the fast model with MiniLM on 90 sampled texts" in steps
+    assert "Aligning the fast model with MiniLM on 90 sampled texts: 0 of 90 new texts" in steps
     assert get_embedder(TEACHER_EMBEDDER).is_loaded  # type: ignore[attr-defined]
     assert (run.result.labels >= 0).all()
     assert normalized_mutual_info_score(frame["theme"], run.result.labels) > 0.9

@@ -5,7 +5,8 @@ outputs to 256 dimensions with PCA and keeps them as a table: a text's vector is
 mean of its word pieces' rows, about 200 times faster than running the transformer on the
 CPU. The distillation takes about 40 s on 2 cores, runs once, and is kept under the cache
 folder; nothing is downloaded. Alone it keeps about 80% of MiniLM's segment quality, so the
-pipeline joins it with topics learnt from the table's own words (``lexical.py``).
+pipeline joins it with topics learnt from the table's own words (``lexical.py``) and aligns
+the two with MiniLM on a sample of the table's texts (``teacher.py``).
 """
 
 from __future__ import annotations
