@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from segmenter.ingest import (
     prepare_columns,
     validate_for_segmentation,
 )
+from tests import shapes
 
 REVIEWS_ZH = [
     "这个产品质量很好，物流也很快，下次还会再买",
@@ -104,9 +106,9 @@ def test_single_column_roles(name: str, values: list[str], role: str) -> None:
 
 
 def test_unique_codes_become_the_id_without_an_id_name() -> None:
-    frame = pd.DataFrame({"ref": [f"AB-{i:05d}" for i in range(30)], "plan": ["a", "b"] * 15})
+    frame = pd.DataFrame({"member": [f"AB-{i:05d}" for i in range(30)], "plan": ["a", "b"] * 15})
     schema = detect_schema(frame)
-    assert schema.id_column == "ref"
+    assert schema.id_column == "member"
     assert schema.columns[0].reason == "unique short codes"
 
 
@@ -267,9 +269,9 @@ def test_build_documents_joins_several_text_columns() -> None:
     )
     schema = Schema(detect_schema(frame).columns).with_roles({"q1": "text", "q2": "text"})
     assert build_documents(frame, schema) == [
-        "q1: Delivery was late. q2: Support was great thanks",
+        "Delivery was late. Support was great thanks",
         "",
-        "q1: Fine. q2: Cheap",
+        "Fine. Cheap",
         "",
     ]
     no_text = schema.with_roles({"q1": "categorical", "q2": "ignored"})
@@ -296,3 +298,265 @@ def test_dates_with_gaps_count_as_coerced() -> None:
     days = prepared.numeric["joined (days)"]
     assert days.iloc[1] == 10.0 and math.isnan(days.iloc[2])
     assert prepared.coerced_cells["joined (days)"] == 5
+
+
+# --- Roles on tables shaped like real exports (issue 15) ------------------------------------
+
+
+def _roles(frame: pd.DataFrame) -> dict[str, str]:
+    return {c.name: c.role for c in detect_schema(frame).columns}
+
+
+def test_complaints_export_roles() -> None:
+    frame = shapes.complaints_export()
+    schema = detect_schema(frame)
+    assert _roles(frame) == {
+        "Date received": "date",
+        "Product": "categorical",
+        "Sub-product": "categorical",
+        "Issue": "categorical",
+        "Consumer complaint narrative": "text",  # blank in 70% of rows, prose where filled
+        "Company": "categorical",  # repeated names, never text
+        "State": "categorical",
+        "ZIP code": "ignored",
+        "Complaint ID": "id",
+    }
+    assert schema.columns[5].reason == "10 distinct values (names or titles, not free text)"
+    assert schema.columns[7].reason.startswith("identifier (")
+    docs = build_documents(frame, schema)
+    assert sum(bool(d) for d in docs) == (frame["Consumer complaint narrative"] != "").sum()
+    assert not any("Company" in d or "TRANSUNION" in d for d in docs)
+
+
+def test_a_table_whose_only_long_strings_are_company_names_segments_on_its_columns() -> None:
+    frame = shapes.complaints_export(narrative_share=0.0)
+    schema = detect_schema(frame)
+    assert schema.text_columns == [] and "Company" in schema.categorical_columns
+    validate_for_segmentation(frame, schema)
+    assert build_documents(frame, schema) == [""] * len(frame)
+
+
+def test_too_many_company_names_are_ignored_not_text() -> None:
+    frame = shapes.complaints_export(n=400)
+    frame["Company"] = [
+        f"{shapes.COMPANIES[i % 10].split(',')[0]} HOLDINGS NO {i % 150}" for i in range(400)
+    ]
+    column = detect_schema(frame).columns[5]
+    assert column.role == "ignored"
+    assert (
+        column.reason
+        == "150 distinct short values (names or titles, not free text), too many for categories"
+    )
+
+
+def test_clothing_review_roles() -> None:
+    text = shapes.clothing_reviews().to_csv(index=False).encode()
+    loaded = load_table(text, "Womens Clothing E-Commerce Reviews.csv")
+    schema = detect_schema(loaded.frame)
+    assert _roles(loaded.frame) == {
+        "column_1": "id",  # the unnamed row number pandas wrote first
+        "Clothing ID": "ignored",  # a product number, repeated across reviews
+        "Age": "numeric",
+        "Title": "ignored",  # short titles: neither prose nor few enough for categories
+        "Review Text": "text",
+        "Rating": "numeric",
+        "Recommended IND": "label",
+        "Positive Feedback Count": "numeric",
+        "Division Name": "categorical",
+        "Department Name": "categorical",
+        "Class Name": "categorical",
+    }
+    assert schema.columns[1].reason.startswith("identifier (name looks like an ID")
+    prepared = prepare_columns(loaded.frame, schema)
+    assert "Clothing ID" not in prepared.numeric and "Recommended IND" not in prepared.numeric
+    # Two text columns: the documents carry no field labels.
+    both = schema.with_roles({"Title": "text"})
+    docs = build_documents(loaded.frame, both)
+    assert not any("Title" in d or "Review Text" in d for d in docs)
+    assert docs[0].startswith(loaded.frame.loc[0, "Title"] or loaded.frame.loc[0, "Review Text"])
+
+
+def test_marketing_campaign_roles() -> None:
+    frame = shapes.marketing_campaign()
+    roles = _roles(frame)
+    labels = [f"AcceptedCmp{k}" for k in range(1, 6)] + ["Complain", "Response"]
+    assert [name for name, role in roles.items() if role == "label"] == labels
+    assert roles["ID"] == "id" and roles["Dt_Customer"] == "date"
+    assert roles["Education"] == roles["Marital_Status"] == "categorical"
+    assert roles["Z_CostContact"] == roles["Z_Revenue"] == "ignored"
+    numeric = [n for n in frame.columns if n.startswith(("Mnt", "Num"))]
+    numeric += ["Year_Birth", "Income", "Kidhome", "Teenhome", "Recency"]
+    assert all(roles[n] == "numeric" for n in numeric)
+    schema = detect_schema(frame)
+    assert schema.columns[frame.columns.get_loc("Z_CostContact")].reason == "constant (always '3')"
+    prepared = prepare_columns(frame, schema)
+    assert not set(labels) & (set(prepared.numeric) | set(prepared.categorical))
+
+
+def test_chinese_reviews_with_a_category_column() -> None:
+    assert _roles(shapes.chinese_reviews()) == {
+        "cat": "categorical",
+        "label": "label",
+        "review": "text",
+    }
+
+
+def test_order_lines_roles() -> None:
+    roles = _roles(shapes.online_retail_lines())
+    assert roles == {
+        "InvoiceNo": "ignored",  # "C536379" cells made it 2% not numbers; it is an identifier
+        "StockCode": "categorical",  # only a dozen products here: a code with few values
+        "Description": "categorical",
+        "Quantity": "numeric",
+        "InvoiceDate": "date",
+        "UnitPrice": "numeric",
+        "CustomerID": "ignored",  # repeats on every line of a customer: not this table's ID
+        "Country": "categorical",
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Complaint ID", "productId", "order_id", "InvoiceNo", "number", "code", "StockCode",
+     "Account #", "订单编号", "商品代码", "SKU", "id_product"],
+)  # fmt: skip
+def test_identifier_names_are_never_features(name: str) -> None:
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"{i:04d}" for i in range(n)],
+            name: [str(100 + (i * 37) % 90) for i in range(n)],  # 90 values, repeated
+            "spend": [str(i % 17) for i in range(n)],
+        }
+    )
+    column = detect_schema(frame).columns[1]
+    assert column.role == "ignored" and column.reason.startswith("identifier (name looks like")
+    assert prepare_columns(frame, detect_schema(frame)).numeric.columns.tolist() == ["spend"]
+
+
+@pytest.mark.parametrize(
+    "name", ["NumWebPurchases", "Kidhome", "Paid", "Positive Feedback Count", "Recency", "Income"]
+)
+def test_quantities_are_not_identifiers(name: str) -> None:
+    frame = pd.DataFrame(
+        {"customer_id": [f"{i:04d}" for i in range(200)], name: [str(i % 90) for i in range(200)]}
+    )
+    assert detect_schema(frame).role_of(name) == "numeric"
+
+
+def test_a_few_valued_code_is_a_category() -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"{i:04d}" for i in range(60)],
+            "Store ID": [str(i % 4) for i in range(60)],
+        }
+    )
+    column = detect_schema(frame).columns[1]
+    assert column.role == "categorical" and "name looks like an ID" in column.reason
+
+
+def test_alphanumeric_codes_are_identifiers_though_most_parse_as_numbers() -> None:
+    n = 300
+    codes = [f"{20000 + i % 120}" + ("A" if i % 10 == 0 else "") for i in range(n)]
+    frame = pd.DataFrame({"customer_id": [f"{i:04d}" for i in range(n)], "item": codes})
+    column = detect_schema(frame).columns[1]
+    assert column.numeric_share >= 0.9  # the old rule read these as quantities
+    assert column.role == "ignored" and column.reason.startswith("identifier (codes such as 20000A")
+    few = frame.assign(item=[("85123A", "22423", "POST")[i % 3] for i in range(n)])
+    assert detect_schema(few).role_of("item") == "categorical"
+
+
+def test_row_numbers_are_identifiers_and_quantities_are_not() -> None:
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:04d}" for i in range(n)],
+            "row": [str(i + 1) for i in range(n)],
+            "income": [str(20000 + (i * 7919) % 50000) for i in range(n)],  # unique, spread out
+        }
+    )
+    schema = detect_schema(frame)
+    assert schema.role_of("row") == "ignored" and "row numbers" in schema.columns[1].reason
+    assert schema.role_of("income") == "numeric"
+
+
+@pytest.mark.parametrize(
+    ("values", "role", "reason"),
+    [
+        (["3"] * 400, "ignored", "constant (always '3')"),
+        (["a"] * 397 + ["b", "c", "d"], "ignored", "near-constant ('a' in 99.2% of rows)"),
+        ([""] * 397 + ["x", "y", "z"], "ignored", "almost always blank (99.2% of rows)"),
+        (["a"] * 392 + ["b"] * 8, "categorical", "2 distinct values"),  # 98%: still informative
+        (["yes"] * 200 + [""] * 200, "categorical", "1 distinct values"),  # filled vs blank
+    ],
+)
+def test_constant_and_near_constant_columns_are_ignored(
+    values: list[str], role: str, reason: str
+) -> None:
+    frame = pd.DataFrame({"customer_id": [f"{i:04d}" for i in range(len(values))], "flag": values})
+    column = detect_schema(frame).columns[1]
+    assert (column.role, column.reason) == (role, reason)
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("Response", ["0", "1"]),
+        ("Churn", ["Yes", "No"]),
+        ("Recommended IND", ["1", "0"]),
+        ("AcceptedCmp3", ["0", "1"]),
+        ("Complain", ["0", "1"]),
+        ("Exited", ["0", "1"]),
+        ("converted", ["true", "false"]),
+        ("responded", ["yes", "no"]),
+        ("default", ["no", "yes"]),
+    ],
+)
+def test_binary_outcomes_are_labels_never_features(name: str, values: list[str]) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"{i:04d}" for i in range(40)],
+            name: [values[int(i % 5 == 0)] for i in range(40)],
+            "spend": [str(i) for i in range(40)],
+        }
+    )
+    schema = detect_schema(frame)
+    assert schema.label_columns == [name]
+    prepared = prepare_columns(frame, schema)
+    assert name not in prepared.numeric and name not in prepared.categorical
+
+
+def test_a_rare_outcome_is_a_label_not_a_constant() -> None:
+    frame = pd.DataFrame({"Complain": ["1" if i in (3, 500) else "0" for i in range(1000)]})
+    assert detect_schema(frame).role_of("Complain") == "label"
+
+
+def test_short_answers_are_text_but_titles_are_not() -> None:
+    answers = [
+        "Delivery was late again",
+        "Support never called me back",
+        "Too expensive for what you get",
+    ]
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"{i:04d}" for i in range(60)],
+            "comment": [f"{answers[i % 3]} ({i})" for i in range(60)],
+            "title": [f"Great Dress No. {i % 40}" for i in range(60)],
+        }
+    )
+    roles = _roles(frame)
+    assert roles["comment"] == "text" and roles["title"] == "ignored"
+
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/data is not beside the checkout")
+def test_real_tables_keep_their_roles() -> None:
+    telco = detect_schema(load_table(SHARED / "Telco-Customer-Churn.csv").frame)
+    assert telco.id_column == "customerID" and telco.label_columns == ["Churn"]
+    assert telco.numeric_columns == ["SeniorCitizen", "tenure", "MonthlyCharges", "TotalCharges"]
+    assert len(telco.categorical_columns) == 15 and not telco.names("ignored")
+    mall = detect_schema(load_table(SHARED / "Mall_Customers.csv").frame)
+    assert mall.id_column == "CustomerID" and mall.categorical_columns == ["Genre"]
+    assert mall.numeric_columns == ["Age", "Annual Income (k$)", "Spending Score (1-100)"]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from segmenter.config import MIN_ROWS
 from segmenter.errors import SchemaError
-from segmenter.ingest.schema import Schema
+from segmenter.ingest.schema import CONSTANT_REASONS, Schema
 from segmenter.ingest.values import (
     MISSING_CATEGORY,
     _as_text,
@@ -118,17 +118,21 @@ def prepare_columns(
 def build_documents(frame: pd.DataFrame, schema: Schema) -> list[str]:
     """One text per row from the text columns ("" where a row has none).
 
-    Parts are joined with ". "; with two or more text columns each part starts with
-    "column: " so the embedding knows which answer is which.
+    Parts are joined with ". " (a space after a part that already ends a sentence), in
+    column order, with no column names: the documents are what the marketer reads in
+    quotes and search results and what keywords and sentiment are computed from, so a
+    field label ("Company: ") would become a keyword, open every quote and tint every
+    sentiment score. The embedding does not need the labels either: a prefix shared by
+    every row adds the same tokens to every document, which moves all vectors towards one
+    direction and separates nothing (two columns' answers are told apart by what they say).
 
     >>> from segmenter.ingest import detect_schema
     >>> frame = pd.DataFrame({"q1": ["Late delivery", ""], "q2": ["Kind support", "N/A"]})
     >>> build_documents(frame, detect_schema(frame).with_roles({"q1": "text", "q2": "text"}))
-    ['q1: Late delivery. q2: Kind support', '']
+    ['Late delivery. Kind support', '']
     """
     _check_columns(frame, schema)
     names = schema.text_columns
-    prefix = len(names) > 1
     cleaned = []
     for name in names:
         text = _as_text(frame[name])
@@ -137,9 +141,8 @@ def build_documents(frame: pd.DataFrame, schema: Schema) -> list[str]:
         cleaned.append(text.where(~_missing_mask(text), "").tolist())
     documents = []
     for parts in zip(*cleaned, strict=True) if cleaned else [() for _ in range(len(frame))]:
-        pieces = [f"{n}: {p}" if prefix else p for n, p in zip(names, parts, strict=True) if p]
         document = ""
-        for piece in pieces:
+        for piece in (p for p in parts if p):
             if document:
                 document += " " if document[-1] in ".!?。！？" else ". "
             document += piece
@@ -156,6 +159,13 @@ def validate_for_segmentation(frame: pd.DataFrame, schema: Schema) -> None:
             "customers; upload a larger table."
         )
     if not (schema.text_columns or schema.numeric_columns or schema.categorical_columns):
+        constant = [c.name for c in schema.columns if c.reason.startswith(CONSTANT_REASONS)]
+        if constant:
+            raise SchemaError(
+                f"No column varies between customers: {', '.join(constant)} hold one value "
+                "in nearly every row; upload a table whose customers differ, or mark a column "
+                "as text, numeric or categorical on the Upload page."
+            )
         raise SchemaError(
             "There is no column to segment on: mark at least one column as text, numeric or "
             "categorical on the Upload page."

@@ -45,10 +45,52 @@ ID_VALUE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.:#/]*")
 
 LABEL_NAME_PATTERN = re.compile(
     r"(?i)(?:^|[^a-z])(?:churn(?:ed)?|exited|attrition|responded|response|converted|conversion"
-    r"|label|target|outcome|class|fraud|default(?:ed)?|cancell?ed|subscribed|retained|y)"
-    r"(?:$|[^a-z])|流失|标签|转化|响应"
+    r"|label|target|outcome|class|fraud|default(?:ed)?|cancell?ed|subscribed|unsubscribed"
+    r"|retained|renewed|recommend(?:ed)?|accept(?:ed)?|complain(?:ed|ts?)?|purchased|bought"
+    r"|clicked|y)"
+    r"(?:$|[^a-z])|流失|标签|转化|响应|推荐"
 )
-"""Column names (or values) that look like a prediction target."""
+"""Column names (or values) that look like a prediction target: a two-valued column so
+named (``Response``, ``Churn``, ``Recommended IND``, ``AcceptedCmp1``, ``Complain``) is the
+outcome a campaign wants to predict, never a feature to cluster on or a trait to name."""
+
+IDENTIFIER_TOKENS = frozenset(
+    {"id", "ids", "no", "nr", "num", "number", "code", "key", "uuid", "guid", "sku", "ref"}
+)
+"""Last words of a column name (after splitting CamelCase and separators) that name an
+identifier: ``Complaint ID``, ``productId``, ``order_id``, ``InvoiceNo``, ``StockCode``,
+``number``. An identifier's values are labels of things, not quantities or traits."""
+
+IDENTIFIER_CJK_NAME = re.compile(r"(?:编号|代码|号码|单号|序号)$|[\u4e00-\u9fff](?:ID|Id|id)$")
+"""Chinese names of identifiers: 订单编号, 商品代码, 手机号码, 会员ID ..."""
+
+DOMINANT_VALUE_SHARE = 0.99
+"""A column whose most common value (blank counted as a value) fills this share of the rows
+is constant or near-constant: it cannot tell customers apart (``Z_CostContact`` is 3 in
+every row of the campaign table). Measured on rows, not on filled cells, so a column that
+is blank in 99% of rows is near-constant too, while one filled in half the rows with a
+single value still separates the filled half from the rest."""
+
+CONSTANT_REASONS = ("constant", "near-constant", "almost always blank")
+"""How the reason of a column ignored by ``DOMINANT_VALUE_SHARE`` starts."""
+
+CODE_VALUE_PATTERN = re.compile(r"[A-Za-z]{0,4}\d+[A-Za-z]{0,3}")
+"""One token of digits with at most a short letter prefix or suffix: ``85123A``,
+``C536379``, ``22423``; no spaces, decimal points or signs, so quantities do not match."""
+
+CODE_MIN_SHARE = 0.9
+CODE_MIN_LETTER_SHARE = 0.01
+"""Codes: nearly all cells are code tokens and at least 1% carry letters. A stock code
+column is mostly digits (``22423``) with letter suffixes on about a tenth of its lines
+(``85123A``); its cells parse as numbers 90% of the time, so without this rule it read as a
+quantity. One cell in a hundred is enough evidence: a true quantity never has letters."""
+
+SEQUENCE_MIN_ROWS = 50
+SEQUENCE_MAX_SPAN = 1.05
+"""Integers that are (nearly) all distinct and fill a contiguous run (their span at most
+5% more than their count) are row numbers or sequential IDs, such as the unnamed index
+column pandas writes first; a quantity with 50 or more distinct values is never that
+tightly packed."""
 
 DATE_SHARE = 0.9
 """Share of non-missing cells that must parse as dates."""
@@ -74,13 +116,27 @@ PHONE_VALUE_PATTERN = re.compile(r"\+?\(?\d[\d\s().\-]{5,}\d")
 CONTACT_SHARE = 0.8
 """Share of values that must look like emails or phone numbers to ignore the column."""
 
-TEXT_MIN_MEAN_LENGTH = 25
-TEXT_MIN_MEAN_WORDS = 4
-"""Free text: cells average at least this many characters or words."""
+TEXT_MIN_WORDS = 4
+"""A cell of prose has at least this many words (CJK characters count two to a word):
+more than a short title or a city name ("Love this dress!" has 3, "北京市" 1.5), as many
+as the shortest answers people write ("Delivery was late again"). Longer names
+("WELLS FARGO & COMPANY" has 4) are told apart by repetition and capitals, below."""
 
-TEXT_MIN_DISTINCT_SHARE = 0.3
-"""Free text rarely repeats: below this share of distinct values, long but repeated values
-(canned answers) are categories."""
+TEXT_MIN_SENTENCE_SHARE = 0.5
+"""Free text: at least half of the filled cells are sentences (``TEXT_MIN_WORDS`` or more).
+Measured on filled cells only, so a narrative column blank in 70% of rows still counts."""
+
+TEXT_MIN_DISTINCT_SHARE = 0.5
+"""Free text is mostly distinct: below this share of distinct values among filled cells,
+long but repeated values (company names, canned answers) are categories. Real review and
+complaint columns are over 90% distinct; the CFPB export's company column is under 1%."""
+
+NAME_MAX_SHARE = 0.5
+NAME_CAPITAL_SHARE = 0.7
+"""Names and titles, not prose: a cell whose Latin words are 70% or more capitalised
+("TRANSUNION INTERMEDIATE HOLDINGS, INC.", "Women's Classic Crew Neck Tee") is a name;
+a column of names (half its filled cells or more) is never free text, however long and
+varied (sentences start one word in five or more with a capital, not three in four)."""
 
 CATEGORICAL_MAX_DISTINCT = 20
 CATEGORICAL_MAX_SHARE = 0.05
@@ -255,11 +311,15 @@ def detect_schema(frame: pd.DataFrame) -> Schema:
     """Propose a role for every column from its name and values.
 
     The rules, in order (thresholds are the module constants): all missing -> ignored;
-    named like an ID and unique -> id; two values and a target-like name or value
-    (churn, exited, converted, ...) -> label; dates -> date; emails or phone numbers
-    -> ignored; unique short codes -> id (when no ID yet); digit codes with leading
-    zeros -> categorical or ignored; mostly numbers -> numeric; long varied values ->
-    text; few distinct values -> categorical; anything else -> ignored.
+    named like an ID and unique -> id (the first such column only); two values and an
+    outcome-like name or value (churn, response, recommended, exited, ...) -> label; one
+    value in 99% of rows -> ignored (constant); dates -> date; emails or phone numbers ->
+    ignored; unique short codes -> id (when no ID yet); other identifiers (named like an
+    ID, consecutive whole numbers, codes such as ``85123A``, digit strings with leading
+    zeros) -> ignored, or categorical when they take few values; mostly numbers ->
+    numeric; prose (most filled cells are sentences, mostly distinct, not names) -> text;
+    few distinct values -> categorical; anything else -> ignored. Identifiers are read
+    before numbers so a code is never a quantity; the export keeps every column as read.
 
     >>> frame = pd.DataFrame({"customer_id": ["0001", "0002"], "plan": ["a", "b"]})
     >>> [column.role for column in detect_schema(frame).columns]
@@ -298,15 +358,17 @@ class _Distinct:
         """Mean over non-missing cells of a per-distinct-value quantity."""
         return float((np.asarray(per_value, dtype="float64") * self.counts).sum() / self.n_present)
 
-    def sampled_mean(self, quantity: Callable[[pd.Series], pd.Series]) -> float:
-        """``mean`` of ``quantity(values)``, estimated on a fixed random sample of
-        ``MEAN_SAMPLE`` distinct values when there are more (a 1M-row text column)."""
-        if len(self.values) <= MEAN_SAMPLE:
-            return self.mean(quantity(self.values))
-        rows = np.sort(np.random.default_rng(0).choice(len(self.values), MEAN_SAMPLE, False))
-        per_value = np.asarray(quantity(self.values.iloc[rows]), dtype="float64")
-        counts = self.counts[rows]
-        return float((per_value * counts).sum() / counts.sum())
+    def sampled_means(self, quantity: Callable[[pd.Series], pd.DataFrame]) -> pd.Series:
+        """Mean over non-missing cells of each column of ``quantity(values)``, estimated
+        on a fixed random sample of ``MEAN_SAMPLE`` distinct values when there are more (a
+        1M-row text column)."""
+        values, counts = self.values, self.counts
+        if len(values) > MEAN_SAMPLE:
+            rows = np.sort(np.random.default_rng(0).choice(len(values), MEAN_SAMPLE, False))
+            values, counts = values.iloc[rows], counts[rows]
+        per_value = quantity(values).astype("float64")
+        weighted = per_value.mul(counts, axis=0).sum() / counts.sum()
+        return weighted.astype("float64")
 
 
 def _profile_column(
@@ -354,18 +416,26 @@ def _propose_role(
     n_present, distinct = column.n_present, len(values)
     numeric_share = column.share(numbers.notna())
     unique_share = distinct / n_present
-    if (
-        not has_id
-        and ID_NAME_PATTERN.search(name)
-        and unique_share >= ID_MIN_UNIQUE_SHARE
-        and n_present >= ID_MIN_UNIQUE_SHARE * n_rows
+    identifier_name = _named_like_identifier(name)
+    if not has_id and (
+        (
+            ID_NAME_PATTERN.search(name)
+            and unique_share >= ID_MIN_UNIQUE_SHARE
+            and n_present >= ID_MIN_UNIQUE_SHARE * n_rows
+        )
+        # Other identifiers (a ZIP code, a product number) are the ID only when every row
+        # has its own: an ID that repeats is a customer's, not just any code's.
+        or (identifier_name and distinct == n_present == n_rows)
     ):
         return "id", "name looks like an ID"
     if distinct == 2:
-        if LABEL_NAME_PATTERN.search(re.sub(r"([a-z])([A-Z])", r"\1 \2", name)):
-            return "label", "two values, name looks like a target"
+        if LABEL_NAME_PATTERN.search(_split_camel(name)):
+            return "label", "two values, name looks like an outcome to predict"
         if any(LABEL_NAME_PATTERN.search(str(v)) for v in values):
             return "label", "two values that look like an outcome"
+    constant = _constant_reason(column, n_rows)
+    if constant:
+        return "ignored", constant
     date_share = _date_share(values)
     if date_share >= DATE_SHARE:
         return "date", f"{date_share:.0%} of cells are dates"
@@ -387,19 +457,112 @@ def _propose_role(
     ):
         return "id", "unique short codes"
     categorical_limit = max(CATEGORICAL_MAX_DISTINCT, CATEGORICAL_MAX_SHARE * n_rows)
+    if identifier_name:
+        if distinct <= CATEGORICAL_MAX_DISTINCT and unique_share < ID_MIN_UNIQUE_SHARE:
+            return "categorical", f"a code with {distinct} values (name looks like an ID)"
+        return "ignored", f"identifier (name looks like an ID; {distinct:,} distinct values)"
+    if _is_sequence(numbers, n_present, distinct):
+        return "ignored", "identifier (row numbers: consecutive whole numbers)"
     if column.share(values.str.fullmatch(r"0\d+")) >= LEADING_ZERO_SHARE:
         if distinct <= categorical_limit:
             return "categorical", "codes with leading zeros"
-        return "ignored", "many codes with leading zeros"
+        return "ignored", "identifier (many codes with leading zeros)"
+    is_code = values.str.fullmatch(CODE_VALUE_PATTERN)
+    lettered = is_code & numbers.isna()
+    if column.share(is_code) >= CODE_MIN_SHARE and column.share(lettered) >= CODE_MIN_LETTER_SHARE:
+        example = values[lettered].iloc[0]
+        if distinct <= categorical_limit:
+            return "categorical", f"codes such as {example} ({distinct} values)"
+        return "ignored", f"identifier (codes such as {example}; {distinct:,} distinct values)"
     if numeric_share >= NUMERIC_SHARE:
         return "numeric", f"{numeric_share:.0%} of cells are numbers"
-    mean_words = column.sampled_mean(_word_counts)
-    is_long = mean_length >= TEXT_MIN_MEAN_LENGTH or mean_words >= TEXT_MIN_MEAN_WORDS
-    if is_long and (unique_share >= TEXT_MIN_DISTINCT_SHARE or distinct > categorical_limit):
-        return "text", f"free text (about {mean_words:.0f} words per cell)"
+    means = column.sampled_means(_text_measures)
+    words, sentences, names = means["words"], means["sentences"], means["names"]
+    if (
+        sentences >= TEXT_MIN_SENTENCE_SHARE
+        and unique_share >= TEXT_MIN_DISTINCT_SHARE
+        and names < NAME_MAX_SHARE
+    ):
+        return "text", f"free text (about {words:.0f} words per cell)"
+    why = ""
+    if words >= TEXT_MIN_WORDS / 2:  # long enough for the reason to say why not text
+        if names >= NAME_MAX_SHARE:
+            why = "names or titles, not free text"
+        elif sentences >= TEXT_MIN_SENTENCE_SHARE:
+            why = "repeated phrases, not free text"
     if distinct <= categorical_limit:
-        return "categorical", f"{distinct} distinct values"
-    return "ignored", f"{distinct:,} distinct short values"
+        return "categorical", f"{distinct} distinct values" + (f" ({why})" if why else "")
+    return "ignored", f"{distinct:,} distinct short values" + (
+        f" ({why}), too many for categories" if why else ""
+    )
+
+
+def _split_camel(name: str) -> str:
+    """``AcceptedCmp1`` -> ``Accepted Cmp1``, ``InvoiceNo`` -> ``Invoice No``, ``customerID``
+    -> ``customer ID``."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)
+    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", name)
+
+
+def _named_like_identifier(name: str) -> bool:
+    """Whether a column's name says it holds identifiers (see ``IDENTIFIER_TOKENS``).
+
+    >>> [_named_like_identifier(n) for n in ("InvoiceNo", "Clothing ID", "NumWebPurchases")]
+    [True, True, False]
+    """
+    stripped = name.strip()
+    if stripped.endswith("#") or IDENTIFIER_CJK_NAME.search(stripped):
+        return True
+    words = re.findall(r"[a-z0-9]+", _split_camel(stripped).lower())
+    return bool(words) and (words[-1] in IDENTIFIER_TOKENS or words[0] == "id")
+
+
+def _constant_reason(column: _Distinct, n_rows: int) -> str:
+    """Why a column is (near-)constant, or "" when it is not (see DOMINANT_VALUE_SHARE)."""
+    top = int(column.counts.argmax())
+    blank = n_rows - column.n_present
+    share = max(int(column.counts[top]), blank) / n_rows
+    if share < DOMINANT_VALUE_SHARE:
+        return ""
+    if blank / n_rows >= DOMINANT_VALUE_SHARE:
+        return f"almost always blank ({blank / n_rows:.1%} of rows)"
+    value = str(column.values.iloc[top])
+    if len(column.values) == 1 and blank == 0:
+        return f"constant (always {value!r})"
+    return f"near-constant ({value!r} in {share:.1%} of rows)"
+
+
+def _is_sequence(numbers: pd.Series, n_present: int, distinct: int) -> bool:
+    """Whether the values are consecutive whole numbers (see SEQUENCE_MAX_SPAN)."""
+    if n_present < SEQUENCE_MIN_ROWS or distinct < ID_MIN_UNIQUE_SHARE * n_present:
+        return False
+    if numbers.isna().any() or not (numbers == numbers.round()).all():
+        return False
+    span = float(numbers.max() - numbers.min()) + 1
+    return span <= SEQUENCE_MAX_SPAN * distinct
+
+
+_WORD_START = r"(?<![\w'’])[A-Za-z]"
+_CAPITAL_START = r"(?<![\w'’])[A-Z]"
+
+
+def _text_measures(values: pd.Series) -> pd.DataFrame:
+    """Per value: words, whether it is a sentence, whether it looks like a name."""
+    words = _word_counts(values).to_numpy(dtype="float64")
+    return pd.DataFrame(
+        {
+            "words": words,
+            "sentences": words >= TEXT_MIN_WORDS,
+            "names": _looks_like_a_name(values).to_numpy(),
+        }
+    )
+
+
+def _looks_like_a_name(values: pd.Series) -> pd.Series:
+    """Per value: two or more Latin words, most capitalised (see NAME_CAPITAL_SHARE)."""
+    words = values.str.count(_WORD_START)
+    capitals = values.str.count(_CAPITAL_START)
+    return (words >= 2) & (capitals >= NAME_CAPITAL_SHARE * words)
 
 
 def _date_share(values: pd.Series) -> float:
