@@ -173,6 +173,25 @@ def test_blank_lines_are_ignored_and_noted() -> None:
     assert "Ignored 2 blank lines." in loaded.report.notes
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_quoted_empty_cell_is_a_customer_not_a_blank_line(newline: str) -> None:
+    # One column of reviews: '""' is a customer who left the answer empty (RFC 4180).
+    lines = ["review", '"Great fit, runs small"', '""', "", "Too short", "   ", '""', '"  "']
+    loaded = load_table(newline.join(lines).encode(), "reviews.csv")
+    assert loaded.frame["review"].tolist() == ["Great fit, runs small", "", "Too short", "", "  "]
+    assert "Ignored 2 blank lines." in loaded.report.notes  # the empty and the spaces-only line
+    rows_in = sum(1 for line in lines[1:] if line.strip())
+    assert len(loaded.frame) == rows_in
+
+
+def test_a_one_column_parquet_keeps_rows_with_no_value() -> None:
+    buffer = io.BytesIO()
+    pd.DataFrame({"review": ["Lovely", None, "", "Bad"]}).to_parquet(buffer, engine="pyarrow")
+    loaded = load_table(buffer.getvalue(), "reviews.parquet")
+    assert loaded.frame["review"].tolist() == ["Lovely", "", "", "Bad"]
+    assert not any("blank" in note for note in loaded.report.notes)
+
+
 def test_duplicate_rows_are_counted_not_dropped() -> None:
     loaded = read("id,plan\n1,a\n1,a\n2,b\n1,a\n")
     assert len(loaded.frame) == 4

@@ -418,8 +418,24 @@ def _choose_delimiter(text: str, name: str) -> str | None:
 
 
 def _is_content(record: Sequence[str]) -> bool:
-    """False for blank lines (no cells, or one blank cell)."""
+    """False for blank lines (no cells, or one blank cell), when choosing the delimiter."""
     return len(record) > 1 or (len(record) == 1 and bool(record[0].strip()))
+
+
+def _blank_unquoted(text: str, records: list[list[str]], starts: list[int]) -> None:
+    """Empty the records of lines holding nothing but spaces, so they count as blank.
+
+    A line holding a quoted empty value (``""``) is a record with one empty field (RFC
+    4180): in a one-column file it is a customer with no answer, not a blank line, so
+    rows out equal rows in. The raw lines are read only when such records exist.
+    """
+    single_blank = [i for i, r in enumerate(records) if len(r) == 1 and not r[0].strip()]
+    if not single_blank:
+        return
+    lines = io.StringIO(text, newline="").readlines()
+    for i in single_blank:
+        if '"' not in lines[starts[i] - 1]:
+            records[i] = []
 
 
 def _parse_delimited(text: str, delimiter: str, name: str) -> _Grid:
@@ -449,6 +465,7 @@ def _parse_delimited(text: str, delimiter: str, name: str) -> _Grid:
     # Quotes come in pairs in a complete file; an odd count is worth the strict check.
     if records and text.count('"') % 2 == 1:
         _check_final_quote(text, starts[-1], delimiter, name)
+    _blank_unquoted(text, records, starts)
     return _Grid(records, starts, "line")
 
 
@@ -525,7 +542,7 @@ def _find_header(records: Sequence[list[str]]) -> int:
     cells, fewer named cells, or more cells than any row after them.
     """
     sample = list(records[: SNIFF_LINES * 2])
-    content = [i for i, r in enumerate(sample) if _is_content(r)]
+    content = [i for i, r in enumerate(sample) if r]
     if not content:
         return 0
     widths = {i: len(sample[i]) for i in content}
@@ -608,7 +625,7 @@ def _finish(
     skipped = grid.starts[header_at] - 1 if records else 0
     header = records[header_at] if records else []
     body = records[header_at + 1 :]
-    rows = [r for r in body if _is_content(r)]
+    rows = [r for r in body if r]  # blank lines and sheet rows have no cells left
     blank = len(body) - len(rows)
     if not rows:
         raise InputError(
