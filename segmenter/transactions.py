@@ -19,6 +19,7 @@ import pandas as pd
 
 from segmenter.errors import InputError
 from segmenter.ingest import (
+    MISSING_TOKENS,
     IngestReport,
     LoadedTable,
     Role,
@@ -64,8 +65,21 @@ N_PRODUCTS = 15
 NEW_CUSTOMER_DAYS = 90
 """A customer whose first purchase is this recent (or within the log's last fifth) is new."""
 
+ATTRIBUTE_CONSTANT_SHARE = 0.95
+"""A column of a log is a customer attribute (country, segment, channel) when it holds one
+value on every line of at least this share of the customers with two or more lines. Not
+all: the UCI Online Retail log has a handful of customers who ordered from two countries,
+and their attribute is the value on most of their lines."""
+
 STAGES = ("new", "active", "champion", "at risk", "lapsed")
 """Lifecycle stages, in the order the map legend lists them."""
+
+FIGURES = (
+    "first_purchase", "last_purchase", "recency_days", "frequency", "monetary", "tenure_days",
+    "avg_basket", "returns", "returned_value", "products", "r_score", "f_score", "m_score",
+    "lifecycle_stage",
+)  # fmt: skip
+"""Columns ``aggregate_transactions`` computes; a log column of the same name is not carried."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +170,9 @@ class TransactionReport:
     bad_value_rows: int
     first_date: str
     last_date: str
+    attributes: tuple[str, ...] = ()
+    """Columns carried to the customer table: one value per customer (see
+    ``ATTRIBUTE_CONSTANT_SHARE``)."""
 
     def notes(self) -> list[str]:
         """One line per thing the user should know."""
@@ -163,6 +180,11 @@ class TransactionReport:
             f"{self.rows:,} transaction rows became {self.customers:,} customers "
             f"({self.first_date} to {self.last_date}).",
         ]
+        if self.attributes:
+            notes.append(
+                f"Kept {', '.join(self.attributes)}: the same on every line of a customer, "
+                "so each customer has one value."
+            )
         if self.return_rows:
             notes.append(
                 f"{self.return_rows:,} rows are returns or cancellations "
@@ -241,6 +263,52 @@ def _line_values(frame: pd.DataFrame, columns: TransactionColumns) -> tuple[pd.S
     return value, is_return
 
 
+def customer_attributes(
+    frame: pd.DataFrame, customers: pd.Series, columns: TransactionColumns
+) -> pd.DataFrame:
+    """Columns of the log that describe the customer, not the line: one value per customer.
+
+    A column other than those the log's figures come from (and other than invoice and
+    product columns) qualifies when, among customers with two or more lines where it is
+    filled, it is constant for at least ``ATTRIBUTE_CONSTANT_SHARE`` of them. Each
+    customer gets the value on most of their lines ("" when never filled).
+
+    Args:
+        frame: the log's usable lines, every cell text.
+        customers: each line's customer id, aligned with ``frame``.
+        columns: the log's columns.
+
+    Returns:
+        One row per customer (indexed by id, in order of first appearance), one column per
+        attribute, in the log's column order.
+    """
+    used = {
+        columns.customer, columns.date, columns.amount, columns.quantity, columns.price,
+        columns.invoice, columns.product,
+    }  # fmt: skip
+    line_columns = {c for pattern in (INVOICE_NAME, *PRODUCT_NAMES) for c in _named(frame, pattern)}
+    order = pd.Index(customers.drop_duplicates())
+    repeated = customers.map(customers.value_counts()) >= 2
+    attributes: dict[str, pd.Series] = {}
+    for name in frame.columns:
+        if name in used or name in line_columns or name in FIGURES:
+            continue
+        text = frame[name].astype(str).str.strip()
+        filled = ~text.str.lower().isin(MISSING_TOKENS)
+        sample = pd.DataFrame({"customer": customers, "value": text})[filled & repeated]
+        if sample.empty:
+            continue
+        constant = sample.groupby("customer", sort=False)["value"].nunique() == 1
+        if constant.mean() < ATTRIBUTE_CONSTANT_SHARE:
+            continue
+        lines = pd.DataFrame({"customer": customers, "value": text})[filled]
+        counts = lines.groupby(["customer", "value"], sort=False).size()
+        ranked = counts.sort_values(ascending=False, kind="stable").reset_index()
+        most = ranked.drop_duplicates("customer").set_index("customer")["value"]
+        attributes[str(name)] = most.reindex(order).fillna("")
+    return pd.DataFrame(attributes, index=order, dtype=object)
+
+
 def _format(value: float) -> str:
     return "" if not math.isfinite(value) else f"{value:.2f}".rstrip("0").rstrip(".")
 
@@ -299,6 +367,9 @@ def aggregate_transactions(
     bought = purchases.groupby("customer", sort=False)
 
     out = pd.DataFrame(index=pd.Index(by_customer.size().index, name=columns.customer))
+    attributes = customer_attributes(frame[usable], ids[usable], columns)
+    for name in attributes.columns:
+        out[name] = attributes[name].reindex(out.index).fillna("")
     first = bought["day"].min().reindex(out.index).fillna(by_customer["day"].min())
     last = bought["day"].max().reindex(out.index).fillna(by_customer["day"].min())
     out["first_purchase"] = first.dt.strftime("%Y-%m-%d")
@@ -353,6 +424,7 @@ def aggregate_transactions(
         bad_value_rows=int((reasons == "no readable amount").sum()),
         first_date=lines["day"].min().strftime("%Y-%m-%d"),
         last_date=as_of.strftime("%Y-%m-%d"),
+        attributes=tuple(attributes.columns),
     )
     stem = filename.rsplit(".", 1)[0]
     ingest = IngestReport(

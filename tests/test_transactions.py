@@ -11,10 +11,12 @@ from segmenter.transactions import (
     STAGES,
     TransactionColumns,
     aggregate_transactions,
+    customer_schema,
     detect_transaction_columns,
     lifecycle_stage,
     rfm_score,
 )
+from tests import shapes
 
 
 def _log() -> pd.DataFrame:
@@ -138,3 +140,34 @@ def test_scores_and_stages() -> None:
         "champion",
         "active",
     ]
+
+
+def test_customer_attributes_are_carried_to_the_customer_table() -> None:
+    log = shapes.online_retail_lines()
+    # One customer ordered once from a second country: the country of most lines wins.
+    first = log.index[log["CustomerID"] == "12346"]
+    log.loc[first[-1], "Country"] = "Germany"
+    columns = detect_transaction_columns(log)
+    assert columns is not None and columns.product == "Description"
+    result = aggregate_transactions(log, columns, "Online Retail.csv")
+    table = result.customers.frame.set_index("CustomerID")
+    expected = (
+        log[log["CustomerID"] != ""]
+        .groupby("CustomerID")["Country"]
+        .agg(lambda c: c.value_counts().index[0])
+    )
+    assert table["Country"].to_dict() == expected.to_dict()
+    assert table.loc["12346", "Country"] == "United Kingdom"
+    # Line-level columns stay behind: codes and prices differ from line to line.
+    assert "StockCode" not in table and "UnitPrice" not in table
+    assert result.report.attributes == ("Country",)
+    assert any(note.startswith("Kept Country") for note in result.report.notes())
+    schema = customer_schema(result.customers, columns)
+    assert schema.role_of("Country") == "categorical" and schema.id_column == "CustomerID"
+
+
+def test_a_column_that_varies_within_customers_is_not_carried() -> None:
+    log = _log()
+    log["channel"] = ["web", "store"] * 6  # differs between one customer's lines
+    result = aggregate_transactions(log, detect_transaction_columns(log))
+    assert "channel" not in result.customers.frame and result.report.attributes == ()
