@@ -32,6 +32,7 @@ from segmenter.ingest import (
     validate_for_segmentation,
 )
 from segmenter.pipeline import run_segmentation
+from tests import shapes
 from tests.conftest import FakeEmbedder
 
 
@@ -195,6 +196,23 @@ CASES = [
     Case(
         "prompt injection in reviews",
         _lines("id,feedback", lambda i: f'{i:03d},"{INJECTION} ({i})"').encode(),
+        r"",
+    ),
+    # Real exports' shapes: identifiers, constants and codes are ignored, never altered.
+    Case(
+        "complaints export",
+        shapes.complaints_export(120).to_csv(index=False).encode(),
+        r"",
+    ),
+    Case("clothing reviews", shapes.clothing_reviews(120).to_csv(index=False).encode(), r""),
+    Case(
+        "campaign table",
+        shapes.marketing_campaign(120).to_csv(index=False).encode(),
+        r"Income: 3 cells were not numbers",
+    ),
+    Case(
+        "order lines",
+        shapes.online_retail_lines(20).to_csv(index=False).encode(),
         r"",
     ),
 ]

@@ -89,6 +89,7 @@ def test_rich_roles(rich: pd.DataFrame) -> None:
         ("Exited", ["0", "1"] * 10, "label"),
         ("status", ["churned", "stayed"] * 10, "label"),
         ("Partner", ["Yes", "No"] * 10, "categorical"),  # Yes/No alone is a feature
+        ("contact_type", ["Complaint", "Question"] * 10, "categorical"),
         ("SeniorCitizen", ["0", "1"] * 10, "numeric"),
         ("zip", [f"0{2100 + i}" for i in range(20)], "categorical"),
         ("phone", [f"+1 555 010 {1000 + i}" for i in range(20)], "ignored"),

@@ -46,7 +46,7 @@ ID_VALUE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.:#/]*")
 LABEL_NAME_PATTERN = re.compile(
     r"(?i)(?:^|[^a-z])(?:churn(?:ed)?|exited|attrition|responded|response|converted|conversion"
     r"|label|target|outcome|class|fraud|default(?:ed)?|cancell?ed|subscribed|unsubscribed"
-    r"|retained|renewed|recommend(?:ed)?|accept(?:ed)?|complain(?:ed|ts?)?|purchased|bought"
+    r"|retained|renewed|recommend(?:ed)?|accept(?:ed)?|complain(?:ed)?|purchased|bought"
     r"|clicked|y)"
     r"(?:$|[^a-z])|流失|标签|转化|响应|推荐"
 )
