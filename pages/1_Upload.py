@@ -5,6 +5,8 @@ import streamlit as st
 
 from segmenter.errors import SegmenterError
 from segmenter.ingest import ROLES, prepare_columns
+from segmenter.labels import column_label, column_labels
+from segmenter.pipeline import with_labels
 from segmenter.transactions import detect_transaction_columns
 from segmenter.ui import state
 from segmenter.ui.data import (
@@ -102,11 +104,14 @@ st.caption(
     "Segmenter proposes a role for each column. **text** is embedded; **numeric** and "
     "**categorical** columns join the text in the segmentation; **label** (a two-valued "
     "outcome such as churn) and **date** are profiled; **id** identifies the customer in "
-    "the export; **ignored** columns are carried to the export untouched."
+    "the export; **ignored** columns are carried to the export untouched. A column's "
+    "**label** is what segment names and cards call it."
 )
+labels = column_labels([c.name for c in schema.columns], st.session_state[state.COLUMN_LABELS])
 roles_table = pd.DataFrame(
     {
         "column": [c.name for c in schema.columns],
+        "label": [labels[c.name] for c in schema.columns],
         "role": [c.role for c in schema.columns],
         "why": [c.reason for c in schema.columns],
         "distinct": [c.distinct for c in schema.columns],
@@ -118,7 +123,14 @@ edited = st.data_editor(
     roles_table,
     hide_index=True,
     disabled=["column", "why", "distinct", "missing", "examples"],
-    column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES))},
+    column_config={
+        "role": st.column_config.SelectboxColumn("role", options=list(ROLES)),
+        "label": st.column_config.TextColumn(
+            "label",
+            help="What names, cards and campaign prompts call this column: edit it to read "
+            "as plain words (“spend on wines” for MntWines).",
+        ),
+    },
     key=f"upload_roles_{state.get(state.UPLOAD_FINGERPRINT)}",
     height=min(38 * (len(roles_table) + 1), 760),
 )
@@ -133,6 +145,17 @@ if changes:
         st.stop()
     state.invalidate_downstream(state.SCHEMA)
     st.rerun()
+
+edited_labels = {
+    row.column: str(row.label).strip()
+    for row in edited.itertuples()
+    if str(row.label).strip() and str(row.label).strip() != column_label(row.column)
+}
+if edited_labels != st.session_state[state.COLUMN_LABELS]:
+    st.session_state[state.COLUMN_LABELS] = edited_labels
+    run = state.get(state.RUN)
+    if run is not None:  # names and cards follow the labels; nothing else is recomputed
+        st.session_state[state.RUN] = with_labels(run, edited_labels)
 
 changed_by_user = [c for c in schema.columns if c.reason == "set by user"]
 if changed_by_user:

@@ -104,6 +104,7 @@ if submitted:
             embed_config,
             cluster_config,
             progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message),
+            edited_labels=st.session_state[state.COLUMN_LABELS],
         )
     except SegmenterError as error:
         bar.empty()
@@ -293,7 +294,9 @@ st.header("Profiles")
 if st.button(
     "Name segments with the language model",
     key="segments_lm_names",
-    help="Distinct business names and one-line personas for all segments at once; editable.",
+    help="Distinct business names and one-line personas for all segments at once, from "
+    "their traits; a name that claims what the segment does not show is replaced by the "
+    "rule-based one. Editable.",
 ):
     try:
         generator = session_generator(st.session_state[state.LM_CONFIG])
@@ -305,6 +308,7 @@ if st.button(
         for segment_id, persona in personas.items():
             st.session_state[state.SEGMENT_NAMES][segment_id] = persona.name
             st.session_state[state.PERSONAS][segment_id] = persona.persona
+            st.session_state[state.LM_NAMES][segment_id] = persona
             # The name box keeps its own value; give it the new name before it is drawn.
             st.session_state[f"segments_profile_{segment_id}_name"] = persona.name
         st.rerun()
@@ -313,6 +317,7 @@ for profile in profiles:
         profile,
         key=f"segments_profile_{profile.segment_id}",
         persona=st.session_state[state.PERSONAS].get(profile.segment_id, ""),
+        named=st.session_state[state.LM_NAMES].get(profile.segment_id),
     )
     if new_name is not None and new_name != profile.name:
         st.session_state[state.SEGMENT_NAMES][profile.segment_id] = new_name

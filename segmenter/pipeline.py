@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,12 +51,14 @@ from segmenter.ingest import (
     prepare_columns,
     validate_for_segmentation,
 )
+from segmenter.labels import column_labels
 from segmenter.offers import next_best_offers, offer_columns
 from segmenter.profile import (
     SegmentProfile,
     TermCounts,
     count_terms,
     distances_to_centres,
+    name_profiles,
     profile_segments,
 )
 from segmenter.sentiment import (
@@ -367,14 +369,24 @@ def profile_fitted(
     prepared: PreparedTable,
     feedback: FeedbackResult | None = None,
     terms: TermCounts | None = None,
+    edited_labels: Mapping[str, str] | None = None,
 ) -> list[SegmentProfile]:
-    """Profiles for the segments of a fitted Segmenter, with offers and feedback."""
+    """Profiles for the segments of a fitted Segmenter, with offers and feedback; names and
+    cards use the columns' labels (``edited_labels``: the user's, over the defaults), and
+    label columns being predicted never name a segment."""
     numeric, categorical = profile_inputs(frame, schema, prepared)
     space = np.full((len(frame), segmenter.reduction_.cluster_space.shape[1]), np.nan)
     space[segmenter.usable_] = segmenter.reduction_.cluster_space
     distances = distances_to_centres(space, segmenter.labels_, segmenter.assignment_.centers)
     profiles = profile_segments(
-        docs, segmenter.labels_, numeric, categorical, distances=distances, terms=terms
+        docs,
+        segmenter.labels_,
+        numeric,
+        categorical,
+        distances=distances,
+        terms=terms,
+        column_labels=column_labels([c.name for c in schema.columns], edited_labels),
+        unnamed=schema.label_columns,
     )
     columns = offer_columns([*schema.categorical_columns, *schema.text_columns])
     offers = next_best_offers(frame, segmenter.labels_, columns)
@@ -408,6 +420,13 @@ class SegmentationRun:
     opened_from: Path | None = None
     """The run folder this run was opened from (``runs.open_run``), when it was not computed
     in this process."""
+    edited_labels: Mapping[str, str] = field(default_factory=dict)
+    """Column labels the user edited (the others are ``labels.column_label``'s)."""
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Every column's label, as names and cards use them."""
+        return column_labels([c.name for c in self.schema.columns], self.edited_labels)
 
     def parameters(self) -> dict[str, Any]:
         """Every setting, model id and timing, for the JSON sidecar."""
@@ -417,7 +436,7 @@ class SegmentationRun:
             record.setdefault("result", {})["n_segments"] = self.segmenter.n_segments_
             record["opened_from"] = str(self.opened_from)
             return dict(record)
-        return run_parameters(
+        record = run_parameters(
             self.loaded,
             self.schema,
             self.segmenter,
@@ -426,6 +445,8 @@ class SegmentationRun:
             self.timings,
             self.feedback,
         )
+        record["labels"] = self.labels
+        return record
 
 
 def run_parameters(
@@ -507,9 +528,11 @@ def run_segmentation(
     embed_config: EmbedConfig,
     cluster_config: ClusterConfig,
     progress: Progress = _no_progress,
+    edited_labels: Mapping[str, str] | None = None,
 ) -> SegmentationRun:
     """Prepare, embed, segment and profile one table; the same table with the same roles and
     settings again comes from an in-memory cache of the last ``RUN_CACHE_SIZE`` runs.
+    ``edited_labels`` (column -> label) name the segments (``with_labels``).
 
     Raises:
         SegmenterError: on input that cannot be segmented, with a message for the user.
@@ -521,13 +544,24 @@ def run_segmentation(
             _runs.move_to_end(key)
     if cached is not None:
         progress("Same table and settings as a recent run: reusing it", 1.0)
-        return replace(cached, loaded=loaded, reused=True)
+        return with_labels(replace(cached, loaded=loaded, reused=True), edited_labels or {})
     run = _run_segmentation(loaded, schema, embed_config, cluster_config, progress)
     with _runs_lock:
         _runs[key] = run
         while len(_runs) > RUN_CACHE_SIZE:
             _runs.popitem(last=False)
-    return run
+    return with_labels(run, edited_labels or {})
+
+
+def with_labels(run: SegmentationRun, edited_labels: Mapping[str, str]) -> SegmentationRun:
+    """The run with the user's column labels: profiles relabelled and renamed (the names
+    come from the labels; nothing is recomputed but the names)."""
+    edited = {str(k): str(v) for k, v in edited_labels.items() if str(v).strip()}
+    if edited == dict(run.edited_labels):
+        return run
+    run = replace(run, edited_labels=edited)
+    profiles = name_profiles(run.result.profiles, run.labels, run.schema.label_columns)
+    return replace(run, result=replace(run.result, profiles=tuple(profiles)))
 
 
 def _run_segmentation(
@@ -634,7 +668,14 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     # A run opened from its folder has not counted its words yet: count once, keep them.
     terms = run.terms if run.terms is not None else count_terms(run.docs)
     profiles = profile_fitted(
-        segmenter, run.docs, run.loaded.frame, run.schema, run.prepared, run.feedback, terms
+        segmenter,
+        run.docs,
+        run.loaded.frame,
+        run.schema,
+        run.prepared,
+        run.feedback,
+        terms,
+        run.edited_labels,
     )
     timings = dict(run.timings)
     timings["kmeans"] = segmenter.timings_["kmeans"]

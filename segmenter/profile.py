@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from functools import cache
 from typing import Any, TypeVar
@@ -16,6 +16,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from segmenter.embedding.script import LANGUAGE_SAMPLE_TEXTS, dominant_language_hint
+from segmenter.labels import DAYS_SUFFIX, column_label, inline, label_of
 from segmenter.offers import Offer
 from segmenter.sentiment import SegmentFeedback
 from segmenter.summary import ProfileSummary, summarise
@@ -27,8 +28,45 @@ MIN_CATEGORY_LIFT = 1.2
 """A category must be this much more common in the segment than overall to count as a trait."""
 MIN_CATEGORY_SHARE = 0.10
 """...and hold at least this share of the segment, so rare values do not dominate."""
-MIN_NUMERIC_Z = 0.25
-"""A numeric mean this many standard deviations from the table's is called out in the name."""
+STRONG_Z = 0.5
+"""A numeric mean this many of the table's standard deviations from the table's mean is a
+strong trait, one that may name the segment (half a standard deviation: a difference a
+marketer sees in the raw numbers; on the campaign-shaped test table the persona columns
+reach 1-2, the columns independent of the persona stay under 0.2)."""
+STRONG_RATIO = 1.5
+"""...as is a mean at least 1.5 times the table's (or at most 1 / 1.5 = 0.67 of it) on a
+column of amounts or counts, when it is also ``RATIO_MIN_Z`` away (skewed spend columns:
+"spends 2.7x on wines" is strong even where the spread is wide)."""
+RATIO_MIN_Z = 0.25
+"""A ratio on a column with a huge spread (a few big spenders) says little: below this many
+standard deviations a ratio alone does not make a trait strong."""
+STRONG_CATEGORY_SHARE = 0.40
+"""A category names a segment only when it holds at least 40% of it ("2n Cycle" at 13% of a
+segment against 9% overall is a weak trait, not a name)..."""
+STRONG_CATEGORY_LIFT = 1.5
+"""...and is at least 1.5 times as common in the segment as overall."""
+MIN_KEYWORD_LIFT = 1.5
+"""A keyword names a segment only when the segment uses it at least 1.5 times as often as
+all customers (per word written): "dress" in every segment of a clothing-review table is
+not what sets one apart."""
+NAME_MAX_CHARS = 40
+"""Names longer than this are cut to fit a legend, a tab and a chart axis."""
+CARD_TRAITS = 8
+"""A card charts at most this many traits: the 6-8 that most set the segment apart."""
+MIN_SHOWN_Z = 0.1
+"""Traits closer to the table than this (in standard deviations) are not charted at all."""
+GENERIC_WORDS = frozenset(
+    (
+        "love loved loves like liked likes great good nice perfect best better bad awesome "
+        "excellent amazing happy wonderful beautiful lovely fine okay pretty terrible worst poor "
+        "horrible recommend recommended thanks thank really well just very much bit lot also "
+        "get got would could one two "
+        "不错 好吃 好评 差评 满意 喜欢 很好 非常 推荐 京东 淘宝 宝贝 东西 还行 一般 好用 "
+        "挺好 可以 棒 好 差"
+    ).split()
+)
+"""Praise, sentiment and filler words (and shop names) that say how a customer feels, not
+what sets a segment apart: they may show among the keywords, never in a name."""
 EXAMPLE_MAX_CHARS = 300
 EXAMPLE_MIN_CHARS = 12
 MISSING_CATEGORY = "(missing)"
@@ -58,6 +96,13 @@ class NumericTrait:
     overall_mean: float
     lift: float  # segment_mean / overall_mean (NaN when the overall mean is 0)
     z: float  # difference in overall standard deviations
+    label: str = ""
+    """The column's readable label (``labels.column_label``, or the user's)."""
+
+    @property
+    def strength(self) -> float:
+        """How far the segment stands from everyone, in standard deviations (signed)."""
+        return self.z
 
 
 @dataclass(frozen=True)
@@ -69,6 +114,15 @@ class CategoryTrait:
     segment_share: float
     overall_share: float
     lift: float
+    label: str = ""
+    """The column's readable label (``labels.column_label``, or the user's)."""
+
+    @property
+    def strength(self) -> float:
+        """The share's distance from the overall share in standard deviations of a yes/no
+        indicator of the value, so that categories and numbers rank on one scale."""
+        spread = math.sqrt(self.overall_share * (1.0 - self.overall_share))
+        return (self.segment_share - self.overall_share) / spread if spread > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +143,9 @@ class SegmentProfile:
     """Next best offers: products, categories or plans held more than overall."""
     feedback: SegmentFeedback | None = None
     """Sentiment shares and urgent-risk feedback, when the table has text."""
+    keyword_lift: tuple[float, ...] = ()
+    """Per keyword: how much more often the segment uses it than all customers (empty in
+    profiles written before lifts were kept)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written to ``profiles.json``."""
@@ -109,6 +166,7 @@ class SegmentProfile:
             language=str(data.get("language", "other")),
             offers=_records(Offer, data.get("offers", ())),
             feedback=SegmentFeedback.from_dict(data["feedback"]) if data.get("feedback") else None,
+            keyword_lift=tuple(float(v) for v in data.get("keyword_lift", ())),
         )
 
 
@@ -119,6 +177,9 @@ def _records(kind: type[_Record], items: Sequence[dict[str, Any]]) -> tuple[_Rec
     for item in items:
         values: dict[str, Any] = {}
         for spec in fields(kind):
+            if spec.name == "label":  # profiles.json written before labels: from the name
+                values["label"] = str(item.get("label") or column_label(str(item["column"])))
+                continue
             value = item[spec.name]
             if spec.name in ("column", "value"):
                 values[spec.name] = str(value)
@@ -177,7 +238,7 @@ def _latin_runs(text: str) -> list[list[str]]:
         word = match.group(1)
         if word is not None:
             word = _strip_contraction(word.lower())
-            if len(word) > 2 and word not in STOP_WORDS:
+            if len(word) > 2 and word not in STOP_WORDS and word.strip("x"):
                 current.append(word)
                 continue
         if current:
@@ -203,7 +264,10 @@ def _clause_words(clause: str) -> list[str | None]:
 
 def _latin_words(text: str) -> list[str | None]:
     words = (_strip_contraction(word.lower()) for word in _LATIN_WORD.findall(text))
-    return [word if len(word) > 2 and word not in STOP_WORDS else None for word in words]
+    return [
+        word if len(word) > 2 and word not in STOP_WORDS and word.strip("x") else None
+        for word in words
+    ]
 
 
 def _strip_contraction(word: str) -> str:
@@ -220,7 +284,8 @@ def _strip_contraction(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Lower-cased words for keyword extraction; Chinese runs are split into words by jieba.
 
-    Single characters, numbers and stop words are dropped.
+    Single characters, numbers and stop words are dropped, and so are privacy masks
+    (``XXXX``, the ``XX`` of ``XX/XX/2019``): a redacted export writes them everywhere.
     """
     return [word for run in _word_runs(text) for word in run]
 
@@ -294,18 +359,10 @@ def class_tfidf_keywords(
     terms = terms if terms is not None else count_terms(docs)
     if terms is None or not segments:
         return result
-    segmented = labels[terms.rows] >= 0
-    rows = terms.rows[segmented]
-    if not len(rows):
+    class_counts = _class_counts(labels, terms, segments)
+    if class_counts is None:
         return result
-    counts = terms.counts[np.flatnonzero(segmented)]
-    row_labels = labels[rows]
     index = {segment: position for position, segment in enumerate(segments)}
-    membership = sparse.csr_matrix(
-        (np.ones(len(rows)), ([index[int(s)] for s in row_labels], np.arange(len(rows)))),
-        shape=(len(segments), len(rows)),
-    )
-    class_counts = np.asarray((membership @ counts).todense(), dtype=np.float64)
     words_per_class = class_counts.sum(axis=1, keepdims=True)
     tf = np.divide(
         class_counts, words_per_class, out=np.zeros_like(class_counts), where=words_per_class > 0
@@ -328,7 +385,60 @@ def class_tfidf_keywords(
     return result
 
 
-def _numeric_traits(summary: ProfileSummary, segment: int) -> tuple[NumericTrait, ...]:
+def _class_counts(
+    labels: np.ndarray, terms: TermCounts, segments: Sequence[int]
+) -> np.ndarray | None:
+    """Each term's count per segment (rows: ``segments`` in order), or ``None`` when no
+    counted row is segmented."""
+    segmented = labels[terms.rows] >= 0
+    rows = terms.rows[segmented]
+    if not len(rows):
+        return None
+    counts = terms.counts[np.flatnonzero(segmented)]
+    index = {segment: position for position, segment in enumerate(segments)}
+    membership = sparse.csr_matrix(
+        (np.ones(len(rows)), ([index[int(s)] for s in labels[rows]], np.arange(len(rows)))),
+        shape=(len(segments), len(rows)),
+    )
+    return np.asarray((membership @ counts).todense(), dtype=np.float64)
+
+
+def keyword_lifts(
+    labels: np.ndarray,
+    keywords: Mapping[int, Sequence[str]],
+    terms: TermCounts | None,
+) -> dict[int, tuple[float, ...]]:
+    """How much more often each segment writes each of its keywords than all customers do
+    (per counted word; 1.0 is no difference).
+
+    >>> keyword_lifts(labels, {0: ("late delivery",)}, count_terms(docs))
+    {0: (2.9,)}
+    """
+    segments = sorted(keywords)
+    result: dict[int, tuple[float, ...]] = {s: () for s in segments}
+    if terms is None or not segments:
+        return result
+    class_counts = _class_counts(np.asarray(labels), terms, segments)
+    if class_counts is None:
+        return result
+    column = {str(term): i for i, term in enumerate(terms.vocabulary)}
+    words = class_counts.sum(axis=1)
+    overall = class_counts.sum(axis=0) / max(float(words.sum()), 1.0)
+    for position, segment in enumerate(segments):
+        lifts = []
+        for term in keywords[segment]:
+            i = column.get(term)
+            rate = class_counts[position, i] / words[position] if i is not None else 0.0
+            lifts.append(
+                round(float(rate / overall[i]), 3) if i is not None and overall[i] else 0.0
+            )
+        result[segment] = tuple(lifts)
+    return result
+
+
+def _numeric_traits(
+    summary: ProfileSummary, segment: int, labels: Mapping[str, str] | None = None
+) -> tuple[NumericTrait, ...]:
     moments = summary.numeric
     std = moments.std(0)
     traits = []
@@ -345,12 +455,15 @@ def _numeric_traits(summary: ProfileSummary, segment: int) -> tuple[NumericTrait
                 overall_mean=overall,
                 lift=mean / overall if overall else math.nan,
                 z=(mean - overall) / spread if spread > 0 else 0.0,
+                label=label_of(column, labels),
             )
         )
     return tuple(sorted(traits, key=lambda t: -abs(t.z)))
 
 
-def _category_traits(summary: ProfileSummary, segment: int) -> tuple[CategoryTrait, ...]:
+def _category_traits(
+    summary: ProfileSummary, segment: int, labels: Mapping[str, str] | None = None
+) -> tuple[CategoryTrait, ...]:
     traits = []
     for column in summary.categories:
         counts = column.counts[1 + segment]
@@ -372,6 +485,7 @@ def _category_traits(summary: ProfileSummary, segment: int) -> tuple[CategoryTra
                         segment_share=share,
                         overall_share=overall,
                         lift=lift,
+                        label=label_of(column.column, labels),
                     )
                 )
     ranked = sorted(traits, key=lambda t: -(t.lift - 1.0) * t.segment_share)
@@ -406,22 +520,275 @@ def _examples(
 
 
 GENERIC_VALUES = frozenset({"yes", "no", "true", "false", "0", "1", "y", "n", "none", "other"})
-DAYS_SUFFIX = " (days)"
+SPEND_PREFIXES = ("spend on ", "spending on ", "spent on ", "amount spent on ")
+"""Labels that read "spend on wines" give "Spends 2.7x on wines"."""
+COUNT_PREFIX = "number of "
+"""Labels that read "number of web purchases" give "Many web purchases"."""
+DIRECTION_WORDS: dict[str, tuple[str, str]] = {
+    "age": ("Older", "Younger"),
+    "tenure": ("Long tenure", "Short tenure"),
+}
+"""Labels with their own words for above and below average."""
+_BRACKET_END = re.compile(r"\s*[(\[][^()\[\]]*[)\]]$")
+RATIO_WORDING = 1.15
+"""A ratio closer to 1 than this is said as "higher" or "lower" ("1.0x the average" says
+nothing)."""
 
 
-def describe_category(trait: CategoryTrait) -> str:
-    """The value alone when it speaks for itself ("Premium"), else "column: value"."""
+@dataclass(frozen=True)
+class TraitStatement:
+    """One thing that sets a segment apart, said in words for a card, a prompt or a check.
+
+    ``strength`` is signed, in standard deviations of the whole table (``z`` for a number;
+    for a category, of a yes/no indicator of the value), so one chart ranks both kinds.
+    """
+
+    text: str
+    strength: float
+    kind: str  # "numeric" or "category"
+    column: str
+    strong: bool
+    """Strong enough to name the segment (``is_strong``)."""
+
+
+def _ratio_applies(trait: NumericTrait) -> bool:
+    """Whether "2.7x the average" means something: amounts and counts, not dates or scores
+    that go below zero."""
+    return (
+        not trait.column.endswith(DAYS_SUFFIX)
+        and math.isfinite(trait.lift)
+        and trait.overall_mean > 0
+        and trait.segment_mean >= 0
+    )
+
+
+def is_strong(trait: NumericTrait | CategoryTrait) -> bool:
+    """Whether a trait is clear enough to name a segment (``STRONG_Z``, ``STRONG_RATIO``,
+    ``STRONG_CATEGORY_SHARE`` and ``STRONG_CATEGORY_LIFT``)."""
+    if isinstance(trait, CategoryTrait):
+        return trait.segment_share >= STRONG_CATEGORY_SHARE and trait.lift >= STRONG_CATEGORY_LIFT
+    if not math.isfinite(trait.z):
+        return False
+    if abs(trait.z) >= STRONG_Z:
+        return True
+    far = trait.lift >= STRONG_RATIO or trait.lift <= 1.0 / STRONG_RATIO
+    return _ratio_applies(trait) and far and abs(trait.z) >= RATIO_MIN_Z
+
+
+def _label(trait: NumericTrait | CategoryTrait, labels: Mapping[str, str] | None) -> str:
+    if labels and (trait.column in labels or trait.column.endswith(DAYS_SUFFIX)):
+        return label_of(trait.column, labels)
+    return trait.label or column_label(trait.column)
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 else "0"
+
+
+def _spend_object(label: str) -> str | None:
+    lowered = inline(label)
+    for prefix in SPEND_PREFIXES:
+        if lowered.startswith(prefix):
+            return lowered[len(prefix) :]
+    return None
+
+
+def _nearly_none(trait: NumericTrait) -> bool:
+    """Almost none in the segment of a count most customers have some of (kids at home)."""
+    return _ratio_applies(trait) and trait.segment_mean < 0.1 <= 0.3 <= trait.overall_mean
+
+
+def describe_numeric(trait: NumericTrait, labels: Mapping[str, str] | None = None) -> str:
+    """A short phrase for a name: "High income", "Spends 2.7x on wines", "No kids at home",
+    "More kids at home", "Few web purchases", "Older", "Recent signup date" (a date column
+    turned into days).
+
+    >>> describe_numeric(NumericTrait("MntWines", 612.0, 227.0, 2.7, 1.4, "Spend on wines"))
+    'Spends 2.7x on wines'
+    """
+    label = _label(trait, labels)
+    up = trait.z > 0
+    lowered = _BRACKET_END.sub("", inline(label)) or inline(label)  # "(months)" adds nothing
+    if trait.column.endswith(DAYS_SUFFIX):
+        return f"{'Recent' if up else 'Early'} {lowered}"
+    if lowered in DIRECTION_WORDS:
+        return DIRECTION_WORDS[lowered][0 if up else 1]
+    spend = _spend_object(label)
+    if spend is not None and _ratio_applies(trait):
+        if trait.lift >= STRONG_RATIO:
+            return f"Spends {trait.lift:.1f}x on {spend}"
+        return f"{'High' if up else 'Low'} spend on {spend}"
+    if _nearly_none(trait):
+        return f"No {lowered}"
+    if lowered.startswith(COUNT_PREFIX):
+        return f"{'Many' if up else 'Few'} {lowered[len(COUNT_PREFIX) :]}"
+    first = lowered.split(" ", 1)[0]
+    if len(first) > 3 and first.endswith("s") and not first.endswith(("ss", "us", "is")):
+        return f"{'More' if up else 'Fewer'} {lowered}"  # a count: kids, orders, visits
+    if _ratio_applies(trait) and 0 < trait.overall_mean < 1 and trait.segment_mean <= 1:
+        return f"{label}: {trait.segment_mean:.0%}"  # a 0/1 column's mean is a share
+    return f"{'High' if up else 'Low'} {lowered}"
+
+
+def describe_category(trait: CategoryTrait, labels: Mapping[str, str] | None = None) -> str:
+    """The value alone when it speaks for itself ("Premium"), else "label: value"."""
     value = trait.value.strip()
     if value.lower() in GENERIC_VALUES or value.lower().startswith("no ") or len(value) <= 2:
-        return f"{trait.column}: {value}"
+        return f"{_label(trait, labels)}: {value}"
     return value
 
 
-def describe_numeric(trait: NumericTrait) -> str:
-    """Say "high spend", "low age", or "recent signup_date" for a date turned into days."""
+def _numeric_statement(trait: NumericTrait, label: str) -> str:
+    both = f"({_number(trait.segment_mean)} against {_number(trait.overall_mean)})"
     if trait.column.endswith(DAYS_SUFFIX):
-        return f"{'recent' if trait.z > 0 else 'early'} {trait.column[: -len(DAYS_SUFFIX)]}"
-    return f"{'high' if trait.z > 0 else 'low'} {trait.column}"
+        days = trait.segment_mean - trait.overall_mean
+        later = "later" if days > 0 else "earlier"
+        return f"{label}: {abs(days):,.0f} days {later} than average"
+    spend = _spend_object(label)
+    ratio = trait.lift
+    if _ratio_applies(trait) and ratio >= RATIO_WORDING:
+        if spend is not None:
+            return f"Spends {ratio:.1f}× the average on {spend} {both}"
+        return f"{label}: {ratio:.1f}× the average {both}"
+    if _ratio_applies(trait) and ratio <= 1.0 / RATIO_WORDING:
+        if _nearly_none(trait):
+            return (
+                f"Almost no {inline(label)} ({_number(trait.segment_mean)} on average, "
+                f"against {_number(trait.overall_mean)})"
+            )
+        if spend is not None:
+            return f"Spends {1.0 - ratio:.0%} less than average on {spend} {both}"
+        return f"{label}: {1.0 - ratio:.0%} below average {both}"
+    return f"{label}: {'higher' if trait.z > 0 else 'lower'} than average {both}"
+
+
+def describe_traits(
+    profile: SegmentProfile,
+    labels: Mapping[str, str] | None = None,
+    *,
+    limit: int = CARD_TRAITS,
+) -> list[TraitStatement]:
+    """The traits that most set a segment apart, strongest first, said in words.
+
+    Numbers and over-represented categories are ranked together by ``|strength|``;
+    traits nearer the table than ``MIN_SHOWN_Z`` are left out. ``labels`` overrides the
+    labels the profile was made with.
+
+    >>> [t.text for t in describe_traits(profile)][:2]
+    ['Spends 2.7× the average on wines (612 against 227)',
+     'Plan: Premium for 62%, against 28% overall']
+    """
+    statements = []
+    for trait in profile.numeric:
+        if math.isfinite(trait.z) and abs(trait.z) >= MIN_SHOWN_Z:
+            label = _label(trait, labels)
+            statements.append(
+                TraitStatement(
+                    _numeric_statement(trait, label),
+                    float(trait.z),
+                    "numeric",
+                    trait.column,
+                    is_strong(trait),
+                )
+            )
+    for category in profile.categories:
+        strength = category.strength
+        if abs(strength) >= MIN_SHOWN_Z:
+            statements.append(
+                TraitStatement(
+                    f"{_label(category, labels)}: {category.value} for "
+                    f"{category.segment_share:.0%}, against {category.overall_share:.0%} overall",
+                    float(strength),
+                    "category",
+                    category.column,
+                    is_strong(category),
+                )
+            )
+    statements.sort(key=lambda s: -abs(s.strength))
+    return statements[:limit]
+
+
+def naming_keywords(
+    keywords: Sequence[str],
+    lifts: Sequence[float] = (),
+    field_names: Iterable[str] = (),
+) -> list[str]:
+    """The keywords that may name a segment: distinctive (``MIN_KEYWORD_LIFT``, when the
+    lifts are known), not praise or filler (``GENERIC_WORDS``), not a field's name."""
+    fields_ = {" ".join(name.lower().split()) for name in field_names}
+    chosen = []
+    for position, keyword in enumerate(keywords):
+        if position < len(lifts) and lifts[position] < MIN_KEYWORD_LIFT:
+            continue
+        words = keyword.lower().split()
+        if keyword.lower() in fields_ or any(w in GENERIC_WORDS or w in fields_ for w in words):
+            continue
+        chosen.append(keyword)
+    return chosen
+
+
+def _fit(parts: Sequence[str], joiner: str) -> str:
+    """Parts joined, the last ones dropped until the name fits ``NAME_MAX_CHARS``."""
+    parts = list(parts)
+    while len(parts) > 1 and len(joiner.join(parts)) > NAME_MAX_CHARS:
+        parts.pop()
+    name = joiner.join(parts)
+    if len(name) > NAME_MAX_CHARS:
+        name = name[: NAME_MAX_CHARS - 1].rsplit(" ", 1)[0].rstrip(" ,&·") + "…"
+    return name
+
+
+def name_candidates(
+    keywords: Sequence[str],
+    numeric: Sequence[NumericTrait],
+    categories: Sequence[CategoryTrait],
+    segment_id: int,
+    *,
+    keyword_lift: Sequence[float] = (),
+    unnamed: Collection[str] = (),
+    field_names: Iterable[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Names for a segment from its strong traits only, best first: the first is its name,
+    the others (one more trait each) tell it apart from a segment with the same first.
+
+    Columns in ``unnamed`` (labels being predicted, such as a 0/1 response) never name a
+    segment. Without a strong trait the name says so: "Mixed group 3".
+    """
+    words = naming_keywords(keywords, keyword_lift, field_names)[:2]
+    every: list[NumericTrait | CategoryTrait] = [*numeric, *categories]
+    traits = [t for t in every if t.column not in unnamed and is_strong(t)]
+    traits.sort(key=lambda t: -abs(t.strength))
+    phrases: list[str] = []
+    for trait in traits:
+        if isinstance(trait, CategoryTrait):
+            phrase = describe_category(trait, labels)
+        else:  # our own opening word ("High", "Spends"), lower-cased after a comma
+            phrase = describe_numeric(trait, labels)
+            phrase = phrase if not phrases else phrase[0].lower() + phrase[1:]
+        if phrase.casefold() not in {p.casefold() for p in phrases}:
+            phrases.append(phrase)
+    candidates: list[str] = []
+    if words:
+        head = " & ".join(words)
+        head = head[0].upper() + head[1:]
+        for extra in range(1 if phrases else 0, min(len(phrases), 2) + 1):
+            tail = ", ".join(phrases[:extra])
+            candidates.append(_fit([head, tail] if tail else [head], " · "))
+    elif phrases:
+        for n in range(min(len(phrases), 2), min(len(phrases), 3) + 1):
+            candidates.append(_fit(phrases[:n], ", "))
+    if not candidates:
+        return [f"Mixed group {segment_id}"]
+    unique: list[str] = []
+    for candidate in candidates:
+        if candidate not in unique:
+            unique.append(candidate)
+    return unique
 
 
 def name_segment(
@@ -429,22 +796,14 @@ def name_segment(
     numeric: Sequence[NumericTrait],
     categories: Sequence[CategoryTrait],
     segment_id: int,
+    **options: Any,
 ) -> str:
-    """A short readable name from the top keywords and the strongest trait.
+    """A short readable name from the segment's strong traits (``name_candidates``).
 
     >>> name_segment(["late delivery", "parcel"], [], [], 0)
     'Late delivery & parcel'
     """
-    parts: list[str] = []
-    if keywords:
-        parts.append(" & ".join(keywords[:2]).capitalize())
-    trait = describe_category(categories[0]) if categories else ""
-    if numeric and abs(numeric[0].z) >= MIN_NUMERIC_Z:
-        numeric_trait = describe_numeric(numeric[0])
-        trait = f"{trait}, {numeric_trait}" if trait else numeric_trait
-    if trait:
-        parts.append(trait)
-    return " · ".join(parts) if parts else f"Segment {segment_id}"
+    return name_candidates(keywords, numeric, categories, segment_id, **options)[0]
 
 
 def profile_segments(
@@ -455,6 +814,8 @@ def profile_segments(
     *,
     distances: np.ndarray | None = None,
     terms: TermCounts | None = None,
+    column_labels: Mapping[str, str] | None = None,
+    unnamed: Collection[str] = (),
 ) -> list[SegmentProfile]:
     """One profile per segment (labels >= 0), in segment order.
 
@@ -465,6 +826,9 @@ def profile_segments(
         categorical: categorical and label columns as text, one row per input row.
         distances: each row's distance to its segment's centre, for picking quotes.
         terms: ``count_terms(docs)``, when already computed.
+        column_labels: every column's readable label (``labels.column_labels``); by
+            default each column's ``column_label``.
+        unnamed: columns that never name a segment (``Schema.label_columns``).
     """
     labels = np.asarray(labels)
     numeric = numeric if numeric is not None else pd.DataFrame(index=range(len(labels)))
@@ -478,8 +842,18 @@ def profile_segments(
         languages[segment] = dominant_language_hint(
             [docs[int(i)] for i in _spread(members) if docs[int(i)]]
         )
+    terms = terms if terms is not None else count_terms(docs)
     keywords = class_tfidf_keywords(docs, labels, terms=terms)
-    return profiles_from_summary(summary, segments, keywords, examples, languages)
+    return profiles_from_summary(
+        summary,
+        segments,
+        keywords,
+        examples,
+        languages,
+        keyword_lift=keyword_lifts(labels, keywords, terms),
+        column_labels=column_labels,
+        unnamed=unnamed,
+    )
 
 
 def profiles_from_summary(
@@ -488,41 +862,83 @@ def profiles_from_summary(
     keywords: dict[int, tuple[str, ...]],
     examples: dict[int, tuple[str, ...]],
     languages: dict[int, str],
+    *,
+    keyword_lift: Mapping[int, tuple[float, ...]] | None = None,
+    column_labels: Mapping[str, str] | None = None,
+    unnamed: Collection[str] = (),
 ) -> list[SegmentProfile]:
     """The profiles of ``segments`` from a table's summary and each segment's keywords,
-    example texts and language (the parts that read texts, computed by the caller)."""
+    example texts and language (the parts that read texts, computed by the caller).
+
+    Both engines build their profiles, names included, here; ``keyword_lift``,
+    ``column_labels`` and ``unnamed`` are as in ``profile_segments``.
+    """
     profiles = []
     for segment in segments:
-        numeric_traits = _numeric_traits(summary, segment)
-        category_traits = _category_traits(summary, segment)
         size = int(summary.sizes[segment])
         profiles.append(
             SegmentProfile(
                 segment_id=segment,
-                name=name_segment(keywords[segment], numeric_traits, category_traits, segment),
+                name="",
                 size=size,
                 share=float(size / summary.rows),
-                numeric=numeric_traits,
-                categories=category_traits,
+                numeric=_numeric_traits(summary, segment, column_labels),
+                categories=_category_traits(summary, segment, column_labels),
                 keywords=keywords[segment],
                 examples=examples[segment],
                 language=languages[segment],
+                keyword_lift=(keyword_lift or {}).get(segment, ()),
             )
         )
-    return _deduplicate_names(profiles)
+    return name_profiles(profiles, column_labels, unnamed)
 
 
-def _deduplicate_names(profiles: list[SegmentProfile]) -> list[SegmentProfile]:
-    """Two segments with the same name confuse everyone: number the repeats."""
-    seen: dict[str, int] = {}
+def name_profiles(
+    profiles: Sequence[SegmentProfile],
+    column_labels: Mapping[str, str] | None = None,
+    unnamed: Collection[str] = (),
+) -> list[SegmentProfile]:
+    """Every profile named from its strong traits, with the traits' labels set from
+    ``column_labels`` (when given); names are distinct across segments.
+
+    A segment whose best name another segment already has takes its next candidate (one
+    more trait); when none is free, a number: "High income (2)".
+    """
+    field_names = [*(column_labels or {}).keys(), *(column_labels or {}).values()]
+    taken: set[str] = set()
     out = []
     for profile in profiles:
-        count = seen.get(profile.name, 0) + 1
-        seen[profile.name] = count
-        if count > 1:
-            profile = _with_name(profile, f"{profile.name} ({count})")
-        out.append(profile)
+        if column_labels is not None:
+            profile = relabel(profile, column_labels)
+        candidates = name_candidates(
+            profile.keywords,
+            profile.numeric,
+            profile.categories,
+            profile.segment_id,
+            keyword_lift=profile.keyword_lift,
+            unnamed=unnamed,
+            field_names=field_names,
+        )
+        name = next((c for c in candidates if c.casefold() not in taken), "")
+        if not name:
+            count = 2
+            while f"{candidates[0]} ({count})".casefold() in taken:
+                count += 1
+            name = f"{candidates[0]} ({count})"
+        taken.add(name.casefold())
+        out.append(_with_name(profile, name))
     return out
+
+
+def relabel(profile: SegmentProfile, column_labels: Mapping[str, str]) -> SegmentProfile:
+    """The profile with its traits' labels taken from ``column_labels`` (name unchanged)."""
+    return replace(
+        profile,
+        numeric=tuple(replace(t, label=label_of(t.column, column_labels)) for t in profile.numeric),
+        categories=tuple(
+            replace(t, label=label_of(t.column, column_labels)) for t in profile.categories
+        ),
+    )
 
 
 def _with_name(profile: SegmentProfile, name: str) -> SegmentProfile:

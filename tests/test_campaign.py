@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,8 @@ from segmenter.campaign import (
     sms_text,
 )
 from segmenter.errors import SegmenterError
+from segmenter.grounding import check_profile_claims
+from segmenter.labels import column_labels
 from segmenter.privacy import mask_pii
 from segmenter.profile import SegmentProfile, profile_segments
 from tests.conftest import THEMES, FakeGenerator, make_customers
@@ -65,7 +68,8 @@ def test_distinctive_traits_reach_the_prompt() -> None:
     draft_campaign(support, CampaignBrief(channel="email"), generator)
     prompt = prompt_text(generator)
     assert "premium" in prompt.lower()  # the over-represented plan
-    assert "spend" in prompt and "120" in prompt  # the numeric trait against the whole table
+    # The numeric trait against the whole table, said in words.
+    assert re.search(r"Spend: 1\.9× the average \(12\d against 6\d\)", prompt)
     assert "support" in prompt.lower()  # a distinctive keyword
     assert f"{support.size:,} customers" in prompt
     assert support.examples[0][:40] in prompt  # a representative quote
@@ -345,3 +349,108 @@ def test_a_reply_to_a_customer_is_in_their_language_and_masked() -> None:
     assert "13812345678" not in prompt and EMAIL not in prompt
     with pytest.raises(SegmenterError, match="no text"):
         draft_reply("  ", generator)
+
+
+def family_profiles() -> list[SegmentProfile]:
+    """Segment 0: low income, more children; segment 1: high income, spends on wine."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1], 40)
+    numeric = pd.DataFrame(
+        {
+            "Income": np.where(labels == 0, rng.normal(30000, 4000, 80), 75000.0),
+            "Kidhome": np.where(labels == 0, rng.integers(1, 3, 80), 0).astype(float),
+            "MntWines": np.where(labels == 1, rng.gamma(5, 150, 80), 20.0),
+        }
+    )
+    docs = ["The school run leaves no time, the kids need new shoes"] * 40 + [
+        "A fine bottle of Bordeaux with dinner"
+    ] * 40
+    return profile_segments(docs, labels, numeric, column_labels=column_labels(numeric.columns))
+
+
+@pytest.mark.parametrize(
+    ("segment", "name", "persona"),
+    [
+        (0, "Tech Innovators", "A tech-savvy customer always looking for the latest gadgets."),
+        (0, "Travel Enthusiasts", "Families who plan their next holiday abroad."),
+        (0, "Affluent Parents", "Parents with money to spare."),
+        (1, "Young Families", "Parents juggling school runs."),
+        (1, "Fitness Lovers", "Never miss a workout."),
+    ],
+)
+def test_a_name_that_claims_what_the_segment_lacks_is_rejected(
+    segment: int, name: str, persona: str
+) -> None:
+    profile = family_profiles()[segment]
+    assert check_profile_claims(name, persona, profile).problems
+
+
+@pytest.mark.parametrize(
+    ("segment", "name", "persona"),
+    [
+        (0, "Budget Families", "Parents on a tight income with kids at home."),
+        (0, "Busy Parents", "The school run leaves them little time."),
+        (1, "Affluent Wine Lovers", "High earners who enjoy a good bottle of wine."),
+        (1, "Premium Connoisseurs", "Spend well above average on wine."),
+    ],
+)
+def test_a_grounded_name_is_accepted_with_what_it_rests_on(
+    segment: int, name: str, persona: str
+) -> None:
+    check = check_profile_claims(name, persona, family_profiles()[segment])
+    assert check.problems == ()
+    assert check.grounds
+
+
+def test_an_invented_lm_name_is_retried_once_then_replaced(tmp_path: Path) -> None:
+    profiles = family_profiles()
+    invented = json.dumps(
+        {
+            "segments": [
+                {"id": 0, "name": "Tech Innovators", "persona": "Always after the latest gadgets."},
+                {"id": 1, "name": "Wine Lovers", "persona": "Spend on good wine."},
+            ]
+        }
+    )
+    generator = FakeGenerator(replies=[invented])
+    names = name_segments(profiles, generator, cache_dir=tmp_path)
+    assert len(generator.prompts) == 2  # sent back once, with the problem spelt out
+    retry = generator.prompts[1][-1]["content"]
+    assert "segment 0" in retry and "technology" in retry
+    assert "Income: " in prompt_text(generator, 0)  # the traits, in plain words
+    assert names[0].name == profiles[0].name and names[0].persona == ""
+    assert "Tech Innovators" in names[0].note
+    assert names[1].name == "Wine Lovers" and names[1].note == ""
+    assert any("wines" in g for g in names[1].grounds)
+
+
+def test_a_corrected_lm_name_is_kept(tmp_path: Path) -> None:
+    profiles = family_profiles()
+    first = {"id": 0, "name": "Travel Enthusiasts", "persona": "Always on holiday."}
+    fixed = {"id": 0, "name": "Busy Families", "persona": "Kids at home, tight income."}
+    wine = {"id": 1, "name": "Wine Lovers", "persona": "Spend on good wine."}
+    generator = FakeGenerator(
+        replies=[json.dumps({"segments": [first, wine]}), json.dumps({"segments": [fixed, wine]})]
+    )
+    names = name_segments(profiles, generator, cache_dir=tmp_path)
+    assert names[0].name == "Busy Families" and names[0].note == ""
+    assert any("kids at home" in g.lower() for g in names[0].grounds)
+
+
+@pytest.mark.model
+def test_the_small_model_names_only_with_what_the_segments_show(tmp_path: Path) -> None:
+    from segmenter.lm import bundled
+    from segmenter.lm.llamacpp import LlamaCppGenerator
+
+    generator = LlamaCppGenerator(bundled.smollm2_path, "SmolLM2-135M-Instruct-Q4_1", seed=7)
+    profiles = family_profiles()
+    names = name_segments(profiles, generator, cache_dir=tmp_path)
+    assert sorted(names) == [0, 1]
+    assert len({n.name.casefold() for n in names.values()}) == 2
+    for profile in profiles:
+        named = names[profile.segment_id]
+        # Whatever the model wrote, what is kept claims nothing the segment lacks...
+        assert check_profile_claims(named.name, named.persona, profile).problems == ()
+        assert named.grounds  # ...and says what it rests on
+        if named.note:  # a name the model invented twice is replaced by the rule-based one
+            assert named.name == profile.name and "kept the name" in named.note

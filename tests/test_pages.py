@@ -377,3 +377,73 @@ def test_predict_page_compares_models_and_scores_every_customer(finished_run) ->
     at.switch_page("pages/2_Segments.py").run()
     at.selectbox(key="segments_colour").select("risk score (Predict)").run()
     assert not at.exception
+
+
+def _chart(at: AppTest, key: str) -> dict[str, Any]:
+    chart = next(c for c in at.get("plotly_chart") if getattr(c, "key", None) == key)
+    return dict(json.loads(chart.proto.spec))
+
+
+def test_column_labels_name_the_segments_and_reach_the_cards(  # type: ignore[no-untyped-def]
+    loaded_customers, fake_embedder
+) -> None:
+    loaded, schema = loaded_customers
+    session = {state.LOADED: loaded, state.SCHEMA: schema, state.COLUMN_LABELS: {"spend": "Outlay"}}
+    at = page("pages/2_Segments.py", session)
+    at.run()
+    at.selectbox(key="segments_model").select("fake")
+    at.selectbox(key="segments_k").select(3)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    run = at.session_state[state.RUN]
+    assert run.parameters()["labels"]["spend"] == "Outlay"
+    spend = [t for p in run.result.profiles for t in p.numeric if t.column == "spend"]
+    assert spend and all(t.label == "Outlay" for t in spend)
+    bars = [
+        text
+        for p in run.result.profiles
+        for text in _chart(at, f"segments_profile_{p.segment_id}_traits")["data"][0]["y"]
+    ]
+    assert any(text.startswith("Outlay: ") for text in bars)  # the trait, said in words
+    assert any(md.value.startswith("#### 0. ") for md in at.markdown)  # a card per segment
+
+
+def test_upload_page_lists_each_columns_label(loaded_customers) -> None:  # type: ignore[no-untyped-def]
+    loaded, schema = loaded_customers
+    at = page("pages/1_Upload.py", {state.LOADED: loaded, state.SCHEMA: schema})
+    at.run()
+    assert not at.exception
+    assert at.session_state[state.COLUMN_LABELS] == {}  # nothing edited yet
+    roles = next(d.value for d in at.dataframe if "role" in d.value.columns)
+    assert dict(zip(roles["column"], roles["label"], strict=True))["customer_id"] == "Customer ID"
+
+
+def test_an_invented_lm_name_is_replaced_with_a_note(drafting_session, fake_generator) -> None:  # type: ignore[no-untyped-def]
+    invented = [
+        {"id": 0, "name": "Travel Enthusiasts", "persona": "Always planning the next trip."},
+        {"id": 1, "name": "Tech Innovators", "persona": "Always after the latest gadgets."},
+        {"id": 2, "name": "Fitness Lovers", "persona": "Never miss a workout."},
+    ]
+    fake_generator.replies = [json.dumps({"segments": invented})]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    at.button(key="segments_lm_names").click().run()
+    assert not at.exception
+    profiles = at.session_state[state.RUN].result.profiles
+    names = at.session_state[state.SEGMENT_NAMES]
+    assert names == {p.segment_id: p.name for p in profiles}  # the rule-based names
+    notes = [w.value for w in at.warning]
+    assert len([n for n in notes if "kept the name" in n]) == 3
+
+
+def test_with_labels_renames_a_finished_run(finished_run) -> None:  # type: ignore[no-untyped-def]
+    from segmenter.pipeline import with_labels
+
+    relabelled = with_labels(finished_run, {"spend": "Outlay", "plan": " "})
+    assert relabelled.edited_labels == {"spend": "Outlay"}
+    assert relabelled.labels["plan"] == "Plan" and relabelled.labels["spend"] == "Outlay"
+    assert relabelled.result.labels is finished_run.result.labels  # nothing recomputed
+    names = [p.name for p in relabelled.result.profiles]
+    assert len(set(names)) == len(names)
+    assert with_labels(relabelled, {}).result.profiles == finished_run.result.profiles

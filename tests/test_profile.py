@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from segmenter.labels import column_label, column_labels, inline
 from segmenter.profile import (
+    NAME_MAX_CHARS,
+    CategoryTrait,
+    NumericTrait,
+    SegmentProfile,
     class_tfidf_keywords,
+    count_terms,
+    describe_category,
+    describe_numeric,
+    describe_traits,
     distances_to_centres,
+    is_strong,
+    keyword_lifts,
+    name_profiles,
     name_segment,
     profile_segments,
     rename_segments,
@@ -65,7 +78,7 @@ def test_profiles_report_traits_against_the_whole_table() -> None:
     assert spend.lift > 1.5
     assert support.categories[0].value == "premium"
     assert support.categories[0].segment_share == 1.0
-    assert "premium" in support.name
+    assert "premium" in support.name or "High spend" in support.name  # its strongest trait
 
 
 def test_examples_are_distinct_and_nearest_the_centre_first() -> None:
@@ -98,17 +111,21 @@ def test_names_are_unique_and_editable() -> None:
 
 def test_name_from_keywords_and_trait() -> None:
     assert name_segment(["late delivery", "parcel"], [], [], 0) == "Late delivery & parcel"
-    assert name_segment([], [], [], 3) == "Segment 3"
+    assert name_segment([], [], [], 3) == "Mixed group 3"  # no strong trait: said honestly
 
 
 def test_trait_descriptions_read_as_business_language() -> None:
-    from segmenter.profile import CategoryTrait, NumericTrait, describe_category, describe_numeric
-
     assert describe_category(CategoryTrait("plan", "Premium", 0.8, 0.3, 2.6)) == "Premium"
     assert describe_category(CategoryTrait("Partner", "No", 0.8, 0.5, 1.6)) == "Partner: No"
     signup = NumericTrait("signup_date (days)", 900.0, 500.0, 1.8, 1.2)
-    assert describe_numeric(signup) == "recent signup_date"
-    assert describe_numeric(NumericTrait("age", 25.0, 40.0, 0.6, -1.1)) == "low age"
+    assert describe_numeric(signup) == "Recent signup date"
+    assert describe_numeric(NumericTrait("age", 25.0, 40.0, 0.6, -1.1)) == "Younger"
+    wines = NumericTrait("MntWines", 612.0, 227.0, 2.7, 1.4, "Spend on wines")
+    assert describe_numeric(wines) == "Spends 2.7x on wines"
+    kids = NumericTrait("Kidhome", 0.02, 0.44, 0.05, -0.8, "Kids at home")
+    assert describe_numeric(kids) == "No kids at home"
+    web = NumericTrait("NumWebPurchases", 2.0, 4.0, 0.5, -0.9, "Number of web purchases")
+    assert describe_numeric(web) == "Few web purchases"
 
 
 def test_bigrams_never_jump_over_dropped_words() -> None:
@@ -127,3 +144,193 @@ def test_terse_texts_are_quoted_only_when_nothing_longer_exists() -> None:
     examples = profile_segments(docs, labels, distances=distances)[0].examples
     assert examples[:2] == ("The parcel arrived two weeks late", "Courier left it in the rain")
     assert set(examples[2:]) == {"thanks", "ok"}
+
+
+@pytest.mark.parametrize(
+    ("column", "label"),
+    [
+        ("MntWines", "Spend on wines"),
+        ("NumWebPurchases", "Number of web purchases"),
+        ("Kidhome", "Kids at home"),
+        ("Dt_Customer", "Customer date"),
+        ("AcceptedCmp1", "Accepted campaign 1"),
+        ("monthly_spend", "Monthly spend"),
+        ("tenure_months", "Tenure (months)"),
+        ("Annual Income (k$)", "Annual income (k$)"),
+        ("NPSScore", "NPS score"),
+        ("customer_id", "Customer ID"),
+        ("InvoiceNo", "Invoice number"),
+        ("signup_date (days)", "Signup date"),
+        ("评分", "评分"),
+    ],
+)
+def test_column_labels_read_as_words(column: str, label: str) -> None:
+    assert column_label(column) == label
+
+
+def test_edited_labels_win_and_blank_edits_do_not() -> None:
+    labels = column_labels(["MntWines", "Income"], {"MntWines": " Wine spend ", "Income": " "})
+    assert labels == {"MntWines": "Wine spend", "Income": "Income"}
+    assert inline("Spend on wines") == "spend on wines"
+    assert inline("NPS score") == "NPS score" and inline("PhD") == "PhD"
+
+
+def campaign_table(n: int = 300, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """A campaign-shaped table: three personas in spend, income and children, a
+    persona-free education column and a 0/1 response that is highest in segment 0."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat([0, 1, 2], n // 3)
+    numeric = pd.DataFrame(
+        {
+            "MntWines": np.where(labels == 0, rng.gamma(5, 150, n), rng.gamma(2, 30, n)),
+            "Income": np.where(labels == 1, rng.normal(30000, 5000, n), rng.normal(65000, 8000, n)),
+            "Kidhome": np.where(labels == 1, rng.integers(1, 3, n), 0).astype(float),
+            "Recency": rng.integers(0, 100, n).astype(float),
+        }
+    )
+    categorical = pd.DataFrame(
+        {
+            "Education": rng.choice(["Graduation", "PhD", "2n Cycle"], n, p=[0.6, 0.3, 0.1]),
+            "Response": np.where(rng.random(n) < np.where(labels == 0, 0.6, 0.05), "1", "0"),
+        }
+    )
+    return labels, numeric, categorical
+
+
+def test_only_strong_traits_name_and_label_columns_never_do() -> None:
+    labels, numeric, categorical = campaign_table()
+    names = column_labels([*numeric.columns, *categorical.columns])
+    profiles = profile_segments(
+        [""] * len(labels), labels, numeric, categorical, column_labels=names, unnamed=["Response"]
+    )
+    wine, family, rest = (p.name for p in profiles)
+    assert wine.startswith("Spends") and "wines" in wine
+    assert "kids at home" in family.lower() and "income" in family.lower()
+    for name in (wine, family, rest):
+        assert "Response" not in name and "Recency" not in name and "Cycle" not in name
+        assert len(name) <= NAME_MAX_CHARS
+    assert len({wine, family, rest}) == 3
+    response = next(c for c in profiles[0].categories if c.column == "Response")
+    assert is_strong(response)  # strong, yet never a name: it is the label being predicted
+    # The same profiles without the label column excluded do name it.
+    named = profile_segments([""] * len(labels), labels, numeric, categorical)
+    assert "Response" in " ".join(p.name for p in named)
+
+
+def test_weak_traits_give_an_honest_name() -> None:
+    weak = CategoryTrait("Education", "2n Cycle", 0.13, 0.09, 1.44)
+    slight = NumericTrait("MntFruits", 27.0, 25.0, 1.08, 0.1)
+    assert not is_strong(weak) and not is_strong(slight)
+    assert name_segment([], [slight], [weak], 3) == "Mixed group 3"
+    assert is_strong(CategoryTrait("Education", "PhD", 0.62, 0.28, 2.2))
+    assert is_strong(NumericTrait("MntWines", 60.0, 30.0, 2.0, 0.3))  # ratio, not z
+    assert not is_strong(NumericTrait("MntWines", 60.0, 30.0, 2.0, 0.1))  # a huge spread
+
+
+def test_generic_words_masks_and_field_labels_never_name() -> None:
+    assert tokenize("XXXX called on XX/XX/2019 about {$25.00}") == ["called"]
+    assert name_segment(["love", "great fit"], [], [], 1) == "Mixed group 1"
+    assert name_segment(["company", "refund"], [], [], 1, field_names=["Company"]) == "Refund"
+    not_distinctive = name_segment(["dress", "zipper"], [], [], 2, keyword_lift=(1.0, 3.2))
+    assert not_distinctive == "Zipper"
+    assert name_segment(["不错", "快递"], [], [], 0) == "快递"
+
+
+def test_keyword_lift_tells_a_segments_words_from_everyones() -> None:
+    docs = ["dress zipper broke"] * 10 + ["dress fits nicely colour"] * 10
+    labels = np.array([0] * 10 + [1] * 10)
+    terms = count_terms(docs)
+    keywords = {0: ("zipper", "dress"), 1: ("colour", "dress")}
+    lifts = keyword_lifts(labels, keywords, terms)
+    assert lifts[0][0] > 1.5 > lifts[0][1]
+    assert lifts[1][0] > 1.5 > lifts[1][1]
+
+
+def test_names_stay_distinct_by_adding_a_trait() -> None:
+    high = NumericTrait("Income", 80000.0, 50000.0, 1.6, 1.5, "Income")
+    kids = NumericTrait("Kidhome", 0.0, 0.5, 0.0, -0.9, "Kids at home")
+    teens = NumericTrait("Teenhome", 1.2, 0.5, 2.4, 1.0, "Teenagers at home")
+    base = dict(size=10, share=0.5, keywords=(), examples=())
+    profiles = [
+        SegmentProfile(segment_id=0, name="", numeric=(high, kids), categories=(), **base),
+        SegmentProfile(segment_id=1, name="", numeric=(high, teens), categories=(), **base),
+        SegmentProfile(segment_id=2, name="", numeric=(high,), categories=(), **base),
+        SegmentProfile(segment_id=3, name="", numeric=(high,), categories=(), **base),
+    ]
+    names = [p.name for p in name_profiles(profiles)]
+    assert names == [
+        "High income, no kids at home",
+        "High income, more teenagers at home",
+        "High income",
+        "High income (2)",
+    ]
+
+
+def test_traits_are_said_in_words_strongest_first() -> None:
+    profile = SegmentProfile(
+        segment_id=0,
+        name="",
+        size=100,
+        share=0.25,
+        numeric=(
+            NumericTrait("MntWines", 612.0, 227.0, 2.7, 1.4, "Spend on wines"),
+            NumericTrait("Income", 40000.0, 50000.0, 0.8, -0.6, "Income"),
+            NumericTrait("Recency", 50.0, 49.0, 1.02, 0.03, "Recency"),
+        ),
+        categories=(CategoryTrait("Kids", "Yes", 0.62, 0.28, 2.2, "Children at home"),),
+        keywords=(),
+        examples=(),
+    )
+    statements = describe_traits(profile, {"Income": "Yearly income"})
+    texts = [s.text for s in statements]
+    assert texts[0] == "Spends 2.7× the average on wines (612 against 227)"
+    assert "Children at home: Yes for 62%, against 28% overall" in texts
+    assert "Yearly income: 20% below average (40,000 against 50,000)" in texts
+    assert all("Recency" not in t for t in texts)  # too close to everyone to chart
+    assert [s.kind for s in statements].count("category") == 1
+    assert statements[0].strong and statements[0].strength > 0
+    assert next(s for s in statements if "income" in s.text).strength < 0
+    strengths = [abs(s.strength) for s in statements]
+    assert strengths == sorted(strengths, reverse=True)
+
+
+def test_profiles_written_before_labels_still_open() -> None:
+    old = {
+        "segment_id": 1,
+        "name": "high MntWines",
+        "size": 5,
+        "share": 0.5,
+        "numeric": [
+            {
+                "column": "MntWines",
+                "segment_mean": 2.0,
+                "overall_mean": 1.0,
+                "lift": 2.0,
+                "z": 1.0,
+            }
+        ],
+        "categories": [
+            {
+                "column": "plan",
+                "value": "Gold",
+                "segment_share": 0.5,
+                "overall_share": 0.2,
+                "lift": 2.5,
+            }
+        ],
+        "keywords": ["wine"],
+        "examples": [],
+    }
+    profile = SegmentProfile.from_dict(old)
+    assert profile.numeric[0].label == "Spend on wines"
+    assert profile.keyword_lift == ()
+    assert SegmentProfile.from_dict(profile.to_dict()) == profile
+
+
+def test_edited_labels_rename_without_recomputing() -> None:
+    income = NumericTrait("Income", 80000.0, 50000.0, 1.6, 1.5, "Income")
+    profile = SegmentProfile(0, "", 10, 0.5, (income,), (), (), ())
+    [renamed] = name_profiles([profile], {"Income": "Yearly earnings"})
+    assert renamed.name == "High yearly earnings"
+    assert renamed.numeric[0].label == "Yearly earnings"
+    assert describe_traits(renamed)[0].text.startswith("Yearly earnings: 1.6× the average")

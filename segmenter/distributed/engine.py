@@ -48,6 +48,7 @@ from segmenter.embedding.registry import FAST_EMBEDDER
 from segmenter.errors import SchemaError, SegmenterError
 from segmenter.export import profiles_json
 from segmenter.ingest import detect_schema
+from segmenter.labels import column_labels
 from segmenter.offers import offer_columns
 from segmenter.pipeline import SPACE_FILE
 
@@ -202,7 +203,10 @@ def segment_on_ray(
     start = time.perf_counter()
     progress("Profiling segments")
     offers = tuple(offer_columns([*schema.categorical_columns, *schema.text_columns]))
-    built, counted = profile_rows(final, layout, labels_all, has_doc, k, offers)
+    readable = column_labels(c.name for c in schema.columns)
+    built, counted = profile_rows(
+        final, layout, labels_all, has_doc, k, offers, readable, schema.label_columns
+    )
     profiles = tuple(built)
     timings["profile"] = time.perf_counter() - start
 
@@ -219,6 +223,7 @@ def segment_on_ray(
         run, schema, name, embed_config, cluster_config, fit, silhouette, address, ray, labels_all
     )
     record["feedback"] = feedback_record(feedback, counted)
+    record["labels"] = readable
     record["input"]["filename"] = source.name
     paths["run"] = out_dir / "run.json"
     paths["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")

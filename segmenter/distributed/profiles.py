@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,6 +32,7 @@ from segmenter.profile import (
     _spread,
     class_tfidf_keywords,
     count_terms,
+    keyword_lifts,
     profiles_from_summary,
 )
 from segmenter.sentiment import (
@@ -145,11 +147,14 @@ def build_profiles(
     spread: dict[int, np.ndarray],
     labels: np.ndarray,
     n_segments: int,
+    column_labels: Mapping[str, str] | None = None,
+    unnamed: Collection[str] = (),
 ) -> list[SegmentProfile]:
     """Profiles as the local engine makes them (``pipeline.profile_fitted``), from the
     table's merged counts and the texts of sampled rows (keywords, language)."""
     terms = count_terms(texts, rows=keyword_rows)
     keywords = class_tfidf_keywords([], labels, terms=terms)
+    lifts = keyword_lifts(labels, keywords, terms)
     examples = {}
     languages = {}
     for segment in range(n_segments):
@@ -160,7 +165,16 @@ def build_profiles(
             [texts[int(r)] for r in spread[segment] if texts.get(int(r))]
         )
     segments = range(n_segments)
-    profiles = profiles_from_summary(counts.summary, segments, keywords, examples, languages)
+    profiles = profiles_from_summary(
+        counts.summary,
+        segments,
+        keywords,
+        examples,
+        languages,
+        keyword_lift=lifts,
+        column_labels=column_labels,
+        unnamed=unnamed,
+    )
     offers = offers_from_counts(counts.offers, segments)
     moods = feedback_from_counts(counts.feedback) if counts.feedback is not None else {}
     return [
@@ -176,8 +190,11 @@ def profile_rows(
     has_doc: np.ndarray,
     n_segments: int,
     offer_columns: tuple[str, ...],
+    column_labels: Mapping[str, str] | None = None,
+    unnamed: Collection[str] = (),
 ) -> tuple[list[SegmentProfile], BatchCounts]:
-    """Count every batch, read the sampled texts, build the profiles."""
+    """Count every batch, read the sampled texts, build the profiles (``column_labels``
+    and ``unnamed`` as in ``profile.profile_segments``)."""
     counts = count_rows(rows, layout, n_segments, offer_columns)
     with_text = np.flatnonzero(has_doc)
     keyword_rows = with_text
@@ -187,7 +204,10 @@ def profile_rows(
     spread = {s: _spread(np.flatnonzero(labels == s)) for s in range(n_segments)}
     wanted = np.unique(np.concatenate([keyword_rows, *spread.values()]).astype(np.int64))
     texts = texts_at(rows, wanted)
-    return build_profiles(counts, texts, keyword_rows, spread, labels, n_segments), counts
+    built = build_profiles(
+        counts, texts, keyword_rows, spread, labels, n_segments, column_labels, unnamed
+    )
+    return built, counts
 
 
 def row_labels(rows: Any) -> tuple[np.ndarray, np.ndarray]:

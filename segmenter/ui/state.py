@@ -23,6 +23,9 @@ SEARCH_ROWS = "search_rows"  # list[int] rows matching the search      Segments
 AUTO_RUN = "auto_run"  # bool: segment on arrival with default settings Home (sample)
 DRAFTS = "drafts"  # dict[int, list[segmenter.campaign.Draft]] by segment  Segments (panel)
 PERSONAS = "personas"  # dict[int, str] one-line personas from the LM  Segments
+LM_NAMES = "lm_names"  # dict[int, segmenter.campaign.SegmentPersona]: what each LM name
+#                        rests on, and why one was not kept                  Segments
+COLUMN_LABELS = "column_labels"  # dict[str, str] column labels the user edited  Upload
 LM_CONFIG = "lm_config"  # segmenter.config.LMConfig, this user's model   Segments (panel)
 DRAFTING = "drafting"  # bool: a draft was streaming when the script last ran Segments (panel)
 REPLY = "reply"  # tuple[int, segmenter.campaign.Generated]: row and reply  Segments
@@ -31,9 +34,26 @@ TRANSACTIONS = "transactions"  # segmenter.transactions.CustomerTable (a log tur
 #                                into customers; LOADED then holds the customers)  Upload
 TRANSACTION_LOG = "transaction_log"  # segmenter.ingest.LoadedTable, the log itself    Upload
 
-_FROM_RUN = (SEGMENT_NAMES, SAVED_SELECTIONS, SEARCH_ROWS, DRAFTS, PERSONAS, REPLY, PREDICTION)
+_FROM_RUN = (
+    SEGMENT_NAMES,
+    SAVED_SELECTIONS,
+    SEARCH_ROWS,
+    DRAFTS,
+    PERSONAS,
+    LM_NAMES,
+    REPLY,
+    PREDICTION,
+)
 DOWNSTREAM = {
-    UPLOAD_FINGERPRINT: (LOADED, SCHEMA, TRANSACTIONS, TRANSACTION_LOG, RUN, *_FROM_RUN),
+    UPLOAD_FINGERPRINT: (
+        LOADED,
+        SCHEMA,
+        COLUMN_LABELS,
+        TRANSACTIONS,
+        TRANSACTION_LOG,
+        RUN,
+        *_FROM_RUN,
+    ),
     SCHEMA: (RUN, *_FROM_RUN),
     RUN: _FROM_RUN,
 }
@@ -46,6 +66,8 @@ def init_state() -> None:
     st.session_state.setdefault(SEARCH_ROWS, [])
     st.session_state.setdefault(DRAFTS, {})
     st.session_state.setdefault(PERSONAS, {})
+    st.session_state.setdefault(LM_NAMES, {})
+    st.session_state.setdefault(COLUMN_LABELS, {})
     st.session_state.setdefault(LM_CONFIG, LMConfig.from_env())
 
 

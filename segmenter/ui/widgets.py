@@ -9,9 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from segmenter.campaign import SegmentPersona
+from segmenter.cards import sentiment_chart, trait_chart
 from segmenter.errors import SegmenterError
 from segmenter.offers import describe_offer
-from segmenter.profile import SegmentProfile
+from segmenter.profile import SegmentProfile, describe_traits
 from segmenter.runs import describe_run, find_runs, runs_root
 from segmenter.sentiment import describe_feedback
 
@@ -59,10 +61,11 @@ def most_common_segment(labels: Any, rows: list[int]) -> int | None:
 def _numeric_table(profile: SegmentProfile) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "column": [t.column for t in profile.numeric],
+            "column": [t.label or t.column for t in profile.numeric],
             "segment mean": [round(t.segment_mean, 2) for t in profile.numeric],
             "all customers": [round(t.overall_mean, 2) for t in profile.numeric],
             "lift": [round(t.lift, 2) for t in profile.numeric],
+            "z": [round(t.z, 2) for t in profile.numeric],
         }
     )
 
@@ -70,7 +73,7 @@ def _numeric_table(profile: SegmentProfile) -> pd.DataFrame:
 def _category_table(profile: SegmentProfile) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "column": [t.column for t in profile.categories],
+            "column": [t.label or t.column for t in profile.categories],
             "value": [t.value for t in profile.categories],
             "in segment": [f"{t.segment_share:.0%}" for t in profile.categories],
             "all customers": [f"{t.overall_share:.0%}" for t in profile.categories],
@@ -79,38 +82,79 @@ def _category_table(profile: SegmentProfile) -> pd.DataFrame:
     )
 
 
-def profile_card(profile: SegmentProfile, *, key: str, persona: str = "") -> str | None:
-    """One segment's profile in an expander; returns the (possibly edited) name."""
-    title = (
-        f"{profile.segment_id}. {plain(profile.name)} — "
-        f"{profile.size:,} customers ({profile.share:.0%})"
-    )
-    with st.expander(title, expanded=False):
-        name = st.text_input("Segment name", profile.name, key=f"{key}_name")
+CARD_QUOTES = 3
+"""Quotes on the face of a card; the rest are behind its expander."""
+
+
+def profile_card(
+    profile: SegmentProfile,
+    *,
+    key: str,
+    persona: str = "",
+    named: SegmentPersona | None = None,
+    drivers: str = "",
+) -> str | None:
+    """One segment as a card a marketer reads in ten seconds: name, size and share, a chart
+    of the traits that set it apart (in words), its feedback, keywords and three quotes;
+    the tables, the other quotes and the name box behind an expander.
+
+    Args:
+        persona: the language model's one-line persona, when it wrote one.
+        named: the model's naming of this segment: what it rests on, and a note when the
+            model's name was not kept.
+        drivers: one line on which columns drive the segment.
+
+    Returns:
+        The (possibly edited) name.
+    """
+    with st.container(border=True):
+        st.markdown(f"#### {profile.segment_id}. {plain(profile.name)}")
+        st.caption(f"{profile.size:,} customers · {profile.share:.0%} of all customers")
+        if drivers:
+            st.caption(plain(drivers))
         if persona:
-            st.caption("Persona (written by the language model)")
+            st.markdown("**Persona** (written by the language model)")
             st.text(persona)
-        if profile.offers:
-            st.markdown("**Next best offers** (held more than by all customers)")
-            st.text("\n".join(describe_offer(o) for o in profile.offers))
-        if profile.keywords:
-            st.markdown("**Distinctive words**")
-            st.text(", ".join(profile.keywords))
-        if profile.feedback is not None:
-            st.markdown("**Feedback sentiment**")
-            st.text(describe_feedback(profile.feedback))
-            for quote in profile.feedback.examples:
-                st.text(f"⚠ “{quote}”")
-        left, right = st.columns(2)
-        if profile.numeric:
-            left.markdown("**Numbers against all customers**")
-            left.dataframe(_numeric_table(profile), hide_index=True, key=f"{key}_numeric")
-        if profile.categories:
-            right.markdown("**Over-represented categories**")
-            right.dataframe(_category_table(profile), hide_index=True, key=f"{key}_categories")
+        if named is not None and named.grounds:
+            st.caption("Rests on: " + " · ".join(plain(g) for g in named.grounds))
+        if named is not None and named.note:
+            st.warning(plain(named.note), icon="⚠️")
+        statements = describe_traits(profile)
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown("**What sets this segment apart**")
+            if statements:
+                st.plotly_chart(trait_chart(statements), key=f"{key}_traits")
+            else:
+                st.caption("No column sets this segment apart from all customers.")
+        with right:
+            if profile.feedback is not None:
+                st.markdown("**Feedback sentiment**")
+                st.plotly_chart(sentiment_chart(profile.feedback), key=f"{key}_sentiment")
+                st.caption(plain(describe_feedback(profile.feedback)))
+            if profile.keywords:
+                st.markdown("**Distinctive words**")
+                st.text(", ".join(profile.keywords))
+            if profile.offers:
+                st.markdown("**Next best offers** (held more than by all customers)")
+                st.text("\n".join(describe_offer(o) for o in profile.offers))
         if profile.examples:
-            st.markdown("**Typical customers say**")
-            for example in profile.examples:
+            st.markdown("**In their words**")
+            for example in profile.examples[:CARD_QUOTES]:
+                st.text(f"“{example}”")
+        with st.expander("Rename · tables · more quotes", expanded=False):
+            name = st.text_input("Segment name", profile.name, key=f"{key}_name")
+            if profile.feedback is not None and profile.feedback.examples:
+                st.markdown("**Urgent feedback**")
+                for quote in profile.feedback.examples:
+                    st.text(f"⚠ “{quote}”")
+            if profile.numeric:
+                st.markdown("**Numbers against all customers**")
+                st.dataframe(_numeric_table(profile), hide_index=True, key=f"{key}_numeric")
+            if profile.categories:
+                st.markdown("**Over-represented categories**")
+                st.dataframe(_category_table(profile), hide_index=True, key=f"{key}_categories")
+            for example in profile.examples[CARD_QUOTES:]:
                 st.text(f"“{example}”")
     return name
 
