@@ -111,8 +111,8 @@ labels = column_labels([c.name for c in schema.columns], st.session_state[state.
 roles_table = pd.DataFrame(
     {
         "column": [c.name for c in schema.columns],
-        "label": [labels[c.name] for c in schema.columns],
         "role": [c.role for c in schema.columns],
+        "label": [labels[c.name] for c in schema.columns],
         "why": [c.reason for c in schema.columns],
         "distinct": [c.distinct for c in schema.columns],
         "missing": [c.missing for c in schema.columns],

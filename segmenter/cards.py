@@ -26,7 +26,7 @@ SENTIMENT_COLOURS = {"negative": "#d73027", "neutral": "#bdbdbd", "positive": "#
 AXIS_LIMIT = 3.0
 """Bars are drawn up to three standard deviations; a longer one is cut at the edge (its
 words still say how far)."""
-WRAP_CHARS = 48
+WRAP_CHARS = 60
 """Trait sentences wrap at this width so the chart keeps room for its bars."""
 ROW_PIXELS = 44
 
@@ -59,13 +59,15 @@ def trait_chart(statements: Sequence[TraitStatement]) -> go.Figure:
             hoverinfo="text",
         )
     )
+    reach = max((abs(s.strength) for s in ordered), default=1.0)
+    limit = min(AXIS_LIMIT, max(1.0, 1.1 * reach))  # the longest bar fills its side
     figure.update_layout(
         height=60 + ROW_PIXELS * max(len(ordered), 1),
         margin={"l": 10, "r": 10, "t": 10, "b": 40},
         showlegend=False,
         xaxis={
             "title": "← below average · above average → (standard deviations)",
-            "range": [-AXIS_LIMIT, AXIS_LIMIT],
+            "range": [-limit, limit],
             "zeroline": True,
             "zerolinewidth": 2,
         },

@@ -584,9 +584,10 @@ def _label(trait: NumericTrait | CategoryTrait, labels: Mapping[str, str] | None
 def _number(value: float) -> str:
     if not math.isfinite(value):
         return "n/a"
-    if abs(value) >= 100:
+    if abs(value) >= 10:
         return f"{value:,.0f}"
-    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 else "0"
+    digits = 1 if abs(value) >= 1 else 2
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 else "0"
 
 
 def _spend_object(label: str) -> str | None:
@@ -761,17 +762,14 @@ def name_candidates(
     """
     words = naming_keywords(keywords, keyword_lift, field_names)[:2]
     every: list[NumericTrait | CategoryTrait] = [*numeric, *categories]
-    traits = [t for t in every if t.column not in unnamed and is_strong(t)]
-    traits.sort(key=lambda t: -abs(t.strength))
-    phrases: list[str] = []
-    for trait in traits:
-        if isinstance(trait, CategoryTrait):
-            phrase = describe_category(trait, labels)
-        else:  # our own opening word ("High", "Spends"), lower-cased after a comma
-            phrase = describe_numeric(trait, labels)
-            phrase = phrase if not phrases else phrase[0].lower() + phrase[1:]
-        if phrase.casefold() not in {p.casefold() for p in phrases}:
-            phrases.append(phrase)
+    usable = sorted(
+        (t for t in every if t.column not in unnamed and math.isfinite(t.strength)),
+        key=lambda t: -abs(t.strength),
+    )
+    phrases = _phrases([t for t in usable if is_strong(t)], labels)
+    # Clear but weaker traits only tell apart two segments whose strong traits read alike.
+    moderate = [t for t in usable if not is_strong(t) and abs(t.strength) >= RATIO_MIN_Z]
+    extras = [p for p in _phrases(moderate, labels, first=not phrases) if p not in phrases]
     candidates: list[str] = []
     if words:
         head = " & ".join(words)
@@ -779,9 +777,11 @@ def name_candidates(
         for extra in range(1 if phrases else 0, min(len(phrases), 2) + 1):
             tail = ", ".join(phrases[:extra])
             candidates.append(_fit([head, tail] if tail else [head], " · "))
+        candidates += [_fit([head, ", ".join([*phrases[:1], e])], " · ") for e in extras[:3]]
     elif phrases:
         for n in range(min(len(phrases), 2), min(len(phrases), 3) + 1):
             candidates.append(_fit(phrases[:n], ", "))
+        candidates += [_fit([*phrases[:2], e], ", ") for e in extras[:3]]
     if not candidates:
         return [f"Mixed group {segment_id}"]
     unique: list[str] = []
@@ -789,6 +789,27 @@ def name_candidates(
         if candidate not in unique:
             unique.append(candidate)
     return unique
+
+
+def _phrases(
+    traits: Sequence[NumericTrait | CategoryTrait],
+    labels: Mapping[str, str] | None,
+    *,
+    first: bool = True,
+) -> list[str]:
+    """Name phrases of ``traits`` in order, without repeats; our own opening words ("High",
+    "Spends") are lower-cased after the first phrase of a name."""
+    phrases: list[str] = []
+    for trait in traits:
+        if isinstance(trait, CategoryTrait):
+            phrase = describe_category(trait, labels)
+        else:
+            phrase = describe_numeric(trait, labels)
+            if phrases or not first:
+                phrase = phrase[0].lower() + phrase[1:]
+        if phrase.casefold() not in {p.casefold() for p in phrases}:
+            phrases.append(phrase)
+    return phrases
 
 
 def name_segment(

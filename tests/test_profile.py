@@ -250,18 +250,21 @@ def test_names_stay_distinct_by_adding_a_trait() -> None:
     high = NumericTrait("Income", 80000.0, 50000.0, 1.6, 1.5, "Income")
     kids = NumericTrait("Kidhome", 0.0, 0.5, 0.0, -0.9, "Kids at home")
     teens = NumericTrait("Teenhome", 1.2, 0.5, 2.4, 1.0, "Teenagers at home")
+    older = NumericTrait("Age", 50.0, 45.0, 1.1, 0.3, "Age")
     base = dict(size=10, share=0.5, keywords=(), examples=())
     profiles = [
         SegmentProfile(segment_id=0, name="", numeric=(high, kids), categories=(), **base),
         SegmentProfile(segment_id=1, name="", numeric=(high, teens), categories=(), **base),
         SegmentProfile(segment_id=2, name="", numeric=(high,), categories=(), **base),
-        SegmentProfile(segment_id=3, name="", numeric=(high,), categories=(), **base),
+        SegmentProfile(segment_id=3, name="", numeric=(high, older), categories=(), **base),
+        SegmentProfile(segment_id=4, name="", numeric=(high,), categories=(), **base),
     ]
     names = [p.name for p in name_profiles(profiles)]
     assert names == [
         "High income, no kids at home",
         "High income, more teenagers at home",
         "High income",
+        "High income, older",  # a clear but weaker trait tells it apart
         "High income (2)",
     ]
 

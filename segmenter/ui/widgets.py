@@ -120,18 +120,18 @@ def profile_card(
         if named is not None and named.note:
             st.warning(plain(named.note), icon="⚠️")
         statements = describe_traits(profile)
-        left, right = st.columns([3, 2])
+        st.markdown("**What sets this segment apart**")
+        if statements:
+            st.plotly_chart(trait_chart(statements), key=f"{key}_traits")
+        else:
+            st.caption("No column sets this segment apart from all customers.")
+        left, right = st.columns(2)
         with left:
-            st.markdown("**What sets this segment apart**")
-            if statements:
-                st.plotly_chart(trait_chart(statements), key=f"{key}_traits")
-            else:
-                st.caption("No column sets this segment apart from all customers.")
-        with right:
             if profile.feedback is not None:
                 st.markdown("**Feedback sentiment**")
                 st.plotly_chart(sentiment_chart(profile.feedback), key=f"{key}_sentiment")
                 st.caption(plain(describe_feedback(profile.feedback)))
+        with right:
             if profile.keywords:
                 st.markdown("**Distinctive words**")
                 st.text(", ".join(profile.keywords))
