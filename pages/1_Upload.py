@@ -3,12 +3,14 @@
 import pandas as pd
 import streamlit as st
 
+from segmenter.campaign import propose_labels
 from segmenter.errors import SegmenterError
 from segmenter.ingest import ROLES, prepare_columns
 from segmenter.labels import column_label, column_labels
 from segmenter.pipeline import with_labels
 from segmenter.transactions import detect_transaction_columns
 from segmenter.ui import state
+from segmenter.ui.campaign import session_generator
 from segmenter.ui.data import (
     accept_file,
     accept_sample,
@@ -146,16 +148,58 @@ if changes:
     state.invalidate_downstream(state.SCHEMA)
     st.rerun()
 
+
+def use_labels(edited_labels: dict[str, str]) -> None:
+    """Keep the user's labels; a finished run's names and cards follow them at once."""
+    st.session_state[state.COLUMN_LABELS] = edited_labels
+    run = state.get(state.RUN)
+    if run is not None:  # nothing is recomputed but the names
+        st.session_state[state.RUN] = with_labels(run, edited_labels)
+
+
 edited_labels = {
     row.column: str(row.label).strip()
     for row in edited.itertuples()
     if str(row.label).strip() and str(row.label).strip() != column_label(row.column)
 }
 if edited_labels != st.session_state[state.COLUMN_LABELS]:
-    st.session_state[state.COLUMN_LABELS] = edited_labels
-    run = state.get(state.RUN)
-    if run is not None:  # names and cards follow the labels; nothing else is recomputed
-        st.session_state[state.RUN] = with_labels(run, edited_labels)
+    use_labels(edited_labels)
+
+if st.button(
+    "Suggest labels with the language model",
+    key="upload_suggest_labels",
+    help="One call proposes a readable label for every column; you confirm before any is used.",
+):
+    try:
+        generator = session_generator(st.session_state[state.LM_CONFIG])
+        with st.spinner(f"Labelling {len(schema.columns)} columns with {generator.model_id}…"):
+            st.session_state[state.LABEL_PROPOSALS] = propose_labels(
+                {c.name: c.examples for c in schema.columns}, generator
+            )
+    except SegmenterError as error:
+        st.error(plain(str(error)))
+proposals = state.get(state.LABEL_PROPOSALS)
+if proposals:
+    st.markdown("**Labels the language model proposes**")
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "column": list(proposals),
+                "now": [labels.get(c, c) for c in proposals],
+                "proposed": list(proposals.values()),
+            }
+        ),
+        hide_index=True,
+        key="upload_label_proposals",
+    )
+    accept, discard = st.columns(2)
+    if accept.button("Use these labels", key="upload_accept_labels", type="primary"):
+        use_labels({**st.session_state[state.COLUMN_LABELS], **proposals})
+        st.session_state.pop(state.LABEL_PROPOSALS, None)
+        st.rerun()
+    if discard.button("Keep the labels I have", key="upload_discard_labels"):
+        st.session_state.pop(state.LABEL_PROPOSALS, None)
+        st.rerun()
 
 changed_by_user = [c for c in schema.columns if c.reason == "set by user"]
 if changed_by_user:

@@ -1,10 +1,14 @@
 """Next best offers: products, categories or plans a segment holds more than everyone else.
 
-For every offer-like column (a product, category, plan, tier ... column; cells may list
-several items separated by commas, semicolons or pipes), each value's share in a segment
-is compared with its share among all customers. Values held by enough of the segment
-(support) and clearly more than overall (lift) are the segment's next best offers: what
-look-alike customers in the segment who do not yet have it are likely to want.
+For every offer-like column (a product, category, plan, tier ... column), each value's
+share in a segment is compared with its share among all customers. Values held by enough of
+the segment (support) and clearly more than overall (lift) are the segment's next best
+offers: what look-alike customers in the segment who do not yet have it are likely to want.
+
+A cell is split into several items ("kettle; mug") only when the whole column is a list
+column (``is_list_column``): most filled cells hold a separator and the items recur in
+different combinations. A product name that merely contains commas ("Credit reporting,
+credit repair services, or other personal consumer reports") stays one offer.
 """
 
 from __future__ import annotations
@@ -27,6 +31,13 @@ MIN_LIFT = 1.2
 TOP_OFFERS = 3
 MAX_VALUES = 200
 _ITEM_SPLIT = re.compile(r"\s*[;,|]\s*")
+LIST_CELL_SHARE = 0.5
+"""A list column has a separator in at least this share of its filled cells ("most")."""
+LIST_RECURRING_SHARE = 0.5
+"""...and at least this share of its items appear in two or more different cells. In a
+real list column ("kettle; mug", "kettle, toaster", "mug") items recombine; the parts of a
+product name with commas occur only inside that one name, so their share is near 0 (the
+consumer-complaint Product column: 0 of 9 parts recur)."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,11 @@ def offer_columns(columns: Sequence[str]) -> list[str]:
 class ItemCounts:
     """One offer column over some rows: how many segmented rows hold each item, overall
     (row 0 of ``counts``) and per segment (row 1 + segment), and where each item first
-    appears. Counts of separate batches of rows merge into those of all of them."""
+    appears. Counts of separate batches of rows merge into those of all of them.
+
+    ``count_items`` counts whole cells; ``split_lists`` turns the counts of a list column
+    into counts of its items, once every batch is merged, so that both engines decide
+    from the whole table."""
 
     column: str
     items: tuple[str, ...]
@@ -74,33 +89,78 @@ class ItemCounts:
 def count_items(
     column: str, cells: pd.Series, labels: np.ndarray, n_segments: int, *, first_row: int = 0
 ) -> ItemCounts:
-    """The items of one offer column over the segmented rows of a batch (a cell "kettle; mug"
-    holds both). ``first_row`` is the batch's first row's number in the table."""
+    """The distinct cells of one offer column over the segmented rows of a batch, with how
+    many rows hold each (blank cells are left out). ``first_row`` is the batch's first row's
+    number in the table."""
     labels = np.asarray(labels)
     segmented = labels >= 0
     text = cells.fillna("").astype(str).str.strip().to_numpy()[segmented]
     groups = labels[segmented] + 1
     numbers = np.flatnonzero(segmented) + first_row
-    # Cells repeat a lot: split each distinct cell once (100k rows: 0.8 s -> 0.05 s).
+    # Cells repeat a lot: count each distinct cell once (100k rows: 0.8 s -> 0.05 s).
     codes, distinct = pd.factorize(pd.Series(text, dtype=object))
     per_cell = np.zeros((n_segments + 1, len(distinct)), dtype=np.int64)
     np.add.at(per_cell, (groups, codes), 1)
     per_cell[0] = per_cell[1:].sum(axis=0)
     cell_first = np.full(len(distinct), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(cell_first, codes, numbers)
-    found: dict[str, tuple[int, np.ndarray]] = {}
-    for index, cell in enumerate(distinct):
-        for item in {i for i in _ITEM_SPLIT.split(str(cell)) if i}:
-            row, counts = found.get(item, (int(cell_first[index]), 0))
-            found[item] = (min(row, int(cell_first[index])), counts + per_cell[:, index])
-    items = tuple(sorted(found, key=lambda item: found[item][0]))
-    counts = np.zeros((n_segments + 1, len(items)), dtype=np.int64)
-    for position, item in enumerate(items):
-        counts[:, position] = found[item][1]
+    filled = np.array([bool(cell) for cell in distinct], dtype=bool)
+    order = np.flatnonzero(filled)[np.argsort(cell_first[filled], kind="stable")]
     rows = np.bincount(groups, minlength=n_segments + 1)
     rows[0] = len(groups)
-    first = np.array([found[item][0] for item in items], dtype=np.int64)
-    return ItemCounts(column, items, first, counts, rows)
+    return ItemCounts(
+        column,
+        tuple(str(distinct[i]) for i in order),
+        cell_first[order],
+        per_cell[:, order],
+        rows,
+    )
+
+
+def _items(cell: str) -> set[str]:
+    return {item for item in _ITEM_SPLIT.split(cell) if item}
+
+
+def is_list_column(cells: Sequence[str], rows: Sequence[int] | np.ndarray) -> bool:
+    """Whether a column's distinct filled ``cells`` (held by ``rows`` rows each) list
+    several items: most filled rows hold a separator and most items recur in different cells.
+
+    >>> is_list_column(["kettle; mug", "kettle, toaster", "mug"], [1, 1, 1])
+    True
+    >>> is_list_column(["Debt collection", "Credit reporting, credit repair services"], [5, 9])
+    False
+    """
+    held = np.asarray(rows, dtype=np.int64)
+    if not len(cells) or held.sum() == 0:
+        return False
+    separated = np.array([len(_items(cell)) > 1 for cell in cells], dtype=bool)
+    if held[separated].sum() < LIST_CELL_SHARE * held.sum():
+        return False
+    cells_per_item: dict[str, int] = {}
+    for cell in cells:
+        for item in _items(cell):
+            cells_per_item[item] = cells_per_item.get(item, 0) + 1
+    recurring = sum(1 for n in cells_per_item.values() if n > 1)
+    return recurring >= LIST_RECURRING_SHARE * len(cells_per_item)
+
+
+def split_lists(column: ItemCounts) -> ItemCounts:
+    """The counts of a list column's items ("kettle; mug" holds both); other columns'
+    counts as they are."""
+    if not is_list_column(column.items, column.counts[0]):
+        return column
+    found: dict[str, tuple[int, np.ndarray]] = {}
+    for index, cell in enumerate(column.items):
+        first = int(column.first_row[index])
+        for item in _items(cell):
+            row, counts = found.get(item, (first, 0))
+            found[item] = (min(row, first), counts + column.counts[:, index])
+    items = tuple(sorted(found, key=lambda item: found[item][0]))
+    counts = np.zeros((column.counts.shape[0], len(items)), dtype=np.int64)
+    for position, item in enumerate(items):
+        counts[:, position] = found[item][1]
+    first_row = np.array([found[item][0] for item in items], dtype=np.int64)
+    return ItemCounts(column.column, items, first_row, counts, column.rows)
 
 
 def offers_from_counts(
@@ -114,7 +174,7 @@ def offers_from_counts(
     """Each segment's offers from the item counts of the whole table, strongest lift first.
     Only a column's ``MAX_VALUES`` most held items are considered (ties: the first seen)."""
     out: dict[int, list[Offer]] = {int(s): [] for s in segments}
-    for column in columns:
+    for column in map(split_lists, columns):
         totals = column.counts[0]
         ranked = sorted(range(len(column.items)), key=lambda i: (-totals[i], column.first_row[i]))
         chosen = ranked[:MAX_VALUES]

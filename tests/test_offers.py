@@ -9,7 +9,14 @@ import pandas as pd
 
 from segmenter.campaign import CampaignBrief, build_messages
 from segmenter.export import profiles_json
-from segmenter.offers import describe_offer, next_best_offers, offer_columns
+from segmenter.offers import (
+    count_items,
+    describe_offer,
+    is_list_column,
+    next_best_offers,
+    offer_columns,
+    offers_from_counts,
+)
 from segmenter.profile import SegmentProfile
 
 
@@ -49,7 +56,9 @@ def test_offers_reach_the_prompt_and_survive_profiles_json() -> None:
     )[0]
     profile = SegmentProfile(0, "Fans", 6, 0.5, (), (), ("quality",), ("Love it",), "en", (offer,))
     prompt = build_messages(profile, CampaignBrief())[1]["content"]
-    assert "Holds or buys more than other customers: Premium (plan), 100% against 50%" in prompt
+    # The column may be shown by its readable label ("Plan"): compare without case.
+    expected = "holds or buys more than other customers: premium (plan), 100% against 50%"
+    assert expected in prompt.lower()
     [again] = [SegmentProfile.from_dict(d) for d in json.loads(profiles_json([profile]))]
     assert again == profile
 
@@ -69,3 +78,43 @@ def test_a_segmentation_run_profiles_carry_offers(customers, fake_embedder) -> N
     )
     offers = {o.value for p in run.result.profiles for o in p.offers}
     assert offers == {"premium", "basic"}  # support customers hold premium, the rest basic
+
+
+PRODUCT_WITH_COMMAS = "Credit reporting, credit repair services, or other personal consumer reports"
+
+
+def test_a_product_name_with_commas_stays_one_offer() -> None:
+    # Shaped like the consumer-complaints Product column: the long name fills most rows.
+    frame = pd.DataFrame(
+        {"Product": [PRODUCT_WITH_COMMAS] * 9 + ["Debt collection"] * 3 + ["Mortgage"] * 8}
+    )
+    labels = np.array([0] * 10 + [1] * 10)
+    offers = next_best_offers(frame, labels, ["Product"])
+    assert [o.value for o in offers[0]] == [PRODUCT_WITH_COMMAS]
+    values = {o.value for group in offers.values() for o in group}
+    assert not values & {"credit repair services", "or other personal consumer reports"}
+    assert not is_list_column([PRODUCT_WITH_COMMAS, "Debt collection", "Mortgage"], [9, 3, 8])
+
+
+def test_a_list_column_is_split_only_when_most_cells_list_recurring_items() -> None:
+    cells = ["kettle; mug", "mug, toaster", "kettle | toaster", "mug"]
+    assert is_list_column(cells, [1, 1, 1, 1])
+    assert not is_list_column(cells, [1, 1, 1, 9])  # most rows hold one item: not a list
+    assert not is_list_column(["a, b", "c, d"], [5, 5])  # items never recombine
+
+
+def test_list_decision_is_the_same_for_batches_as_for_the_whole_table() -> None:
+    # The Ray engine counts batches and merges them; the split is decided after the merge.
+    cells = pd.Series(["kettle; mug", "mug", "kettle, toaster", "yoga mat | towel", "yoga mat"])
+    labels = np.array([0, 0, 0, 1, 1])
+    whole = count_items("products", cells, labels, 2)
+    parts = count_items("products", cells[:2], labels[:2], 2).merge(
+        count_items("products", cells[2:].reset_index(drop=True), labels[2:], 2, first_row=2)
+    )
+    assert offers_from_counts([whole], [0, 1], min_support=0.3) == offers_from_counts(
+        [parts], [0, 1], min_support=0.3
+    )
+    assert {o.value for o in offers_from_counts([parts], [0, 1], min_support=0.3)[1]} == {
+        "yoga mat",
+        "towel",
+    }

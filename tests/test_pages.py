@@ -447,3 +447,32 @@ def test_with_labels_renames_a_finished_run(finished_run) -> None:  # type: igno
     names = [p.name for p in relabelled.result.profiles]
     assert len(set(names)) == len(names)
     assert with_labels(relabelled, {}).result.profiles == finished_run.result.profiles
+
+
+def test_upload_page_proposes_labels_the_user_confirms(  # type: ignore[no-untyped-def]
+    finished_run, fake_generator
+) -> None:
+    fake_generator.replies = [
+        json.dumps(
+            {
+                "labels": [
+                    {"column": "customer_id", "label": "customer number"},
+                    {"column": "feedback", "label": "what they told us"},
+                    {"column": "spend", "label": "monthly outlay"},
+                    {"column": "plan", "label": "plan"},
+                ]
+            }
+        )
+    ]
+    session = {**with_run(finished_run), state.LM_CONFIG: LMConfig(model="fake-lm")}
+    at = page("pages/1_Upload.py", session)
+    at.run()
+    at.button(key="upload_suggest_labels").click().run()
+    assert not at.exception
+    assert at.session_state[state.COLUMN_LABELS] == {}  # nothing used before the user says so
+    assert at.session_state[state.LABEL_PROPOSALS]["spend"] == "Monthly outlay"
+    at.button(key="upload_accept_labels").click().run()
+    assert not at.exception
+    assert at.session_state[state.COLUMN_LABELS]["spend"] == "Monthly outlay"
+    run = at.session_state[state.RUN]
+    assert all(t.label == "Monthly outlay" for p in run.result.profiles for t in p.numeric)

@@ -26,6 +26,8 @@ PERSONAS = "personas"  # dict[int, str] one-line personas from the LM  Segments
 LM_NAMES = "lm_names"  # dict[int, segmenter.campaign.SegmentPersona]: what each LM name
 #                        rests on, and why one was not kept                  Segments
 COLUMN_LABELS = "column_labels"  # dict[str, str] column labels the user edited  Upload
+LABEL_PROPOSALS = "label_proposals"  # dict[str, str] labels the LM proposed, not yet
+#                                      confirmed                           Upload
 LM_CONFIG = "lm_config"  # segmenter.config.LMConfig, this user's model   Segments (panel)
 DRAFTING = "drafting"  # bool: a draft was streaming when the script last ran Segments (panel)
 REPLY = "reply"  # tuple[int, segmenter.campaign.Generated]: row and reply  Segments
@@ -49,6 +51,7 @@ DOWNSTREAM = {
         LOADED,
         SCHEMA,
         COLUMN_LABELS,
+        LABEL_PROPOSALS,
         TRANSACTIONS,
         TRANSACTION_LOG,
         RUN,
