@@ -6,14 +6,18 @@ import streamlit as st
 
 from segmenter.errors import SegmenterError
 from segmenter.maps import map_frame, segment_map
-from segmenter.predict import DEFAULT_THRESHOLD, label_candidates, predict_label, segment_risk
+from segmenter.predict import (
+    DEFAULT_THRESHOLD,
+    TOP_CUSTOMERS,
+    label_candidates,
+    predict_label,
+    segment_risk,
+    top_customers,
+)
 from segmenter.predict_charts import calibration_chart, confusion_chart, gains_chart, lift_at
-from segmenter.profile import rename_segments, tokenize
+from segmenter.profile import rename_segments
 from segmenter.ui import state
 from segmenter.ui.widgets import plain
-
-RISK_COLUMN = "risk score"
-TOP_CUSTOMERS = 25
 
 state.init_state()
 st.title("Predict")
@@ -74,6 +78,7 @@ if prediction is None:
 
 cv = prediction.cv
 label = cv.label
+wording = prediction.wording
 st.caption(
     f"{plain(label.column)} = {plain(label.positive)} for {label.n_positive:,} of "
     f"{int(label.known.sum()):,} labelled customers ({label.n_positive / label.known.sum():.0%})."
@@ -84,7 +89,11 @@ for leak in prediction.leaks:
         "the answer, so it was left out of the features."
     )
 
-st.subheader("Text against structured columns, same folds")
+st.subheader(
+    "Text against structured columns, same folds"
+    if prediction.has_text
+    else "Models compared on the same folds (the table has no text)"
+)
 table = cv.table.rename(
     columns={"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "f1": f"F1 at {cv.threshold:.2f}"}
 ).drop(columns="base_rate")
@@ -108,10 +117,12 @@ charts[0].plotly_chart(calibration_chart(y, probability), key="predict_calibrati
 charts[1].plotly_chart(confusion_chart(y, probability, cv.threshold), key="predict_confusion")
 charts[2].plotly_chart(gains_chart(y, probability), key="predict_gains")
 
-st.subheader("Risk by segment")
+st.subheader(wording.by_segment)
 profiles = rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES])
 names = {p.segment_id: p.name for p in profiles}
-by_segment = segment_risk(prediction.risk, run.result.labels)
+by_segment = segment_risk(prediction.risk, run.result.labels).rename(
+    columns={"mean risk": f"mean {wording.score}", "share high risk": "share above 0.5"}
+)
 by_segment.insert(1, "segment", by_segment["segment_id"].map(names))
 st.dataframe(by_segment, hide_index=True, key="predict_segments")
 points = map_frame(
@@ -126,41 +137,30 @@ points = map_frame(
 st.plotly_chart(
     segment_map(
         points,
-        colour=RISK_COLUMN,
-        colour_values=pd.Series(np.round(prediction.risk, 3), name=RISK_COLUMN),
+        colour=wording.score,
+        colour_values=pd.Series(np.round(prediction.risk, 3), name=wording.score),
         id_name=run.prepared.id_name,
     ),
     key="predict_map",
 )
 
 st.subheader("Why")
-left, right = st.columns(2)
+drivers = pd.DataFrame(prediction.drivers, columns=["column", "ROC AUC lost when shuffled"])
+if prediction.has_text:
+    left, right = st.columns(2)
+    right.markdown(f"**{wording.words}**")
+    right.dataframe(
+        pd.DataFrame(prediction.words, columns=["word", f"{wording.score} above average"]).round(3),
+        hide_index=True,
+        key="predict_words",
+    )
+else:
+    left = st.container()
 left.markdown("**Strongest columns** (permutation importance)")
-left.dataframe(
-    pd.DataFrame(prediction.drivers, columns=["column", "ROC AUC lost when shuffled"]).round(4),
-    hide_index=True,
-    key="predict_drivers",
-)
-right.markdown("**Words of the riskiest customers**")
-right.dataframe(
-    pd.DataFrame(prediction.words, columns=["word", "risk above average"]).round(3),
-    hide_index=True,
-    key="predict_words",
-)
+left.dataframe(drivers.round(4), hide_index=True, key="predict_drivers")
 
-st.subheader(f"The {TOP_CUSTOMERS} customers most at risk")
-order = np.argsort(-np.nan_to_num(prediction.risk, nan=-1.0), kind="stable")[:TOP_CUSTOMERS]
-risky_words = {w for w, _ in prediction.words}
-top = pd.DataFrame(
-    {
-        run.prepared.id_name: run.prepared.ids.iloc[order].to_numpy(),
-        RISK_COLUMN: np.round(prediction.risk[order], 3),
-        "segment": [names.get(int(run.result.labels[i]), "Unsegmented") for i in order],
-        "risk words in their text": [
-            ", ".join(sorted(risky_words & set(tokenize(run.docs[i])))) for i in order
-        ],
-        "text": [run.docs[i][:200] for i in order],
-    }
-)
+st.subheader(f"The {TOP_CUSTOMERS} customers {wording.top}")
+segment_names = [names.get(int(label), "Unsegmented") for label in run.result.labels]
+top = top_customers(prediction, run.prepared.ids, run.prepared.id_name, segment_names, run.docs)
 st.dataframe(top, hide_index=True, key="predict_top")
-st.caption("Risk scores join the export as the column risk_score.")
+st.caption(f"The {wording.score}s join the export as the column risk_score.")

@@ -13,6 +13,7 @@ that saw its label.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +49,105 @@ LEAK_AGREEMENT = 0.99
 
 class PredictError(SegmenterError):
     """A label or feature set that cannot support an honest model."""
+
+
+CHURN_WORDS = (
+    "churn attrit exit cancel lapse defect leave left leaver quit unsubscrib terminat inactiv "
+    "default fraud lost closed 流失 退订 取消 注销 违约"
+).split()
+"""Word starts of labels whose yes is a customer lost or a loss (Telco ``Churn``, bank
+``Exited``, ``Attrition_Flag``): the score is a risk and the top customers are at risk."""
+RESPONSE_WORDS = (
+    "respon convert conversion accept subscri purchas bought buy click open redeem signup "
+    "signed enrol upgrad renew book order 响应 转化 购买 下单 订阅 接受"
+).split()
+"""Word starts of labels whose yes is an action taken (campaign ``Response``,
+``AcceptedCmp1``, bank marketing ``subscribed``): the top customers are likely to respond."""
+STAY_WORDS = "stay retain existing current loyal active 留存 在网".split()
+"""Word starts of a positive value that means the customer stayed ("Existing Customer"):
+the model then scores staying, which is neither a risk nor a response."""
+_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+|[^\x00-\x7f]+")
+
+
+@dataclass(frozen=True)
+class LabelWording:
+    """How the Predict page and the export speak of a label's score and its top customers."""
+
+    kind: str
+    """"risk" (churn-like), "response" (response or conversion) or "neutral"."""
+    score: str
+    """The score's name: "risk score", "response score" or "score"."""
+    top: str
+    """Completes "The 25 customers …": "most at risk", "most likely to respond" …"""
+    by_segment: str
+    """Heading of the per-segment table."""
+    words: str
+    """Heading of the words of the top-scored customers."""
+
+
+def _label_words(text: str) -> list[str]:
+    """ "AcceptedCmp1" -> ["accepted", "cmp", "1"]; "Attrition_Flag" -> ["attrition", "flag"]."""
+    return [word.lower() for word in _NAME_WORDS.findall(text)]
+
+
+def _reads_as(text: str, starts: Sequence[str]) -> bool:
+    """Whether a word of ``text`` starts with one of ``starts`` (Chinese: contains it, as
+    Chinese names are not split into words: 是否流失)."""
+    return any(
+        word.startswith(start) if start.isascii() else start in word
+        for word in _label_words(text)
+        for start in starts
+    )
+
+
+def label_kind(column: str, positive: str) -> str:
+    """Whether a label's yes is a loss ("risk"), an action taken ("response") or neither.
+
+    The positive value decides first ("status" = "churned" is a risk), then the column's
+    name; a churn column whose yes is the negative value ("churn" = "No") is neutral.
+
+    >>> label_kind("Churn", "Yes"), label_kind("Response", "1"), label_kind("plan", "premium")
+    ('risk', 'response', 'neutral')
+    """
+    if positive.strip().lower() in NEGATIVE_WORDS or _reads_as(positive, STAY_WORDS):
+        return "neutral"  # the model scores staying, not leaving: neither risk nor response
+    for text in (positive, column):
+        # Churn first: "unsubscribed" starts like neither "subscri" nor a response word.
+        if _reads_as(text, CHURN_WORDS):
+            return "risk"
+        if _reads_as(text, RESPONSE_WORDS):
+            return "response"
+    return "neutral"
+
+
+def label_wording(column: str, positive: str) -> LabelWording:
+    """The words for a label's score and top customers (see ``label_kind``).
+
+    >>> label_wording("Exited", "1").top
+    'most at risk'
+    >>> label_wording("Response", "1").top
+    'most likely to respond'
+    """
+    kind = label_kind(column, positive)
+    if kind == "risk":
+        return LabelWording(
+            kind, "risk score", "most at risk", "Risk by segment", "Words of the riskiest customers"
+        )
+    if kind == "response":
+        return LabelWording(
+            kind,
+            "response score",
+            "most likely to respond",
+            "Response by segment",
+            "Words of the likeliest responders",
+        )
+    return LabelWording(
+        kind,
+        "score",
+        f"most likely to have {column} = {positive}",
+        f"Share of {column} = {positive} by segment",
+        "Words of the highest-scored customers",
+    )
 
 
 @dataclass(frozen=True)
@@ -437,6 +537,54 @@ class Prediction:
     def risk(self) -> np.ndarray:
         """Each row's risk score (out-of-fold where labelled)."""
         return self.cv.risk
+
+    @property
+    def has_text(self) -> bool:
+        """Whether the models had text to learn from (else the page shows no text sections)."""
+        return any(score.features == "text" for score in self.cv.scores)
+
+    @property
+    def wording(self) -> LabelWording:
+        """How to speak of this label's score (``label_wording``)."""
+        return label_wording(self.cv.label.column, self.cv.label.positive)
+
+
+TOP_CUSTOMERS = 25
+"""Customers listed on the Predict page: a call list one person can work through in a day."""
+
+
+def top_customers(
+    prediction: Prediction,
+    ids: pd.Series,
+    id_name: str,
+    segment_names: Sequence[str],
+    docs: Sequence[str],
+    *,
+    top: int = TOP_CUSTOMERS,
+) -> pd.DataFrame:
+    """The ``top`` highest-scored customers: ID, score, segment and, when the models had
+    text, the score's words in their text and the text itself.
+
+    ``segment_names`` holds each row's segment name.
+    """
+    score = prediction.risk
+    order = np.argsort(-np.nan_to_num(score, nan=-1.0), kind="stable")[:top]
+    wording = prediction.wording
+    table = pd.DataFrame(
+        {
+            id_name: ids.iloc[order].astype(str).to_numpy(),
+            wording.score: np.round(score[order], 3),
+            "segment": [segment_names[i] for i in order],
+        }
+    )
+    if prediction.has_text:
+        words = {word for word, _ in prediction.words}
+        # "risk words", "response words", "score words"
+        table[f"{wording.score.removesuffix(' score')} words in their text"] = [
+            ", ".join(sorted(words & set(tokenize(docs[i])))) for i in order
+        ]
+        table["text"] = [docs[i][:200] for i in order]
+    return table
 
 
 def predict_label(

@@ -14,13 +14,18 @@ from segmenter.predict import (
     BinaryLabel,
     FeatureSet,
     PredictError,
+    Prediction,
     binary_label,
     build_features,
     cross_validate_models,
     find_leaks,
     label_candidates,
+    label_kind,
+    label_wording,
+    predict_label,
     risk_words,
     segment_risk,
+    top_customers,
 )
 from tests.conftest import FakeEmbedder
 
@@ -164,3 +169,63 @@ def test_cli_predict_with_a_bad_label_exits_2(tmp_path: Path, capsys) -> None:  
     churn_table(60).to_csv(source, index=False)
     assert main(["predict", str(source), "--label", "spend", "--out", str(tmp_path)]) == 2
     assert "not two" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("column", "positive", "kind"),
+    [
+        ("Churn", "Yes", "risk"),  # Telco
+        ("Exited", "1", "risk"),  # bank churn
+        ("Attrition_Flag", "Attrited Customer", "risk"),
+        ("status", "cancelled", "risk"),  # the value says it
+        ("is_unsubscribed", "True", "risk"),  # not a subscription
+        ("是否流失", "是", "risk"),
+        ("Response", "1", "response"),  # campaign table
+        ("AcceptedCmp3", "1", "response"),
+        ("converted", "yes", "response"),
+        ("subscribed", "yes", "response"),
+        ("plan", "premium", "neutral"),
+        ("y", "yes", "neutral"),
+        ("churned", "No", "neutral"),  # the model scores staying
+        ("Attrition_Flag", "Existing Customer", "neutral"),
+    ],
+)
+def test_wording_follows_the_label(column: str, positive: str, kind: str) -> None:
+    assert label_kind(column, positive) == kind
+
+
+def test_wording_of_each_kind() -> None:
+    assert label_wording("Churn", "Yes").top == "most at risk"
+    assert label_wording("Response", "1").top == "most likely to respond"
+    neutral = label_wording("plan", "premium")
+    assert "risk" not in neutral.top and "respond" not in neutral.top
+    assert "plan = premium" in neutral.top and neutral.score == "score"
+
+
+def _prediction(frame: pd.DataFrame, text: np.ndarray | None, label: str) -> Prediction:
+    numeric = pd.DataFrame({"spend": frame["spend"].astype(float)})
+    return predict_label(frame, frame["feedback"].tolist(), text, numeric, frame[["plan"]], label)
+
+
+def test_top_customers_show_text_only_when_the_models_had_text() -> None:
+    frame = churn_table(200)
+    ids, names = frame["customer_id"], ["A"] * len(frame)
+    docs = frame["feedback"].tolist()
+    with_text = _prediction(frame, FakeEmbedder().embed(docs), "churned")
+    table = top_customers(with_text, ids, "customer_id", names, docs, top=10)
+    assert with_text.has_text and with_text.wording.kind == "risk"
+    assert list(table.columns) == [
+        "customer_id",
+        "risk score",
+        "segment",
+        "risk words in their text",
+        "text",
+    ]
+    assert table["risk score"].is_monotonic_decreasing
+    without = _prediction(frame, None, "churned")
+    table = top_customers(without, ids, "customer_id", names, [""] * len(frame), top=10)
+    assert not without.has_text
+    assert list(table.columns) == ["customer_id", "risk score", "segment"]
+    assert table["customer_id"].tolist() == [
+        ids.iloc[i] for i in np.argsort(-without.risk, kind="stable")[:10]
+    ]
