@@ -450,7 +450,7 @@ def test_with_labels_renames_a_finished_run(finished_run) -> None:  # type: igno
 
 
 def test_upload_page_proposes_labels_the_user_confirms(  # type: ignore[no-untyped-def]
-    finished_run, fake_generator
+    drafting_session, fake_generator
 ) -> None:
     fake_generator.replies = [
         json.dumps(
@@ -464,8 +464,7 @@ def test_upload_page_proposes_labels_the_user_confirms(  # type: ignore[no-untyp
             }
         )
     ]
-    session = {**with_run(finished_run), state.LM_CONFIG: LMConfig(model="fake-lm")}
-    at = page("pages/1_Upload.py", session)
+    at = page("pages/1_Upload.py", drafting_session)
     at.run()
     at.button(key="upload_suggest_labels").click().run()
     assert not at.exception
