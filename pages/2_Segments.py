@@ -6,10 +6,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from segmenter.call_list import call_list, call_list_filename
 from segmenter.campaign import name_segments
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import available_embedders
 from segmenter.errors import SegmenterError
+from segmenter.export import to_csv_bytes
 from segmenter.maps import (
     ROW_KEY,
     SEGMENT_COLOUR,
@@ -22,10 +24,10 @@ from segmenter.maps import (
 )
 from segmenter.pipeline import embedding_note, recluster_run, run_details, run_segmentation
 from segmenter.profile import rename_segments
-from segmenter.search import search_texts
+from segmenter.search import matches_frame, search_texts
 from segmenter.ui import state
 from segmenter.ui.campaign import campaign_panel, reply_section, session_generator
-from segmenter.ui.data import embedder
+from segmenter.ui.data import embedder, texts_keyword_index
 from segmenter.ui.widgets import (
     most_common_segment,
     plain,
@@ -39,6 +41,8 @@ SENTIMENT_COLOUR = "sentiment (feedback)"
 SHOW_ALL = "All customers"
 SHOW_NEGATIVE = "Negative feedback"
 SHOW_URGENT = "Urgent-risk feedback"
+CALL_LIST_VIEWS = {SHOW_NEGATIVE: "negative", SHOW_URGENT: "urgent"}
+CALL_PICKED = "segments_call_picked"  # the call-list row last picked in the table
 
 state.init_state()
 st.title("Segments")
@@ -135,7 +139,7 @@ if run.opened_from is not None:
     engine = run.parameters().get("engine", {}).get("name", "local")
     st.caption(
         f"Opened from the run folder {run.opened_from} ({engine} engine): nothing was "
-        "recomputed. Search needs the texts' vectors, which a run folder does not keep."
+        "recomputed. Search matches words only: a run folder does not keep the texts' vectors."
     )
 note = embedding_note(run.embedder_name, run.docs)
 if note:
@@ -172,15 +176,25 @@ prepared = run.prepared
 search_col, colour_col = st.columns([3, 2])
 with search_col:
     query = st.text_input(
-        "Search customers by meaning",
+        "Search customers by meaning and words",
         key="segments_search",
         placeholder="customers who complain about delivery",
-        disabled=run.embedding is None,
+        disabled=not has_text,
+        help="Ranks by closeness in meaning and by the query's own words (BM25), so "
+        "“runs small” finds texts saying runs small before those saying runs large.",
     )
-    if query and run.embedding is not None and run.embedder_name:
-        hits = search_texts(query, run.embedding, embedder(run.embedder_name))
+    hits = None
+    if query.strip() and has_text:
+        with st.spinner("Indexing the words of every text (once per table)…"):
+            keywords = texts_keyword_index(run.docs)
+        model = (
+            embedder(run.embedder_name) if run.embedding is not None and run.embedder_name else None
+        )
+        hits = search_texts(
+            query, keywords=keywords, embedding=run.embedding if model else None, embedder=model
+        )
         st.session_state[state.SEARCH_ROWS] = hits.rows.tolist()
-        st.caption(f"{len(hits.rows)} customers match; they are ringed on the map.")
+        st.caption(f"{len(hits.rows)} customers match: ringed on the map, listed below it.")
     else:
         st.session_state[state.SEARCH_ROWS] = []
 with colour_col:
@@ -214,6 +228,7 @@ points = map_frame(
     id_name=prepared.id_name,
     hover_columns=hover_columns,
 )
+view = None
 if run.feedback is not None:
     urgent_count = int(run.feedback.urgent.sum())
     show = st.radio(
@@ -230,6 +245,7 @@ if run.feedback is not None:
         points = points[run.feedback.urgent[points[ROW_KEY]]]
     if show != SHOW_ALL:
         st.caption(f"{len(points):,} customers shown. {run.feedback.sentiment.source.describe()}")
+    view = CALL_LIST_VIEWS.get(show)
 drawn = screen_sample(points)
 if len(drawn) < len(points):
     st.caption(
@@ -253,21 +269,83 @@ event = st.plotly_chart(
 )
 st.caption("Click a legend entry to isolate a segment; lasso or box to select customers.")
 
+id_labels = [f"{prepared.id_name} {value}" for value in prepared.ids]
+row_segments = [names.get(int(label), "Unsegmented") for label in run.result.labels]
+picked_segment = None
+if view is not None and run.feedback is not None:
+    calls = call_list(
+        view,
+        run.feedback,
+        ids=prepared.ids,
+        id_name=prepared.id_name,
+        segment_names=row_segments,
+        docs=run.docs,
+    )
+    st.subheader(f"Call list: {len(calls):,} customers with {show.lower()}")
+    st.caption("Most negative first; click a column name to sort, select a row to reply.")
+    picked = st.dataframe(
+        calls,
+        hide_index=True,
+        key="segments_call_list",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    st.download_button(
+        "Call list (CSV)",
+        to_csv_bytes(calls),
+        call_list_filename(view),
+        "text/csv",
+        key="segments_call_list_csv",
+    )
+    candidates = [int(row) for row in calls.index]
+    picked_rows = picked.selection.rows if picked is not None else []
+    if picked_rows:
+        row = candidates[picked_rows[0]]
+        if st.session_state.get(CALL_PICKED) != row:
+            # A new pick in the table chooses the customer below; after that, the box's.
+            st.session_state[CALL_PICKED] = row
+            st.session_state["segments_call_reply_row"] = row
+        candidates = [row, *(r for r in candidates if r != row)]
+        picked_segment = int(run.result.labels[row])
+    reply_section(
+        run.docs,
+        candidates,
+        id_labels,
+        brand_voice=st.session_state.get("campaign_voice", ""),
+        key="segments_call_reply",
+        expanded=bool(picked_rows),
+    )
+
 selected = rows_from_selection(event)
 if len(drawn) < len(points) and run.result.coords.shape[1] == 2:
     in_areas = rows_in_areas(run.result.coords, selection_of(event))
     shown = set(points[ROW_KEY].tolist())
     selected = sorted(set(selected) | {row for row in in_areas if row in shown})
-if st.session_state[state.SEARCH_ROWS] and not selected:
+searched = bool(st.session_state[state.SEARCH_ROWS]) and not selected
+if searched:
     selected = list(st.session_state[state.SEARCH_ROWS])
 suggested_segment = most_common_segment(run.result.labels, selected)
-if selected:
+if suggested_segment is None and picked_segment is not None and picked_segment >= 0:
+    suggested_segment = picked_segment
+if selected and searched and hits is not None:
+    st.subheader(f"{len(selected):,} customers match “{plain(query.strip())}”")
+    matches = matches_frame(
+        hits, ids=prepared.ids, id_name=prepared.id_name, segment_names=row_segments, docs=run.docs
+    )
+    st.dataframe(matches, hide_index=True, key="segments_matches")
+    st.download_button(
+        "Matches (CSV)",
+        to_csv_bytes(matches),
+        "search_matches.csv",
+        "text/csv",
+        key="segments_matches_csv",
+    )
+elif selected:
     st.subheader(f"{len(selected):,} selected customers")
     table = run.loaded.frame.iloc[selected].copy()
-    table.insert(
-        0, "segment", [names.get(int(run.result.labels[i]), "Unsegmented") for i in selected]
-    )
+    table.insert(0, "segment", [row_segments[i] for i in selected])
     st.dataframe(table, hide_index=True, key="segments_selected")
+if selected:
     with st.form("segments_save"):
         label = st.text_input("Name for this group", key="segments_save_name")
         if st.form_submit_button("Save as a new segment"):
@@ -279,7 +357,6 @@ if selected:
                 )
             else:
                 st.warning("Give the group a name first.")
-    id_labels = [f"{prepared.id_name} {value}" for value in prepared.ids]
     reply_section(
         run.docs, selected, id_labels, brand_voice=st.session_state.get("campaign_voice", "")
     )

@@ -475,3 +475,90 @@ def test_upload_page_proposes_labels_the_user_confirms(  # type: ignore[no-untyp
     assert at.session_state[state.COLUMN_LABELS]["spend"] == "Monthly outlay"
     run = at.session_state[state.RUN]
     assert all(t.label == "Monthly outlay" for p in run.result.profiles for t in p.numeric)
+
+
+def test_segments_page_lists_the_negative_customers_and_replies_to_one(  # type: ignore[no-untyped-def]
+    drafting_session, fake_generator
+) -> None:
+    fake_generator.replies = [json.dumps({"reply": "We are sorry; a refund is on its way."})]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    at.radio(key="segments_show").set_value("Negative feedback").run()
+    assert not at.exception
+    run = drafting_session[state.RUN]
+    negative = int((run.feedback.sentiment.labels == "negative").sum())
+    calls = next(d for d in at.dataframe if getattr(d, "key", None) == "segments_call_list")
+    assert len(calls.value) == negative > 0
+    assert list(calls.value.columns)[1:] == [
+        "segment",
+        "text",
+        "urgent flags",
+        "sentiment",
+        "sentiment score",
+    ]
+    assert calls.value["sentiment score"].is_monotonic_increasing  # most negative first
+    assert "Call list (CSV)" in [b.label for b in at.get("download_button")]
+    row = at.selectbox(key="segments_call_reply_row").value
+    assert run.feedback.sentiment.labels[row] == "negative"
+    at.button(key="segments_call_reply_draft").click().run()
+    assert not at.exception
+    kept_row, result = at.session_state[state.REPLY]
+    assert kept_row == row and result.fields["reply"].startswith("We are sorry")
+    prompt = "\n".join(m["content"] for m in fake_generator.prompts[-1])
+    assert run.docs[row][:30] in prompt  # grounded in that customer's own text
+    at.radio(key="segments_show").set_value("All customers").run()
+    assert not any(getattr(d, "key", None) == "segments_call_list" for d in at.dataframe)
+
+
+def test_segments_page_lists_search_matches_under_the_map(finished_run) -> None:  # type: ignore[no-untyped-def]
+    at = page("pages/2_Segments.py", with_run(finished_run))
+    at.run()
+    at.text_input(key="segments_search").input("parcel delivery courier").run()
+    assert not at.exception
+    matches = next(d for d in at.dataframe if "keyword match" in d.value.columns)
+    rows = at.session_state[state.SEARCH_ROWS]
+    assert len(matches.value) == len(rows) > 0
+    assert {"score", "similarity", "keyword match"} <= set(matches.value.columns)
+    top = finished_run.docs[rows[0]].lower()
+    assert any(word in top for word in ("parcel", "delivery", "courier"))  # the words count
+    assert "Matches (CSV)" in [b.label for b in at.get("download_button")]
+
+
+def _predict_session(customers, fake_embedder, *, text: bool):  # type: ignore[no-untyped-def]
+    responded = (customers["theme"] == "support").map({True: "1", False: "0"})
+    table = customers.assign(Response=responded)
+    table = table.drop(columns=["theme"] if text else ["theme", "feedback"])
+    loaded = load_table(table.to_csv(index=False).encode(), "campaign.csv")
+    schema = detect_schema(loaded.frame)
+    run = run_segmentation(
+        loaded,
+        schema,
+        EmbedConfig(model="fake", sentiment_model="fake"),
+        ClusterConfig(n_segments=3, random_state=0),
+    )
+    return with_run(run)
+
+
+@pytest.mark.parametrize("text", [True, False])
+def test_predict_page_wording_follows_the_label_and_the_text(  # type: ignore[no-untyped-def]
+    customers, fake_embedder, text: bool
+) -> None:
+    at = page("pages/3_Predict.py", _predict_session(customers, fake_embedder, text=text))
+    at.run()
+    assert not at.exception
+    at.selectbox(key="predict_label").select("Response")
+    at.button[0].click()  # the form's "Train and compare models"
+    at.run(timeout=300)
+    assert not at.exception
+    headings = [h.value for h in at.subheader]
+    assert "The 25 customers most likely to respond" in headings
+    assert not any("at risk" in h for h in headings)
+    tables = [d.value for d in at.dataframe]
+    top = next(t for t in tables if "response score" in t.columns and "segment" in t.columns)
+    words_table = any("word" in t.columns for t in tables)
+    if text:
+        assert words_table and "text" in top.columns
+    else:
+        assert not words_table and "text" not in top.columns
+        assert not any("words" in str(c) for c in top.columns)
+        assert not any("Text against" in h for h in headings)

@@ -364,21 +364,30 @@ def _show_reply(live: Any, text: str) -> None:
 
 
 def reply_section(
-    texts: Sequence[str], rows: Sequence[int], labels: Sequence[str], *, brand_voice: str = ""
+    texts: Sequence[str],
+    rows: Sequence[int],
+    labels: Sequence[str],
+    *,
+    brand_voice: str = "",
+    key: str = "segments_reply",
+    expanded: bool = False,
 ) -> None:
-    """Draft a reply to one selected customer, in their language, with the same guards."""
+    """Draft a reply to one selected customer, in their language, with the same guards.
+
+    ``key`` prefixes the widget keys, so a page can offer replies in two places (the map's
+    selection and a call list)."""
     candidates = [row for row in rows if texts[row].strip()][:500]
     if not candidates:
         return
-    with st.expander("Reply to a customer"):
+    with st.expander("Reply to a customer", expanded=expanded):
         row = st.selectbox(
-            "Customer", candidates, format_func=lambda r: labels[r], key="segments_reply_row"
+            "Customer", candidates, format_func=lambda r: labels[r], key=f"{key}_row"
         )
         st.text(f"“{texts[row][:600]}”")
         offer = st.text_input(
-            "What you can offer (optional)", key="segments_reply_offer", placeholder="a replacement"
+            "What you can offer (optional)", key=f"{key}_offer", placeholder="a replacement"
         )
-        if st.button("Draft a reply", key="segments_reply_draft"):
+        if st.button("Draft a reply", key=f"{key}_draft"):
             try:
                 generator = session_generator(st.session_state[state.LM_CONFIG])
                 live = st.empty()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -13,6 +14,7 @@ from segmenter.cluster import warm_up_reduction
 from segmenter.embedding import Embedder, get_embedder
 from segmenter.ingest import LoadedTable, detect_schema, load_table
 from segmenter.pipeline import SegmentationRun
+from segmenter.search import KeywordIndex, keyword_index
 from segmenter.transactions import (
     CustomerTable,
     TransactionColumns,
@@ -41,6 +43,20 @@ def _load_cached(content_hash: str, filename: str, _data: bytes) -> LoadedTable:
 def embedder(name: str) -> Embedder:
     """The embedding model ``name``, loaded once per server process."""
     return get_embedder(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _keyword_index_cached(docs_hash: str, _docs: Sequence[str]) -> KeywordIndex:
+    return keyword_index(_docs)
+
+
+def texts_keyword_index(docs: Sequence[str]) -> KeywordIndex:
+    """The BM25 index of a run's texts, built on the first search and shared by every
+    session with the same texts (keyed by their hash)."""
+    digest = hashlib.sha256()
+    for doc in docs:
+        digest.update(doc.encode("utf-8", "surrogatepass") + b"\x1f")
+    return _keyword_index_cached(digest.hexdigest(), docs)
 
 
 def accept_file(data: bytes, filename: str) -> LoadedTable:
