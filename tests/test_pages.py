@@ -498,7 +498,12 @@ def test_segments_page_lists_the_negative_customers_and_replies_to_one(  # type:
     ]
     assert calls.value["sentiment score"].is_monotonic_increasing  # most negative first
     assert "Call list (CSV)" in [b.label for b in at.get("download_button")]
+    picked = min(1, len(calls.value) - 1)  # select a row of the table: it is the one replied to
+    at.session_state["segments_call_list"] = {"selection": {"rows": [picked], "columns": []}}
+    at.run()
+    assert not at.exception
     row = at.selectbox(key="segments_call_reply_row").value
+    assert row == int(calls.value.index[picked])
     assert run.feedback.sentiment.labels[row] == "negative"
     at.button(key="segments_call_reply_draft").click().run()
     assert not at.exception
