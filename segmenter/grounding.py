@@ -518,7 +518,7 @@ def check_claims(name: str, persona: str, evidence: Evidence) -> ClaimCheck:
     ('claims technology, which nothing in this segment supports',)
     """
     concepts, interests = claims(f"{name}. {persona}")
-    problems: list[str] = []
+    problems: list[str] = [*_not_a_name(name), *_contradictions(f"{name}. {persona}", evidence)]
     grounds: list[str] = []
     for concept in concepts:
         support = _supports(concept, evidence)
@@ -539,6 +539,76 @@ def check_claims(name: str, persona: str, evidence: Evidence) -> ClaimCheck:
     if not grounds:
         grounds = list(evidence.statements[:3])
     return ClaimCheck(tuple(dict.fromkeys(problems)), tuple(dict.fromkeys(grounds))[:4])
+
+
+SCAFFOLD_NAMES = frozenset(
+    {"customer quotes", "customers", "customer", "segment", "segment id", "persona", "name"}
+)
+"""Words of the prompt's own structure that a small model copies instead of naming."""
+_NOT_NAME = re.compile(r"[<>{}\[\]_|]|^segment( id)? \d+$", re.IGNORECASE)
+LOW_WORDS = frozenset(
+    "low lower less little few fewer rarely seldom no not never without hardly small smaller "
+    "minimal light cheap budget tight modest limited lean".split()
+)
+HIGH_WORDS = frozenset(
+    "high higher more many lot lots big bigger heavy heavily frequent often large larger much "
+    "top generous avid love loves lover lovers enthusiast enthusiasts fans".split()
+)
+"""Words that say which way a claim about a column goes ("spend a lot on wine")."""
+FUNCTION_WORDS = frozenset("a an the of on in for to very so too quite really".split())
+PURCHASE_WORDS = frozenset("spend spending spent purchases purchase bought buy amount".split())
+"""Labels of what customers buy: naming the product at all claims they buy it."""
+LABEL_FILLER = frozenset(
+    "on of at the a an in and per number amount total count average spend spending spent "
+    "date days months years value".split()
+)
+"""Words of a label that do not say what it measures ("spend on", "number of")."""
+QUALIFIER_WINDOW = 3
+
+
+def _not_a_name(name: str) -> list[str]:
+    words = " ".join(_words(name))
+    if not words or _NOT_NAME.search(name.strip()) or words in SCAFFOLD_NAMES:
+        return ["is not a name but words of the prompt: name what sets the segment apart"]
+    return []
+
+
+def _contradictions(text: str, evidence: Evidence) -> list[str]:
+    """Claims that go against a clear trait: "spend a lot on wine" where the segment spends
+    less than average on wine, "low income" where its income is above average."""
+    words = _words(text)
+    stems = [_stem(w) for w in words]
+    problems = []
+    for label_words, direction, statement in evidence.columns:
+        measured = {_stem(w) for w in label_words - LABEL_FILLER}
+        for position, stem in enumerate(stems):
+            if stem not in measured:
+                continue
+            claimed = _qualifier(words[max(0, position - QUALIFIER_WINDOW) : position])
+            bought = bool(label_words & PURCHASE_WORDS)
+            if claimed == 0 and direction < 0 and bought and stem not in evidence.stems:
+                claimed = 1  # a product they buy less of, named as if it were their thing
+            if claimed and claimed != direction:
+                problems.append(
+                    f"says {' '.join(words[max(0, position - 2) : position + 1])}, "
+                    f"against the facts ({statement})"
+                )
+                break
+    return problems
+
+
+def _qualifier(before: Sequence[str]) -> int:
+    """-1 or +1 when the words just before a claim say "less" or "more" of it ("spend a lot
+    on"), reading back over small words only ("tight income with kids" says nothing of kids).
+    """
+    for word in reversed(before):
+        if word in LOW_WORDS:
+            return -1
+        if word in HIGH_WORDS:
+            return 1
+        if word not in FUNCTION_WORDS:
+            return 0
+    return 0
 
 
 def check_profile_claims(name: str, persona: str, profile: SegmentProfile) -> ClaimCheck:

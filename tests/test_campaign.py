@@ -377,6 +377,10 @@ def family_profiles() -> list[SegmentProfile]:
         (0, "Affluent Parents", "Parents with money to spare."),
         (1, "Young Families", "Parents juggling school runs."),
         (1, "Fitness Lovers", "Never miss a workout."),
+        (0, "Wine Buyers", "Spend a lot on wine."),  # against the facts: far below average
+        (1, "Thrifty Sippers", "Low income, but they like a glass."),
+        (0, "<customer_quotes>", "Customers."),  # the prompt's own words, not a name
+        (1, "Customer-Quotes", "Customer quotes."),
     ],
 )
 def test_a_name_that_claims_what_the_segment_lacks_is_rejected(
@@ -393,6 +397,7 @@ def test_a_name_that_claims_what_the_segment_lacks_is_rejected(
         (0, "Busy Parents", "The school run leaves them little time."),
         (1, "Affluent Wine Lovers", "High earners who enjoy a good bottle of wine."),
         (1, "Premium Connoisseurs", "Spend well above average on wine."),
+        (0, "Stretched Parents", "Spend little on wine; lots of kids at home."),
     ],
 )
 def test_a_grounded_name_is_accepted_with_what_it_rests_on(
