@@ -23,6 +23,7 @@ from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.errors import InputError
 from segmenter.export import SegmentationResult
 from segmenter.ingest import IngestReport, LoadedTable, Schema, build_documents, prepare_columns
+from segmenter.labels import column_label
 from segmenter.pipeline import SPACE_FILE, SegmentationRun
 from segmenter.profile import SegmentProfile
 from segmenter.sentiment import FeedbackResult, SentimentResult, SentimentSource
@@ -223,4 +224,9 @@ def open_run(folder: Path) -> SegmentationRun:
         timings={k: float(v) for k, v in record.get("seconds", {}).items()},
         feedback=feedback,
         opened_from=folder,
+        edited_labels={  # the labels the run was named with, where the user changed them
+            str(c): str(v)
+            for c, v in (record.get("labels") or {}).items()
+            if str(v) != column_label(str(c))
+        },
     )

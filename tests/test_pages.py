@@ -567,3 +567,17 @@ def test_predict_page_wording_follows_the_label_and_the_text(  # type: ignore[no
         assert not words_table and "text" not in top.columns
         assert not any("words" in str(c) for c in top.columns)
         assert not any("Text against" in h for h in headings)
+
+
+def test_a_run_folder_keeps_the_labels_it_was_named_with(finished_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from segmenter.pipeline import recluster_run, with_labels, write_outputs
+    from segmenter.runs import open_run
+
+    relabelled = with_labels(finished_run, {"spend": "Outlay"})
+    write_outputs(relabelled, tmp_path / "run")
+    record = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    assert record["labels"]["spend"] == "Outlay" and record["labels"]["plan"] == "Plan"
+    opened = open_run(tmp_path / "run")
+    assert opened.edited_labels == {"spend": "Outlay"}
+    again = recluster_run(opened, 2)
+    assert all(t.label == "Outlay" for p in again.result.profiles for t in p.numeric)
