@@ -8,10 +8,11 @@ import streamlit as st
 
 from segmenter.call_list import call_list, call_list_filename
 from segmenter.campaign import name_segments
-from segmenter.config import ClusterConfig, EmbedConfig
+from segmenter.config import SEGMENT_BY_LABELS, ClusterConfig, EmbedConfig
 from segmenter.embedding import available_embedders
 from segmenter.errors import SegmenterError
 from segmenter.export import to_csv_bytes
+from segmenter.fusion import describe_drivers
 from segmenter.maps import (
     ROW_KEY,
     SEGMENT_COLOUR,
@@ -84,6 +85,22 @@ with st.expander("Settings", expanded=state.get(state.RUN) is None), st.form("se
     min_size = left.number_input("Smallest segment (customers)", 1, 10_000, 10, key="segments_min")
     seed = middle.number_input("Random seed", 0, 10_000, 0, key="segments_seed")
     three_d = right.checkbox("3-D map", False, key="segments_3d")
+    by_left, by_right = st.columns([1, 2])
+    segment_by = by_left.radio(
+        "Segment by",
+        list(SEGMENT_BY_LABELS),
+        format_func=SEGMENT_BY_LABELS.__getitem__,
+        key="segments_by",
+        help="What the segments are built from. Columns left out, and text under 'Columns "
+        "only', still appear in the profiles.",
+    )
+    excluded = by_right.multiselect(
+        "Leave these columns out of the segmentation",
+        [*schema.numeric_columns, *schema.date_columns, *schema.categorical_columns],
+        key="segments_exclude",
+        help="For a column whose groups you already know (a product category, a region): "
+        "the segments then cut across it.",
+    )
     submitted = st.form_submit_button("Find segments", type="primary")
 
 submitted = submitted or bool(st.session_state.pop(state.AUTO_RUN, False))
@@ -99,6 +116,8 @@ if submitted:
         min_segment_size=int(min_size),
         random_state=int(seed),
         map_dims=3 if three_d else 2,
+        segment_by=segment_by,
+        exclude_columns=tuple(excluded),
     )
     bar = st.progress(0.0, text="Starting")
     try:
@@ -396,6 +415,7 @@ for profile in profiles:
         persona=st.session_state[state.PERSONAS].get(profile.segment_id, ""),
         named=st.session_state[state.LM_NAMES].get(profile.segment_id),
     )
+    st.caption(describe_drivers(run.drivers.get(profile.segment_id, []), run.labels))
     if new_name is not None and new_name != profile.name:
         st.session_state[state.SEGMENT_NAMES][profile.segment_id] = new_name
         st.rerun()

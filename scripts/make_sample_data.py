@@ -693,12 +693,15 @@ def _churn_probabilities(base_logit: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(base_logit + (low + high) / 2)))
 
 
-def make_sample_customers(n_rows: int = 2000, seed: int = 7) -> pd.DataFrame:
+def make_sample_customers(
+    n_rows: int = 2000, seed: int = 7, *, chinese_share: float = CHINESE_SHARE
+) -> pd.DataFrame:
     """Draw a deterministic customer table with hidden persona structure.
 
     Args:
         n_rows: number of customers.
         seed: seed for ``numpy.random.default_rng``; the same seed gives the same frame.
+        chinese_share: share of customers who write in Chinese (the same draws either way).
 
     Returns:
         A DataFrame with the columns in ``COLUMNS`` plus ``_persona`` (the hidden ground truth).
@@ -713,7 +716,7 @@ def make_sample_customers(n_rows: int = 2000, seed: int = 7) -> pd.DataFrame:
     names = list(PERSONAS)
     weights = np.array([PERSONAS[name].weight for name in names])
     persona_idx = rng.choice(len(names), size=n_rows, p=weights / weights.sum())
-    is_chinese = rng.random(n_rows) < CHINESE_SHARE
+    is_chinese = rng.random(n_rows) < chinese_share
 
     rows: list[dict[str, object]] = []
     for idx, chinese in zip(persona_idx, is_chinese, strict=True):
@@ -775,6 +778,43 @@ def make_sample_customers(n_rows: int = 2000, seed: int = 7) -> pd.DataFrame:
     frame["customer_id"] = [f"{i:06d}" for i in ids]
     frame["signup_date"] = [d.isoformat() for d in frame["signup_date"]]
     return frame[[*COLUMNS, PERSONA_COLUMN]]
+
+
+DISTRACTOR_COLUMN = "store"
+"""A 10-valued column drawn independently of the persona: segments must not follow it."""
+INFORMATIVE_COLUMN = "tier"
+INFORMATIVE_AGREEMENT = 0.7
+"""Share of customers whose ``tier`` is their persona's own; the others draw one at random."""
+
+
+def add_category_columns(
+    frame: pd.DataFrame,
+    seed: int = 0,
+    *,
+    values: int = 10,
+    distractor: bool = True,
+    informative: bool = False,
+) -> pd.DataFrame:
+    """``frame`` (with its ``_persona``) plus a ``values``-valued ``store`` column independent
+    of the persona and/or a ``tier`` column that agrees with the persona for 70% of the rows.
+
+    These test that no single category becomes the segmentation (the distractor) and that a
+    category which does carry the personas does not make the segments worse (the tier).
+    """
+    rng = np.random.default_rng(seed + 1000)
+    out = frame.copy()
+    n_rows = len(out)
+    if distractor:
+        drawn = rng.integers(0, values, n_rows)
+        out.insert(len(out.columns) - 1, DISTRACTOR_COLUMN, [f"Store {v + 1}" for v in drawn])
+    if informative:
+        personas = sorted(set(out[PERSONA_COLUMN]))
+        own = out[PERSONA_COLUMN].map({p: i for i, p in enumerate(personas)}).to_numpy()
+        drawn = np.where(
+            rng.random(n_rows) < INFORMATIVE_AGREEMENT, own, rng.integers(0, values, n_rows)
+        )
+        out.insert(len(out.columns) - 1, INFORMATIVE_COLUMN, [f"Tier {chr(65 + v)}" for v in drawn])
+    return out
 
 
 def write_sample_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from segmenter.campaign import AUTO_LANGUAGE, CHANNELS, GOALS
-from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
+from segmenter.config import SEGMENT_BY_CHOICES, ClusterConfig, EmbedConfig, LMConfig
 from segmenter.errors import SegmenterError
 from segmenter.export import to_csv_bytes
 
@@ -63,6 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     segment.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     segment.add_argument(
         "--text-weight", type=float, default=None, help="share of text vs columns, 0..1"
+    )
+    segment.add_argument(
+        "--segment-by",
+        choices=list(SEGMENT_BY_CHOICES),
+        default="both",
+        help="what the segments are built from: both (text and columns, the default), text "
+        "(text only) or columns (numeric, date and categorical columns only)",
+    )
+    segment.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="leave a numeric, date or categorical column out of the segmentation (it is "
+        "still profiled); repeat, or separate names with commas",
     )
     segment.add_argument(
         "--transactions",
@@ -337,6 +352,10 @@ def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
     cluster_config = replace(ClusterConfig(), n_segments=args.k, random_state=args.seed)
     if args.text_weight is not None:
         cluster_config = replace(cluster_config, text_weight=args.text_weight)
+    excluded = [c.strip() for value in args.exclude for c in value.split(",") if c.strip()]
+    cluster_config = replace(
+        cluster_config, segment_by=args.segment_by, exclude_columns=tuple(excluded)
+    )
     return embed_config, cluster_config
 
 

@@ -21,12 +21,14 @@ from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
-from segmenter.config import default_cache_dir
+from segmenter.config import SegmentBy, default_cache_dir
 from segmenter.errors import SchemaError
 from segmenter.fusion import (  # noqa: F401  (re-exported: the stages live together here)
     FusedFeatures,
+    driver_rows,
     fit_rows,
     fuse_features,
+    segment_drivers,
     usable_rows,
 )
 
@@ -548,7 +550,9 @@ class Segmenter(BaseEstimator):
 
     Parameters are stored as given; ``fit`` learns ``labels_`` (one per input row,
     ``UNSEGMENTED`` where a row has no usable value), ``coords_`` (map coordinates,
-    NaN for unsegmented rows), ``n_segments_``, ``k_choice_`` and ``timings_``.
+    NaN for unsegmented rows), ``n_segments_``, ``k_choice_``, ``timings_``, ``fusion_``
+    (the fitted ``FusionModel``: its ``factors`` say which discrete columns were bounded) and
+    ``drivers_`` (per segment, the inputs that most set it apart, see ``segment_drivers``).
 
     Example:
         >>> seg = Segmenter(n_segments="auto", random_state=0).fit(X, has_text=mask)
@@ -568,6 +572,8 @@ class Segmenter(BaseEstimator):
         min_segment_size: int = 10,
         silhouette_sample: int = 5000,
         random_state: int = 0,
+        segment_by: SegmentBy = "both",
+        exclude_columns: tuple[str, ...] = (),
     ) -> None:
         self.n_segments = n_segments
         self.k_min = k_min
@@ -579,6 +585,8 @@ class Segmenter(BaseEstimator):
         self.min_segment_size = min_segment_size
         self.silhouette_sample = silhouette_sample
         self.random_state = random_state
+        self.segment_by = segment_by
+        self.exclude_columns = exclude_columns
 
     def fit(
         self,
@@ -594,7 +602,13 @@ class Segmenter(BaseEstimator):
         timings: dict[str, float] = {}
         start = time.perf_counter()
         fused = fuse_features(
-            text_vectors, has_text, numeric, categorical, text_weight=self.text_weight
+            text_vectors,
+            has_text,
+            numeric,
+            categorical,
+            text_weight=self.text_weight,
+            segment_by=self.segment_by,
+            exclude=self.exclude_columns,
         )
         timings["fuse"] = time.perf_counter() - start
         start = time.perf_counter()
@@ -608,6 +622,11 @@ class Segmenter(BaseEstimator):
         timings["umap"] = time.perf_counter() - start
         self.usable_ = fused.usable
         self.text_weight_ = fused.text_weight
+        self.fusion_ = fused.model
+        # Drivers are measured on a sample of the fused rows, kept so that a change of k
+        # can measure them again without fusing anew.
+        self.driver_positions_ = driver_rows(len(fused.matrix), self.random_state)
+        self.driver_features_ = fused.matrix[self.driver_positions_]
         self.timings_ = timings
         k = self.n_segments
         if k == "auto":
@@ -645,6 +664,12 @@ class Segmenter(BaseEstimator):
         self.n_segments_ = n_segments
         self.labels_ = expand_to_rows(assignment.labels, self.usable_, fill=UNSEGMENTED)
         self.coords_ = expand_to_rows(self.reduction_.map_coords, self.usable_, fill=np.nan)
+        fusion = getattr(self, "fusion_", None)  # None when rebuilt from a run folder
+        self.drivers_ = {}
+        if fusion is not None:
+            self.drivers_ = segment_drivers(
+                self.driver_features_, assignment.labels[self.driver_positions_], fusion.blocks
+            )
         if min(assignment.sizes) < self.min_segment_size:
             warnings.warn(
                 f"A segment has only {min(assignment.sizes)} customers, fewer than "

@@ -15,6 +15,16 @@ MAX_UPLOAD_MB = 200
 MIN_ROWS = 10
 """Fewer rows than this cannot form more than one meaningful segment."""
 
+SegmentBy = Literal["both", "text", "columns"]
+"""What segments are built from: text and columns (the default), text only, columns only."""
+SEGMENT_BY_CHOICES: tuple[SegmentBy, ...] = ("both", "text", "columns")
+SEGMENT_BY_LABELS: dict[SegmentBy, str] = {
+    "both": "Text and columns",
+    "text": "Text only",
+    "columns": "Columns only",
+}
+"""How the Settings form names each choice."""
+
 
 def default_cache_dir() -> Path:
     """Where embeddings and other per-user caches live (``SEGMENTER_CACHE_DIR`` overrides)."""
@@ -85,7 +95,9 @@ class ClusterConfig:
 
     ``text_weight`` is the share of the fused feature space given to the text
     embedding (the rest goes to structured columns); ``n_segments`` is a count or
-    ``"auto"`` (best silhouette within ``k_min..k_max``).
+    ``"auto"`` (best silhouette within ``k_min..k_max``). ``segment_by`` chooses the inputs
+    (text and columns, text only, columns only) and ``exclude_columns`` names numeric, date
+    or categorical columns left out of the segmentation (they are still profiled).
     """
 
     n_segments: int | Literal["auto"] = "auto"
@@ -100,6 +112,8 @@ class ClusterConfig:
     random_state: int = 0
     silhouette_sample: int = 5000
     n_neighbors: int | Literal["auto"] = "auto"
+    segment_by: SegmentBy = "both"
+    exclude_columns: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> ClusterConfig:

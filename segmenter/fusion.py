@@ -8,12 +8,14 @@ same way. ``fuse_features`` does both on one table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from segmenter.config import SEGMENT_BY_CHOICES, SegmentBy
 from segmenter.errors import SchemaError
 from segmenter.ingest import MISSING_CATEGORY
 
@@ -43,13 +45,42 @@ a Ray cluster is never collected on one machine."""
 TRANSFORM_CHUNK = 50_000
 """Rows transformed at a time: no float64 copy of a million rows."""
 
+DISCRETE_MAX_VALUES = 10
+"""A numeric column with at most this many distinct values (a 0/1 flag, children at home)
+is discrete: like a categorical column it can cut the neighbour graph into one island per
+value, so its influence is bounded the same way."""
+
+ISLAND_SAMPLE_ROWS = 1_000
+"""Rows (a uniform sample of the fitted ones) on which each discrete column's influence on
+the neighbour graph is measured: 1,000 rows gave the factors of 2,000 within 0.02 on the
+generated personas, at a quarter of the cost (about 0.1 s per column on 2 cores)."""
+
+ISLAND_MAX_RISE = 0.25
+"""How far one discrete column may pull a row's nearest neighbours towards its own value: the
+share of neighbours sharing the row's value may rise above what the other features give by at
+most this fraction of the room above chance (``1 - sum of squared value shares``). With 0.25
+a 10-valued column unrelated to the personas kept NMI with the segments at 0.01 (0.5: 0.3;
+unbounded: 1.0); see docs/segmentation.md for the sweep."""
+
+ISLAND_NEIGHBOURS_PER_ROWS = 20
+"""Neighbours per row in the measurement: one per 20 sampled rows, UMAP's own rule
+(``cluster.NEIGHBOURS_PER_ROWS``), so the check sees the graph UMAP will see."""
+
+ISLAND_SEARCH_STEPS = 6
+"""Bisection steps for a column's factor: 6 halvings place it within 1.6% of its bound."""
+
+
+def uniform_rows(n_rows: int, at_most: int, random_state: int = 0) -> np.ndarray:
+    """Positions (sorted) of all ``n_rows`` rows, or of a uniform sample of ``at_most``."""
+    if n_rows <= at_most:
+        return np.arange(n_rows)
+    rng = np.random.default_rng(random_state)
+    return np.sort(rng.choice(n_rows, at_most, replace=False))
+
 
 def fit_rows(n_usable: int, random_state: int = 0) -> np.ndarray:
     """Positions (among the usable rows, sorted) that the fusion learns from."""
-    if n_usable <= FIT_ROWS:
-        return np.arange(n_usable)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n_usable, FIT_ROWS, replace=False))
+    return uniform_rows(n_usable, FIT_ROWS, random_state)
 
 
 def usable_rows(
@@ -68,6 +99,107 @@ def usable_rows(
 
 
 @dataclass(frozen=True)
+class Block:
+    """The columns one input occupies in the fused matrix (``"text"`` or a column name)."""
+
+    name: str
+    start: int
+    stop: int
+
+
+DATE_FEATURE_SUFFIX = " (days)"
+"""``prepare_columns`` turns a date column ``signup`` into the numeric feature
+``signup (days)``; the user leaves out ``signup``."""
+
+
+def source_column(feature: str) -> str:
+    """The table's column a fused feature comes from (a date's days: the date column)."""
+    return feature.removesuffix(DATE_FEATURE_SUFFIX)
+
+
+def _drop(frame: pd.DataFrame | None, exclude: Sequence[str]) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    kept = frame.drop(columns=[c for c in frame.columns if source_column(str(c)) in exclude])
+    return kept if kept.shape[1] else None
+
+
+@dataclass(frozen=True)
+class InputSelection:
+    """What a segmentation is built from: the "Segment by" setting and the columns left out.
+
+    The local and the Ray engine both pass their inputs through ``select``, at fit time and
+    for every batch, so they leave out the same things.
+    """
+
+    segment_by: SegmentBy = "both"
+    exclude: tuple[str, ...] = ()
+
+    def select(
+        self,
+        text_vectors: np.ndarray | None,
+        has_text: np.ndarray | None,
+        numeric: pd.DataFrame | None,
+        categorical: pd.DataFrame | None,
+    ) -> tuple[np.ndarray | None, np.ndarray | None, pd.DataFrame | None, pd.DataFrame | None]:
+        """The inputs without what this selection leaves out (``None`` for a whole block)."""
+        if self.segment_by == "columns":
+            text_vectors = has_text = None
+        if self.segment_by == "text":
+            numeric = categorical = None
+        return (
+            text_vectors,
+            has_text,
+            _drop(numeric, self.exclude),
+            _drop(categorical, self.exclude),
+        )
+
+    def check(
+        self,
+        text_vectors: np.ndarray | None,
+        has_text: np.ndarray | None,
+        numeric: pd.DataFrame | None,
+        categorical: pd.DataFrame | None,
+    ) -> None:
+        """Raise ``SchemaError`` when this selection cannot be carried out on these inputs."""
+        text = text_vectors is not None and has_text is not None and bool(np.any(has_text))
+        structured = [
+            source_column(str(c))
+            for frame in (numeric, categorical)
+            if frame is not None
+            for c in frame.columns
+        ]
+        self.check_names(text, structured)
+
+    def check_names(self, has_text: bool, structured: Sequence[str]) -> None:
+        """Raise ``SchemaError`` when this selection cannot be carried out on a table with
+        (or without) text and these numeric, date and categorical columns."""
+        if self.segment_by not in SEGMENT_BY_CHOICES:
+            raise SchemaError(
+                f"segment_by={self.segment_by!r} is not a choice: use "
+                f"{', '.join(SEGMENT_BY_CHOICES)}."
+            )
+        unknown = [c for c in self.exclude if c not in structured]
+        if unknown:
+            raise SchemaError(
+                f"Cannot leave out {', '.join(map(repr, unknown))}: only numeric, date and "
+                f"categorical columns can be left out ({', '.join(structured) or 'none here'}). "
+                "Choose the text columns with their role instead."
+            )
+        if self.segment_by == "text" and not has_text:
+            raise SchemaError(
+                "Segment by text needs text, and this table has none: mark a column of "
+                "sentences as text on the Upload page, or segment by columns."
+            )
+        left = [c for c in structured if c not in self.exclude]
+        if self.segment_by == "columns" and not left:
+            raise SchemaError(
+                "Segment by columns needs a numeric, date or categorical column, and none is "
+                "left: mark one on the Upload page, stop leaving it out, or segment by text."
+            )
+
+
+@dataclass(frozen=True)
 class FusedFeatures:
     """The joined feature matrix for the rows that can be segmented."""
 
@@ -76,6 +208,7 @@ class FusedFeatures:
     text_dims: int
     structured_dims: int
     text_weight: float  # the weight actually applied (0 or 1 when a block is missing)
+    model: FusionModel | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +304,12 @@ class FusionModel:
     text_dims: int
     structured_dims: int
     text_weight: float
+    inputs: InputSelection = field(default_factory=lambda: InputSelection())
+    blocks: tuple[Block, ...] = ()
+    """Where each input sits in the fused matrix: ``"text"`` and each structured column."""
+    factors: tuple[tuple[str, float], ...] = ()
+    """Discrete columns whose block is shrunk so they cannot cut the map into islands
+    (``bound_discrete_columns``), with the factor applied."""
 
     def _text_block(self, text_rows: np.ndarray, has_text: np.ndarray) -> np.ndarray:
         """``text_rows`` must be the caller's own copy (a boolean index makes one): rows
@@ -205,6 +344,9 @@ class FusionModel:
         categorical: pd.DataFrame | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The fused matrix of the usable rows (float32) and the usable mask of all rows."""
+        text_vectors, has_text, numeric, categorical = self.inputs.select(
+            text_vectors, has_text, numeric, categorical
+        )
         n_rows = _n_rows(text_vectors, numeric, categorical)
         with_text = has_text if text_vectors is not None else None
         usable = usable_rows(with_text, numeric, categorical, n_rows)
@@ -219,6 +361,10 @@ class FusionModel:
                 categorical[usable] if categorical is not None else None,
             )
             matrix[:, self.text_dims :] = self.structured_scaling.apply(block)
+        positions = {block.name: block for block in self.blocks}
+        for name, factor in self.factors:
+            found = positions[name]
+            matrix[:, found.start : found.stop] *= np.float32(factor)
         return matrix, usable
 
 
@@ -254,19 +400,30 @@ def fit_fusion(
     categorical: pd.DataFrame | None = None,
     *,
     text_weight: float = 0.6,
+    segment_by: SegmentBy = "both",
+    exclude: Sequence[str] = (),
 ) -> FusionModel:
     """Learn how to fuse rows like these (pass at most ``FIT_ROWS`` of them, see ``fit_rows``).
 
     Each block is centred and scaled to unit mean squared norm, then multiplied by
     ``sqrt(weight)``, so ``text_weight=0.6`` gives text 60% of the total variance.
     Rows without text take the average text position and are placed by their
-    structured columns alone.
+    structured columns alone. ``segment_by`` (``"both"``, ``"text"``, ``"columns"``) and
+    ``exclude`` (structured column names) choose the inputs. Discrete columns (categories,
+    numbers with few values) are then shrunk where they would cut the neighbour graph
+    into islands of their own (``bound_discrete_columns``).
 
     Raises:
-        SchemaError: when there is neither text nor any structured column to use.
+        SchemaError: when there is neither text nor any structured column to use, or the
+            selection asks for an input the table lacks.
     """
     if not 0.0 <= text_weight <= 1.0:
         raise SchemaError(f"text_weight={text_weight} must be between 0 and 1.")
+    selection = InputSelection(segment_by, tuple(str(c) for c in exclude))
+    selection.check(text_vectors, has_text, numeric, categorical)
+    text_vectors, has_text, numeric, categorical = selection.select(
+        text_vectors, has_text, numeric, categorical
+    )
     n_rows = _n_rows(text_vectors, numeric, categorical)
     with_text_rows = has_text if text_vectors is not None else None
     usable = usable_rows(with_text_rows, numeric, categorical, n_rows)
@@ -322,7 +479,7 @@ def fit_fusion(
             categorical[usable] if categorical is not None else None,
         )
         structured_scaling = _fit_block(block, 1.0 - weight)
-    return FusionModel(
+    model = FusionModel(
         text_fill=text_fill,
         text_projection=projection,
         text_scaling=text_scaling,
@@ -332,7 +489,178 @@ def fit_fusion(
         text_dims=unscaled.text_dims,
         structured_dims=unscaled.structured_dims,
         text_weight=weight,
+        inputs=selection,
     )
+    model = replace(model, blocks=_blocks(model))
+    discrete = _discrete_columns(model, numeric[usable] if numeric is not None else None)
+    if not discrete:
+        return model
+    matrix, _ = model.transform(text_vectors, has_text, numeric, categorical)
+    factors = bound_discrete_columns(matrix, model.blocks, discrete)
+    return replace(model, factors=tuple((c, f) for c, f in factors.items() if f < 1.0))
+
+
+def _blocks(model: FusionModel) -> tuple[Block, ...]:
+    """Each input's place in the fused matrix of ``model``."""
+    blocks = [Block("text", 0, model.text_dims)] if model.text_dims else []
+    at = model.text_dims
+    if model.numeric is not None:
+        kept = [c for c, k in zip(model.numeric.columns, model.numeric.keep, strict=True) if k]
+        for column in kept:
+            blocks.append(Block(column, at, at + 1))
+            at += 1
+    for column, levels in model.categories:
+        blocks.append(Block(column, at, at + len(levels)))
+        at += len(levels)
+    return tuple(blocks)
+
+
+def _discrete_columns(model: FusionModel, numeric: pd.DataFrame | None) -> list[str]:
+    """The structured columns in the fusion with few values: every categorical column and
+    the numeric ones with at most ``DISCRETE_MAX_VALUES`` distinct values."""
+    if not model.structured_dims:
+        return []
+    names = [column for column, _ in model.categories]
+    if model.numeric is not None and numeric is not None:
+        kept = [c for c, k in zip(model.numeric.columns, model.numeric.keep, strict=True) if k]
+        few = [c for c in kept if numeric[c].nunique(dropna=True) <= DISCRETE_MAX_VALUES]
+        names = few + names
+    return names
+
+
+def _squared_distances(points: np.ndarray) -> np.ndarray:
+    gram = points @ points.T
+    norms = np.diag(gram)
+    return np.maximum(norms[:, None] + norms[None, :] - 2.0 * gram, 0.0)
+
+
+def _same_value_share(distances: np.ndarray, codes: np.ndarray, neighbours: int) -> float:
+    """Mean share of each row's nearest neighbours (itself excluded) that share its value."""
+    nearest = np.argpartition(distances, neighbours, axis=1)[:, :neighbours]
+    return float((codes[nearest] == codes[:, None]).mean())
+
+
+def bound_discrete_columns(
+    matrix: np.ndarray, blocks: Sequence[Block], discrete: Sequence[str]
+) -> dict[str, float]:
+    """The factor (0..1] each discrete column's block is multiplied by, so that it cannot
+    cut the neighbour graph into islands of its own values.
+
+    On a sample of ``ISLAND_SAMPLE_ROWS`` rows of the fused ``matrix``, a column's pull is the
+    share of each row's nearest neighbours that share its value. Without the column, the
+    other features give a share ``base`` (about the chance level for a column unrelated to
+    them, higher for one they agree with); the column keeps the largest factor whose share
+    stays within ``base + ISLAND_MAX_RISE * (1 - chance)``, ``chance`` being the share two
+    random rows have. A column the others agree with is barely bounded (its islands are
+    theirs); one they know nothing of cannot make islands of its own. A column the other
+    features cannot judge (nothing else varies) keeps its full weight. Two passes: the second
+    measures each column against the others already bounded.
+    """
+    rows = uniform_rows(len(matrix), ISLAND_SAMPLE_ROWS)
+    points = np.asarray(matrix[rows], dtype=np.float32)
+    n = len(points)
+    neighbours = min(n - 1, max(15, n // ISLAND_NEIGHBOURS_PER_ROWS))
+    found = {block.name: block for block in blocks}
+    factors = dict.fromkeys(discrete, 1.0)
+    if n < 3 or not discrete:
+        return factors
+    parts = {}
+    codes = {}
+    for name in discrete:
+        block = points[:, found[name].start : found[name].stop]
+        parts[name] = _squared_distances(block)
+        codes[name] = np.unique(block, axis=0, return_inverse=True)[1].reshape(-1)
+    current = _squared_distances(points)
+    np.fill_diagonal(current, np.inf)
+    # A second pass judges each column against the others as bounded: needed only when
+    # there are others and the first pass bounded something.
+    passes = 2 if len(discrete) > 1 else 1
+    for round_ in range(passes):
+        if round_ and all(f == 1.0 for f in factors.values()):
+            break
+        for name in discrete:
+            rest = current - factors[name] ** 2 * parts[name]
+            finite = rest[np.isfinite(rest)]
+            if len(np.unique(codes[name])) < 2 or finite.max(initial=0.0) <= 1e-12:
+                continue
+
+            def share(factor: float, rest: np.ndarray = rest, name: str = name) -> float:
+                return _same_value_share(rest + factor**2 * parts[name], codes[name], neighbours)
+
+            base = share(0.0)
+            counts = np.bincount(codes[name])
+            chance = float(((counts / counts.sum()) ** 2).sum())
+            allowed = base + ISLAND_MAX_RISE * (1.0 - chance)
+            if share(1.0) <= allowed:
+                factor = 1.0
+            else:
+                low, high = 0.0, 1.0
+                for _step in range(ISLAND_SEARCH_STEPS):
+                    middle = (low + high) / 2
+                    low, high = (middle, high) if share(middle) <= allowed else (low, middle)
+                factor = low
+            current = rest + factor**2 * parts[name]
+            factors[name] = factor
+    return factors
+
+
+DRIVER_ROWS = 20_000
+"""Rows (a uniform sample of the usable ones) from which each segment's drivers are measured:
+block means settle long before, and a run keeps these rows' fused features to recompute
+drivers when the number of segments changes (20,000 rows of 110 features: 9 MB)."""
+
+DRIVERS_SHOWN = 5
+"""Drivers listed per segment: the card has room for a line, not a table."""
+
+
+def driver_rows(n_usable: int, random_state: int = 0) -> np.ndarray:
+    """Positions (sorted, among the usable rows) that drivers are measured on."""
+    return uniform_rows(n_usable, DRIVER_ROWS, random_state)
+
+
+def segment_drivers(
+    matrix: np.ndarray, labels: np.ndarray, blocks: Sequence[Block]
+) -> dict[int, list[tuple[str, float]]]:
+    """For each segment, the inputs (``"text"`` and structured columns) that most set it
+    apart, with each one's share of the separation.
+
+    A block's separation is the squared distance between the segment's mean and the overall
+    mean in that block of the fused space, less what sampling noise alone gives (the block's
+    variance times ``1/n_segment - 1/n``): a 100-dimension text block would otherwise look
+    important in any small segment. Shares sum to 1 per segment; at most ``DRIVERS_SHOWN``.
+    """
+    points = np.asarray(matrix, dtype=np.float64)
+    segmented = labels >= 0
+    points, labels = points[segmented], labels[segmented]
+    drivers: dict[int, list[tuple[str, float]]] = {}
+    if not len(points) or not blocks:
+        return drivers
+    overall = points.mean(axis=0)
+    variance = points.var(axis=0)
+    for segment in np.unique(labels):
+        inside = labels == segment
+        size = int(inside.sum())
+        gap = (points[inside].mean(axis=0) - overall) ** 2
+        noise = variance * max(1.0 / size - 1.0 / len(points), 0.0)
+        scores = {b.name: max(float((gap - noise)[b.start : b.stop].sum()), 0.0) for b in blocks}
+        total = sum(scores.values())
+        if total <= 0:
+            drivers[int(segment)] = []
+            continue
+        ranked = sorted(scores.items(), key=lambda item: -item[1])[:DRIVERS_SHOWN]
+        drivers[int(segment)] = [
+            (source_column(name), score / total) for name, score in ranked if score > 0
+        ]
+    return drivers
+
+
+def describe_drivers(
+    drivers: Sequence[tuple[str, float]], labels: Mapping[str, str] | None = None
+) -> str:
+    """A card's line: ``"Driven by: text 55%, Income 20%"`` (empty without drivers)."""
+    shown = [(labels or {}).get(name, name) for name, _ in drivers]
+    parts = [f"{name} {share:.0%}" for name, (_, share) in zip(shown, drivers, strict=True)]
+    return f"Driven by: {', '.join(parts)}" if parts else ""
 
 
 def _subset(frame: pd.DataFrame | None, rows: np.ndarray) -> pd.DataFrame | None:
@@ -346,20 +674,25 @@ def fuse_features(
     categorical: pd.DataFrame | None = None,
     *,
     text_weight: float = 0.6,
+    segment_by: SegmentBy = "both",
+    exclude: Sequence[str] = (),
 ) -> FusedFeatures:
     """Join the text embedding with structured columns, weighted by ``text_weight``: the
     fusion is learnt from at most ``FIT_ROWS`` usable rows and applied to all (see
-    ``fit_fusion`` for the weighting).
+    ``fit_fusion`` for the weighting, the selection and the bound on discrete columns).
 
     Raises:
         SchemaError: when there is neither text nor any structured column to use.
     """
     if not 0.0 <= text_weight <= 1.0:
         raise SchemaError(f"text_weight={text_weight} must be between 0 and 1.")
-    n_rows = _n_rows(text_vectors, numeric, categorical)
-    usable = usable_rows(
-        has_text if text_vectors is not None else None, numeric, categorical, n_rows
-    )
+    selection = InputSelection(segment_by, tuple(str(c) for c in exclude))
+    selection.check(text_vectors, has_text, numeric, categorical)
+    # The fit and the transform select the inputs themselves; the usable rows are those of
+    # the selected inputs.
+    chosen = selection.select(text_vectors, has_text, numeric, categorical)
+    n_rows = _n_rows(*chosen[:1], *chosen[2:])
+    usable = usable_rows(chosen[1] if chosen[0] is not None else None, *chosen[2:], n_rows)
     learn = np.flatnonzero(usable)[fit_rows(int(usable.sum()))]
     model = fit_fusion(
         text_vectors[learn] if text_vectors is not None else None,
@@ -367,6 +700,8 @@ def fuse_features(
         _subset(numeric, learn),
         _subset(categorical, learn),
         text_weight=text_weight,
+        segment_by=segment_by,
+        exclude=exclude,
     )
     matrix, usable = model.transform(text_vectors, has_text, numeric, categorical)
     return FusedFeatures(
@@ -375,4 +710,24 @@ def fuse_features(
         text_dims=model.text_dims,
         structured_dims=model.structured_dims,
         text_weight=model.text_weight,
+        model=model,
     )
+
+
+def influence_record(
+    model: FusionModel | None, drivers: Mapping[int, Sequence[tuple[str, float]]]
+) -> dict[str, Any]:
+    """What ``run.json`` says about the inputs (both engines write it): what the segments
+    were built from, the discrete columns bounded so they make no islands (with the factor
+    applied), and each segment's drivers."""
+    inputs = model.inputs if model is not None else InputSelection()
+    factors = dict(model.factors) if model is not None else {}
+    return {
+        "segment_by": inputs.segment_by,
+        "excluded_columns": list(inputs.exclude),
+        "bounded_columns": {source_column(c): round(f, 3) for c, f in factors.items()},
+        "drivers": {
+            str(segment): [[name, round(share, 3)] for name, share in found]
+            for segment, found in drivers.items()
+        },
+    }

@@ -42,6 +42,7 @@ from segmenter.export import (
     run_sidecar,
     to_csv_bytes,
 )
+from segmenter.fusion import InputSelection, influence_record
 from segmenter.ingest import (
     LoadedTable,
     PreparedTable,
@@ -346,6 +347,8 @@ def fit_segmenter(
     return segmenter.fit(
         embedding.vectors if features is None else features,
         embedding.has_text,
+        segment_by=config.segment_by,
+        exclude_columns=config.exclude_columns,
         numeric=prepared.numeric,
         categorical=prepared.categorical,
     )
@@ -447,6 +450,16 @@ class SegmentationRun:
         )
         record["labels"] = self.labels
         return record
+    @property
+    def drivers(self) -> dict[int, list[tuple[str, float]]]:
+        """Per segment, the inputs (``"text"`` and column names) that most set it apart, with
+        each one's share (``fusion.segment_drivers``); from ``run.json`` for an opened run."""
+        drivers: dict[int, list[tuple[str, float]]] = getattr(self.segmenter, "drivers_", {})
+        if not drivers and self.opened_from is not None:
+            recorded = self.parameters().get("result", {}).get("drivers", {})
+            drivers = {int(k): [(str(n), float(v)) for n, v in d] for k, d in recorded.items()}
+        return drivers
+
 
 
 def run_parameters(
@@ -509,6 +522,9 @@ def run_key(
     """What a run depends on: the table's content (hashed), the roles and the settings.
 
     Keyed by content, so a cached run answers only someone who has the same table.
+            **influence_record(
+                getattr(segmenter, "fusion_", None), getattr(segmenter, "drivers_", {})
+            ),
     """
     frame = loaded.frame
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
@@ -583,6 +599,18 @@ def _run_segmentation(
 
     start = time.perf_counter()
     name = resolve_embedder_name(docs, embed_config) if has_any_text(docs) else None
+def check_selection(schema: Schema, config: ClusterConfig) -> None:
+    """Fail before the slow stages when ``config.segment_by`` and ``config.exclude_columns``
+    cannot be carried out on a table with these roles (the fusion checks again on the data).
+
+    Raises:
+        SchemaError: with what to change (a role, the setting, a column left out).
+    """
+    structured = [*schema.numeric_columns, *schema.date_columns, *schema.categorical_columns]
+    selection = InputSelection(config.segment_by, config.exclude_columns)
+    selection.check_names(bool(schema.text_columns), structured)
+
+
     embedding = embed_documents(docs, name, embed_config, progress) if name else None
     timings["embed"] = time.perf_counter() - start
     features = None
@@ -592,6 +620,7 @@ def _run_segmentation(
         features = text_features(docs, embedding, embed_config, progress)
         timings["lexical"] = time.perf_counter() - start
 
+    check_selection(schema, cluster_config)
     start = time.perf_counter()
     progress("Reading the sentiment of the feedback", 0.0)
     feedback = feedback_stage(docs, embedding, name, frame, schema, embed_config, progress)

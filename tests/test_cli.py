@@ -44,6 +44,34 @@ def test_segment_with_fixed_k_and_text_columns(
     assert segments["segment_id"].nunique() == 3
 
 
+def test_segment_by_and_left_out_columns_are_applied_and_recorded(
+    tmp_path: Path, customers: pd.DataFrame, fake_embedder: FakeEmbedder
+) -> None:
+    source = tmp_path / "customers.csv"
+    customers.to_csv(source, index=False)
+    out = tmp_path / "o"
+    args = ["segment", str(source), "--out", str(out), "--embedder", "fake", "--k", "3"]
+    assert main([*args, "--segment-by", "columns", "--exclude", "theme,plan"]) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert run["segmenter"]["segment_by"] == "columns"
+    assert run["result"]["excluded_columns"] == ["theme", "plan"]
+    drivers = run["result"]["drivers"]
+    assert set(drivers) == {"0", "1", "2"}
+    assert {name for found in drivers.values() for name, _ in found} == {"spend"}
+
+
+def test_segment_by_what_the_table_lacks_is_one_clear_line(
+    tmp_path: Path, customers: pd.DataFrame, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "customers.csv"
+    customers.drop(columns=["feedback"]).to_csv(source, index=False)
+    args = ["segment", str(source), "--out", str(tmp_path / "o")]
+    assert main([*args, "--segment-by", "text"]) == 2
+    assert "Segment by text needs text" in capsys.readouterr().err
+    assert main([*args, "--exclude", "nope"]) == 2
+    assert "Cannot leave out 'nope'" in capsys.readouterr().err
+
+
 def test_segment_a_transaction_log_per_customer(
     tmp_path: Path, fake_embedder: FakeEmbedder, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -149,6 +149,27 @@ def test_segments_page_runs_a_segmentation(loaded_customers, fake_embedder) -> N
     assert {"Embedding text", "Profiles", "Total"} <= set(details["stage"])
 
 
+def test_segments_page_segments_by_columns_and_shows_drivers(  # type: ignore[no-untyped-def]
+    loaded_customers, fake_embedder
+) -> None:
+    loaded, schema = loaded_customers
+    at = page("pages/2_Segments.py", {state.LOADED: loaded, state.SCHEMA: schema})
+    at.run()
+    at.selectbox(key="segments_model").select("fake")
+    at.selectbox(key="segments_k").select(3)
+    at.radio(key="segments_by").set_value("columns")
+    at.multiselect(key="segments_exclude").select("plan")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    run = at.session_state[state.RUN]
+    assert run.cluster_config.segment_by == "columns"
+    assert run.cluster_config.exclude_columns == ("plan",)
+    assert [b.name for b in run.segmenter.fusion_.blocks] == ["spend"]
+    assert run.parameters()["result"]["excluded_columns"] == ["plan"]
+    assert any(c.value.startswith("Driven by: Spend 100%") for c in at.caption)
+
+
 def test_segments_page_draws_a_sample_of_a_large_map(  # type: ignore[no-untyped-def]
     finished_run, monkeypatch
 ) -> None:

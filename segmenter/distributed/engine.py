@@ -222,6 +222,7 @@ def segment_on_ray(
     record = run_record(
         run, schema, name, embed_config, cluster_config, fit, silhouette, address, ray, labels_all
     )
+    record["result"].update(fit.influence(remap))
     record["feedback"] = feedback_record(feedback, counted)
     record["labels"] = readable
     record["input"]["filename"] = source.name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,15 @@ from segmenter.distributed.columns import (
     structured_columns,
 )
 from segmenter.errors import SchemaError
-from segmenter.fusion import FusionModel, fit_fusion, fit_rows, usable_rows
+from segmenter.fusion import (
+    FusionModel,
+    driver_rows,
+    fit_fusion,
+    fit_rows,
+    influence_record,
+    segment_drivers,
+    usable_rows,
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,18 @@ class SampleFit:
     choice: KChoice
     silhouette_space: np.ndarray
     timings: dict[str, float]
+    driver_features: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    """Fused features of a sample of the learnt rows, for each segment's drivers."""
+    driver_space: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+
+    def influence(self, remap: np.ndarray) -> dict[str, Any]:
+        """``run.json``'s record of the inputs (``fusion.influence_record``), with the drivers
+        of the segments as numbered by ``remap`` (KMeans label -> segment id)."""
+        drivers = {}
+        if len(self.driver_space):
+            labels = remap[self.model.centres.predict(self.driver_space)]
+            drivers = segment_drivers(self.driver_features, labels, self.model.fusion.blocks)
+        return influence_record(self.model.fusion, drivers)
 
 
 def fit_on_samples(embedded: Any, layout: Layout, text: bool, config: ClusterConfig) -> SampleFit:
@@ -122,7 +142,12 @@ def fit_on_samples(embedded: Any, layout: Layout, text: bool, config: ClusterCon
 
     start = time.perf_counter()
     learn_rows = {c: v[np.searchsorted(wanted, learn)] for c, v in sample.items()}
-    fusion = fit_fusion(*inputs_of(layout, learn_rows, text), text_weight=config.text_weight)
+    fusion = fit_fusion(
+        *inputs_of(layout, learn_rows, text),
+        text_weight=config.text_weight,
+        segment_by=config.segment_by,
+        exclude=config.exclude_columns,
+    )
     fused_sample, _ = fusion.transform(*inputs_of(layout, sample, text))
     timings["fuse"] = time.perf_counter() - start
 
@@ -172,7 +197,10 @@ def fit_on_samples(embedded: Any, layout: Layout, text: bool, config: ClusterCon
     )
     timings["kmeans"] = time.perf_counter() - start
     model = FittedModel(fusion, reduction, usable_ids, centres, np.arange(choice.k), text, layout)
-    return SampleFit(model, choice, space_at(silhouette), timings)
+    drivers_at = learn[driver_rows(len(learn), seed)]
+    return SampleFit(
+        model, choice, space_at(silhouette), timings, fused_at(drivers_at), space_at(drivers_at)
+    )
 
 
 def relabel(batch: dict[str, np.ndarray], remap: np.ndarray) -> dict[str, np.ndarray]:
