@@ -66,10 +66,10 @@ from segmenter.sentiment import (
     FeedbackResult,
     analyse_feedback,
     carry_sentiment,
-    classify_with_prototypes,
+    classify_text,
     find_sentiment_source,
     learn_from_labels,
-    prototype_phrases,
+    reader_phrases,
     segment_feedback,
     source_labels,
     urgent_flags,
@@ -227,9 +227,9 @@ def embed_documents(
 
 NO_SENTIMENT = "none"
 SENTIMENT_FULL_ROWS = 5_000
-"""Above this many rows with text, the sentiment model reads a sample, not every row: the
+"""Above this many rows with text, the sentiment reader reads a sample, not every row: the
 multilingual model reads about 350 texts a second on 2 cores (5 minutes at 100k rows, 51 s
-at 10k)."""
+at 10k), and the lexicons 5,000-10,000 short texts a second (VADER is pure Python)."""
 SENTIMENT_SAMPLE_ROWS = 2_000
 PRODUCT_LIST_COLUMN = re.compile(
     r"(?i)(?:^|[^a-z])(?:products?|items?|skus?|purchases|bought|basket|categories)(?:$|[^a-z])"
@@ -256,8 +256,9 @@ def feedback_stage(
 
     Only feedback columns are read (a column of products bought has no sentiment). The
     segmentation's own vectors are reused when they come from the sentiment model and
-    cover the same columns; otherwise the texts are embedded with it (through the cache),
-    or, above ``SENTIMENT_FULL_ROWS`` rows with text, a sample of them (``_sampled_feedback``).
+    cover the same columns; otherwise the texts are embedded with it (through the cache).
+    Above ``SENTIMENT_FULL_ROWS`` rows with text, only a sample is read and a classifier on
+    the segmentation's vectors carries it to the rest (``_sampled_feedback``).
     """
     columns = feedback_columns(schema)
     if embedding is None or not columns or config.sentiment_model == NO_SENTIMENT:
@@ -266,21 +267,27 @@ def feedback_stage(
         others: dict[str, Role] = {c: "ignored" for c in schema.text_columns if c not in columns}
         docs = build_documents(frame, schema.with_roles(others))
     candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
-    if embedder_name == config.sentiment_model and columns == schema.text_columns:
+    reuse = embedder_name == config.sentiment_model and columns == schema.text_columns
+    if int(embedding.has_text.sum()) > SENTIMENT_FULL_ROWS:
+        return _sampled_feedback(docs, embedding, frame, candidates, config, progress, reuse)
+    if reuse:
         vectors = embedding
-    elif int(embedding.has_text.sum()) > SENTIMENT_FULL_ROWS:
-        return _sampled_feedback(docs, embedding, frame, candidates, config, progress)
     else:
         embedded = embed_documents(docs, config.sentiment_model, config, progress)
         if embedded is None:
             return None
         vectors = embedded
-    phrases, _ = prototype_phrases()
-    prototypes = embed_documents(phrases, config.sentiment_model, config)
-    assert prototypes is not None  # the phrases are not empty
     return analyse_feedback(
-        docs, vectors.vectors, vectors.has_text, prototypes.vectors, frame, candidates
+        docs, vectors.vectors, vectors.has_text, reader_vectors(config), frame, candidates
     )
+
+
+def reader_vectors(config: EmbedConfig) -> np.ndarray:
+    """``reader_phrases()`` embedded with the sentiment model (through the cache)."""
+    phrases, _ = reader_phrases()
+    embedded = embed_documents(phrases, config.sentiment_model, config)
+    assert embedded is not None  # the phrases are not empty
+    return embedded.vectors
 
 
 def _sampled_feedback(
@@ -290,9 +297,11 @@ def _sampled_feedback(
     candidates: Sequence[str],
     config: EmbedConfig,
     progress: Progress,
+    reuse: bool,
 ) -> FeedbackResult:
     """Sentiment of a large table: a rating column is learnt on the segmentation's vectors;
-    otherwise the sentiment model reads a sample and ``carry_sentiment`` does the rest."""
+    otherwise a sample is read (``reuse``: with the segmentation's vectors, which come from
+    the sentiment model) and ``carry_sentiment`` does the rest."""
     source = find_sentiment_source(frame, candidates)
     if source.method == "rating":
         try:
@@ -302,17 +311,27 @@ def _sampled_feedback(
             return FeedbackResult(rated, tuple(urgent_flags(docs, list(rated.labels))))
         except InputError:
             pass  # too few of some rating: read a sample with the model, as without one
-    with_text = np.flatnonzero(embedding.has_text)
-    rng = np.random.default_rng(0)
-    rows = np.sort(rng.choice(with_text, min(SENTIMENT_SAMPLE_ROWS, len(with_text)), replace=False))
+    rows = sentiment_sample(np.flatnonzero(embedding.has_text))
     sample_docs = [docs[i] for i in rows]
-    embedded = embed_documents(sample_docs, config.sentiment_model, config, progress)
-    phrases, _ = prototype_phrases()
-    prototypes = embed_documents(phrases, config.sentiment_model, config)
-    assert embedded is not None and prototypes is not None  # sampled rows have text
-    sample = classify_with_prototypes(embedded.vectors, embedded.has_text, prototypes.vectors)
+    if reuse:
+        sample_vectors = embedding.vectors[rows]
+    else:
+        embedded = embed_documents(sample_docs, config.sentiment_model, config, progress)
+        assert embedded is not None  # sampled rows have text
+        sample_vectors = embedded.vectors
+    sample = classify_text(
+        sample_docs, sample_vectors, np.ones(len(rows), dtype=bool), reader_vectors(config)
+    )
     carried = carry_sentiment(sample, rows, embedding.vectors, embedding.has_text)
     return FeedbackResult(carried, tuple(urgent_flags(docs, list(carried.labels))))
+
+
+def sentiment_sample(with_text: np.ndarray) -> np.ndarray:
+    """The rows (sorted) a large table's sentiment is read on: ``SENTIMENT_SAMPLE_ROWS`` of
+    ``with_text`` (the row numbers with text), drawn with a fixed seed, so that both engines
+    read the same rows."""
+    rng = np.random.default_rng(0)
+    return np.sort(rng.choice(with_text, min(SENTIMENT_SAMPLE_ROWS, len(with_text)), replace=False))
 
 
 def make_segmenter(config: ClusterConfig) -> Segmenter:

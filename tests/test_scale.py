@@ -163,7 +163,7 @@ def test_large_tables_read_sentiment_on_a_sample(
     feedback = pipeline.feedback_stage(docs, embedding, "other", frame, schema, config)
     assert feedback is not None
     embedded = sum(len(call) for call in fake_embedder.calls)
-    prototypes = len(pipeline.prototype_phrases()[0])
+    prototypes = len(pipeline.reader_phrases()[0])
     assert embedded <= 60 + prototypes  # only the sample (and the prototypes) were read
     assert len(feedback.sentiment.labels) == len(frame)
     assert NO_TEXT not in set(feedback.sentiment.labels)

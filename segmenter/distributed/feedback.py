@@ -36,9 +36,8 @@ from segmenter.sentiment import (
     SentimentSource,
     carried_note,
     carrier,
-    classify_with_prototypes,
+    classify_text,
     find_sentiment_source,
-    prototype_phrases,
     prototype_reader,
     rating_reader,
     source_labels,
@@ -66,8 +65,12 @@ def read_feedback(batch: dict[str, np.ndarray], plan: FeedbackPlan) -> dict[str,
     rated = None
     if plan.rating is not None:
         rated = source_labels(plan.layout.original_frame(batch), plan.rating).to_numpy()
+    docs = [str(d) for d in batch[FEEDBACK_DOC]]
     result = plan.reader.read(
-        np.asarray(batch[plan.vectors]), np.asarray(batch[plan.has_text], dtype=bool), rated
+        np.asarray(batch[plan.vectors]),
+        np.asarray(batch[plan.has_text], dtype=bool),
+        rated,
+        texts=docs,
     )
     labels, scores = result.labels.copy(), result.scores.copy()
     if plan.sample_rows is not None:
@@ -79,7 +82,6 @@ def read_feedback(batch: dict[str, np.ndarray], plan: FeedbackPlan) -> dict[str,
         scores[inside] = plan.sample_scores[found[inside]]
     batch[SENTIMENT] = labels
     batch[SCORE] = scores
-    docs = [str(d) for d in batch[FEEDBACK_DOC]]
     batch[FLAGS] = np.array(urgent_flags(docs, list(labels)), dtype=object)
     return batch
 
@@ -108,12 +110,9 @@ def _rated_rows(
 
 
 def _prototypes(config: EmbedConfig) -> np.ndarray:
-    from segmenter.pipeline import embed_documents  # noqa: PLC0415
+    from segmenter.pipeline import reader_vectors  # noqa: PLC0415
 
-    phrases, _ = prototype_phrases()
-    embedded = embed_documents(phrases, config.sentiment_model, config)
-    assert embedded is not None  # the phrases are not empty
-    return embedded.vectors
+    return reader_vectors(config)
 
 
 def _analysis_plan(
@@ -134,7 +133,7 @@ def _analysis_plan(
             reader = rating_reader(known_vectors, known_labels, source)
             return FeedbackPlan(reader, vectors, has_text, layout, rating=source)
         except InputError as error:
-            note = f"{error} Sentiment uses the example phrases instead."
+            note = f"{error} Sentiment is read from the text instead."
     reader = replace(prototype_reader(_prototypes(config)), note=note)
     return FeedbackPlan(reader, vectors, has_text, layout)
 
@@ -149,26 +148,27 @@ def plan_feedback(
     config: EmbedConfig,
 ) -> tuple[Any, FeedbackPlan | None]:
     """The local engine's choices (``pipeline.feedback_stage``): reuse the segmentation's
-    vectors when they come from the sentiment model; else embed every feedback text with it,
-    or, above ``SENTIMENT_FULL_ROWS`` rows with text, a sample that a classifier on the
-    segmentation's vectors carries to the rest. ``frame`` (the roles' sample) is where a
+    vectors when they come from the sentiment model; else embed every feedback text with it.
+    Above ``SENTIMENT_FULL_ROWS`` rows with text, only a sample is read, and a classifier on
+    the segmentation's vectors carries it to the rest. ``frame`` (the roles' sample) is where a
     rating column is looked for."""
     from segmenter.pipeline import (  # noqa: PLC0415
         NO_SENTIMENT,
         SENTIMENT_FULL_ROWS,
-        SENTIMENT_SAMPLE_ROWS,
         embed_documents,
         feedback_columns,
+        sentiment_sample,
     )
 
     columns = feedback_columns(schema)
     if embedder is None or not columns or config.sentiment_model == NO_SENTIMENT:
         return rows, None
     candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
-    if embedder == config.sentiment_model and columns == schema.text_columns:
-        return rows, _analysis_plan(rows, layout, frame, candidates, config, VECTOR, HAS_TEXT)
+    reuse = embedder == config.sentiment_model and columns == schema.text_columns
     with_text = numbers_where(rows, HAS_TEXT)
     if len(with_text) <= SENTIMENT_FULL_ROWS:
+        if reuse:
+            return rows, _analysis_plan(rows, layout, frame, candidates, config, VECTOR, HAS_TEXT)
         rows = embed_rows(
             ray,
             rows,
@@ -188,16 +188,18 @@ def plan_feedback(
             return rows, FeedbackPlan(reader, VECTOR, HAS_TEXT, layout, rating=source)
         except InputError:
             pass  # too few of some rating: read a sample with the model, as without one
-    rng = np.random.default_rng(0)
-    chosen = np.sort(
-        rng.choice(with_text, min(SENTIMENT_SAMPLE_ROWS, len(with_text)), replace=False)
-    )
+    chosen = sentiment_sample(with_text)
     sample = gather(rows, chosen, [ROW, FEEDBACK_DOC, VECTOR])
-    embedded = embed_documents(
-        [str(d) for d in sample[FEEDBACK_DOC]], config.sentiment_model, config
+    sample_docs = [str(d) for d in sample[FEEDBACK_DOC]]
+    if reuse:
+        sample_vectors = np.asarray(sample[VECTOR])
+    else:
+        embedded = embed_documents(sample_docs, config.sentiment_model, config)
+        assert embedded is not None  # sampled rows have text
+        sample_vectors = embedded.vectors
+    read = classify_text(
+        sample_docs, sample_vectors, np.ones(len(chosen), dtype=bool), _prototypes(config)
     )
-    assert embedded is not None  # sampled rows have text
-    read = classify_with_prototypes(embedded.vectors, embedded.has_text, _prototypes(config))
     reader = carrier(read, np.asarray(sample[VECTOR]))
     n_read = int((read.labels != NO_TEXT).sum())
     reader = replace(reader, note=carried_note(n_read, len(with_text), reader))
