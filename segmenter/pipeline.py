@@ -347,6 +347,8 @@ def make_segmenter(config: ClusterConfig) -> Segmenter:
         min_segment_size=config.min_segment_size,
         silhouette_sample=config.silhouette_sample,
         random_state=config.random_state,
+        segment_by=config.segment_by,
+        exclude_columns=config.exclude_columns,
     )
 
 
@@ -366,8 +368,6 @@ def fit_segmenter(
     return segmenter.fit(
         embedding.vectors if features is None else features,
         embedding.has_text,
-        segment_by=config.segment_by,
-        exclude_columns=config.exclude_columns,
         numeric=prepared.numeric,
         categorical=prepared.categorical,
     )
@@ -450,6 +450,16 @@ class SegmentationRun:
         """Every column's label, as names and cards use them."""
         return column_labels([c.name for c in self.schema.columns], self.edited_labels)
 
+    @property
+    def drivers(self) -> dict[int, list[tuple[str, float]]]:
+        """Per segment, the inputs (``"text"`` and column names) that most set it apart, with
+        each one's share (``fusion.segment_drivers``); from ``run.json`` for an opened run."""
+        drivers: dict[int, list[tuple[str, float]]] = getattr(self.segmenter, "drivers_", {})
+        if not drivers and self.opened_from is not None:
+            recorded = self.parameters().get("result", {}).get("drivers", {})
+            drivers = {int(k): [(str(n), float(v)) for n, v in d] for k, d in recorded.items()}
+        return drivers
+
     def parameters(self) -> dict[str, Any]:
         """Every setting, model id and timing, for the JSON sidecar."""
         if self.opened_from is not None:
@@ -469,16 +479,6 @@ class SegmentationRun:
         )
         record["labels"] = self.labels
         return record
-    @property
-    def drivers(self) -> dict[int, list[tuple[str, float]]]:
-        """Per segment, the inputs (``"text"`` and column names) that most set it apart, with
-        each one's share (``fusion.segment_drivers``); from ``run.json`` for an opened run."""
-        drivers: dict[int, list[tuple[str, float]]] = getattr(self.segmenter, "drivers_", {})
-        if not drivers and self.opened_from is not None:
-            recorded = self.parameters().get("result", {}).get("drivers", {})
-            drivers = {int(k): [(str(n), float(v)) for n, v in d] for k, d in recorded.items()}
-        return drivers
-
 
 
 def run_parameters(
@@ -522,6 +522,9 @@ def run_parameters(
             "reduction": segmenter.reduction_.method,
             "text_weight_applied": segmenter.text_weight_,
             "unsegmented_rows": int((segmenter.labels_ < 0).sum()),
+            **influence_record(
+                getattr(segmenter, "fusion_", None), getattr(segmenter, "drivers_", {})
+            ),
         },
         "feedback": feedback.record() if feedback is not None else None,
         "seconds": {stage: round(seconds, 3) for stage, seconds in timings.items()},
@@ -541,9 +544,6 @@ def run_key(
     """What a run depends on: the table's content (hashed), the roles and the settings.
 
     Keyed by content, so a cached run answers only someone who has the same table.
-            **influence_record(
-                getattr(segmenter, "fusion_", None), getattr(segmenter, "drivers_", {})
-            ),
     """
     frame = loaded.frame
     digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
@@ -599,25 +599,6 @@ def with_labels(run: SegmentationRun, edited_labels: Mapping[str, str]) -> Segme
     return replace(run, result=replace(run.result, profiles=tuple(profiles)))
 
 
-def _run_segmentation(
-    loaded: LoadedTable,
-    schema: Schema,
-    embed_config: EmbedConfig,
-    cluster_config: ClusterConfig,
-    progress: Progress,
-) -> SegmentationRun:
-    frame = loaded.frame
-    validate_for_segmentation(frame, schema)
-    timings: dict[str, float] = {}
-
-    start = time.perf_counter()
-    progress("Preparing columns", 0.0)
-    prepared = prepare_columns(frame, schema)
-    docs = build_documents(frame, schema)
-    timings["prepare"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    name = resolve_embedder_name(docs, embed_config) if has_any_text(docs) else None
 def check_selection(schema: Schema, config: ClusterConfig) -> None:
     """Fail before the slow stages when ``config.segment_by`` and ``config.exclude_columns``
     cannot be carried out on a table with these roles (the fusion checks again on the data).
@@ -630,6 +611,26 @@ def check_selection(schema: Schema, config: ClusterConfig) -> None:
     selection.check_names(bool(schema.text_columns), structured)
 
 
+def _run_segmentation(
+    loaded: LoadedTable,
+    schema: Schema,
+    embed_config: EmbedConfig,
+    cluster_config: ClusterConfig,
+    progress: Progress,
+) -> SegmentationRun:
+    frame = loaded.frame
+    validate_for_segmentation(frame, schema)
+    check_selection(schema, cluster_config)
+    timings: dict[str, float] = {}
+
+    start = time.perf_counter()
+    progress("Preparing columns", 0.0)
+    prepared = prepare_columns(frame, schema)
+    docs = build_documents(frame, schema)
+    timings["prepare"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    name = resolve_embedder_name(docs, embed_config) if has_any_text(docs) else None
     embedding = embed_documents(docs, name, embed_config, progress) if name else None
     timings["embed"] = time.perf_counter() - start
     features = None
@@ -639,7 +640,6 @@ def check_selection(schema: Schema, config: ClusterConfig) -> None:
         features = text_features(docs, embedding, embed_config, progress)
         timings["lexical"] = time.perf_counter() - start
 
-    check_selection(schema, cluster_config)
     start = time.perf_counter()
     progress("Reading the sentiment of the feedback", 0.0)
     feedback = feedback_stage(docs, embedding, name, frame, schema, embed_config, progress)
