@@ -414,8 +414,8 @@ for profile in profiles:
         key=f"segments_profile_{profile.segment_id}",
         persona=st.session_state[state.PERSONAS].get(profile.segment_id, ""),
         named=st.session_state[state.LM_NAMES].get(profile.segment_id),
+        drivers=describe_drivers(run.drivers.get(profile.segment_id, []), run.labels),
     )
-    st.caption(describe_drivers(run.drivers.get(profile.segment_id, []), run.labels))
     if new_name is not None and new_name != profile.name:
         st.session_state[state.SEGMENT_NAMES][profile.segment_id] = new_name
         st.rerun()

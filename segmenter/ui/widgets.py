@@ -110,8 +110,8 @@ def profile_card(
     with st.container(border=True):
         st.markdown(f"#### {profile.segment_id}. {plain(profile.name)}")
         st.caption(f"{profile.size:,} customers · {profile.share:.0%} of all customers")
-        if drivers:
-            st.caption(plain(drivers))
+        if drivers:  # as fusion.describe_drivers writes it (its own words and percentages)
+            st.caption(drivers)
         if persona:
             st.markdown("**Persona** (written by the language model)")
             st.text(persona)
