@@ -72,7 +72,10 @@ EXAMPLE_MIN_CHARS = 12
 MISSING_CATEGORY = "(missing)"
 _Record = TypeVar("_Record", "NumericTrait", "CategoryTrait", "Offer")
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_CJK_RUN = re.compile(f"{_HAN}+")
+_CJK_SPACE = re.compile(f"(?<={_HAN}) (?={_HAN})")
+"""The space between two Chinese words of a bigram keyword, dropped where a name shows it."""
 _LATIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\-])*[^\W\d_]", re.UNICODE)
 
 CHINESE_STOP_WORDS = frozenset(
@@ -408,8 +411,14 @@ def keyword_lifts(
     keywords: Mapping[int, Sequence[str]],
     terms: TermCounts | None,
 ) -> dict[int, tuple[float, ...]]:
-    """How much more often each segment writes each of its keywords than all customers do
-    (per counted word; 1.0 is no difference).
+    """How much more often each segment's customers write each of its keywords than all
+    customers do (per customer; 1.0 is no difference).
+
+    Per customer, not per counted word, so that a segment where few customers wrote
+    anything is not named by the words of those few: on a complaints export whose
+    narratives are blank in two rows of three, a 533-customer segment of mostly blank rows
+    was named "Calls & payoff statement" from its hundred texts. The term counts may be a
+    uniform sample of the rows with text; the sampling rate cancels in the ratio.
 
     >>> keyword_lifts(labels, {0: ("late delivery",)}, count_terms(docs))
     {0: (2.9,)}
@@ -422,13 +431,15 @@ def keyword_lifts(
     if class_counts is None:
         return result
     column = {str(term): i for i, term in enumerate(terms.vocabulary)}
-    words = class_counts.sum(axis=1)
-    overall = class_counts.sum(axis=0) / max(float(words.sum()), 1.0)
+    labels = np.asarray(labels)
+    sizes = np.array([np.count_nonzero(labels == s) for s in segments], dtype=np.float64)
+    overall = class_counts.sum(axis=0) / max(float(sizes.sum()), 1.0)
     for position, segment in enumerate(segments):
         lifts = []
         for term in keywords[segment]:
             i = column.get(term)
-            rate = class_counts[position, i] / words[position] if i is not None else 0.0
+            size = max(sizes[position], 1.0)
+            rate = class_counts[position, i] / size if i is not None else 0.0
             lifts.append(
                 round(float(rate / overall[i]), 3) if i is not None and overall[i] else 0.0
             )
@@ -605,7 +616,7 @@ def _nearly_none(trait: NumericTrait) -> bool:
 
 def describe_numeric(trait: NumericTrait, labels: Mapping[str, str] | None = None) -> str:
     """A short phrase for a name: "High income", "Spends 2.7x on wines", "No kids at home",
-    "More kids at home", "Few web purchases", "Older", "Recent signup date" (a date column
+    "More kids at home", "Few web purchases", "Older", "Later signup date" (a date column
     turned into days).
 
     >>> describe_numeric(NumericTrait("MntWines", 612.0, 227.0, 2.7, 1.4, "Spend on wines"))
@@ -615,7 +626,7 @@ def describe_numeric(trait: NumericTrait, labels: Mapping[str, str] | None = Non
     up = trait.z > 0
     lowered = _BRACKET_END.sub("", inline(label)) or inline(label)  # "(months)" adds nothing
     if trait.column.endswith(DAYS_SUFFIX):
-        return f"{'Recent' if up else 'Early'} {lowered}"
+        return f"{'Later' if up else 'Earlier'} {lowered}"
     if lowered in DIRECTION_WORDS:
         return DIRECTION_WORDS[lowered][0 if up else 1]
     spend = _spend_object(label)
@@ -772,7 +783,7 @@ def name_candidates(
     extras = [p for p in _phrases(moderate, labels, first=not phrases) if p not in phrases]
     candidates: list[str] = []
     if words:
-        head = " & ".join(words)
+        head = " & ".join(_CJK_SPACE.sub("", w) for w in words)  # 包装 破损 -> 包装破损
         head = head[0].upper() + head[1:]
         for extra in range(1 if phrases else 0, min(len(phrases), 2) + 1):
             tail = ", ".join(phrases[:extra])

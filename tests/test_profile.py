@@ -118,7 +118,7 @@ def test_trait_descriptions_read_as_business_language() -> None:
     assert describe_category(CategoryTrait("plan", "Premium", 0.8, 0.3, 2.6)) == "Premium"
     assert describe_category(CategoryTrait("Partner", "No", 0.8, 0.5, 1.6)) == "Partner: No"
     signup = NumericTrait("signup_date (days)", 900.0, 500.0, 1.8, 1.2)
-    assert describe_numeric(signup) == "Recent signup date"
+    assert describe_numeric(signup) == "Later signup date"
     assert describe_numeric(NumericTrait("age", 25.0, 40.0, 0.6, -1.1)) == "Younger"
     wines = NumericTrait("MntWines", 612.0, 227.0, 2.7, 1.4, "Spend on wines")
     assert describe_numeric(wines) == "Spends 2.7x on wines"
@@ -234,6 +234,7 @@ def test_generic_words_masks_and_field_labels_never_name() -> None:
     not_distinctive = name_segment(["dress", "zipper"], [], [], 2, keyword_lift=(1.0, 3.2))
     assert not_distinctive == "Zipper"
     assert name_segment(["不错", "快递"], [], [], 0) == "快递"
+    assert name_segment(["包装 破损", "物流"], [], [], 0) == "包装破损 & 物流"
 
 
 def test_keyword_lift_tells_a_segments_words_from_everyones() -> None:
@@ -244,6 +245,17 @@ def test_keyword_lift_tells_a_segments_words_from_everyones() -> None:
     lifts = keyword_lifts(labels, keywords, terms)
     assert lifts[0][0] > 1.5 > lifts[0][1]
     assert lifts[1][0] > 1.5 > lifts[1][1]
+
+
+def test_keywords_of_a_few_writers_do_not_lift_a_mostly_silent_segment() -> None:
+    # Segment 0: 30 customers, 5 of whom wrote about a payoff statement; segment 1: 10
+    # customers who all wrote about debt. Per word the payoff terms are segment 0's alone,
+    # per customer they are written by one in six of its customers.
+    docs = ["payoff statement delayed"] * 5 + [""] * 25 + ["debt collector calls"] * 10
+    labels = np.array([0] * 30 + [1] * 10)
+    terms = count_terms(docs)
+    lifts = keyword_lifts(labels, {0: ("payoff",), 1: ("debt",)}, terms)
+    assert lifts[0][0] < 1.5 < lifts[1][0]
 
 
 def test_names_stay_distinct_by_adding_a_trait() -> None:
