@@ -376,7 +376,7 @@ def segment_facts(profile: SegmentProfile) -> list[str]:
         words = ", ".join(sanitise(k, FACT_MAX_CHARS) for k in profile.keywords[:6])
         facts.append(f"Words they use more than other customers: {words}")
     if profile.feedback is not None:
-        facts.append(f"Feedback: {describe_feedback(profile.feedback)}")
+        facts.append(f"Feedback: {describe_feedback(profile.feedback, profile.size)}")
     return [f"- {fact}" for fact in facts]
 
 

@@ -23,6 +23,7 @@ from segmenter.sentiment import (
     PROTOTYPE_SOURCE,
     SENTIMENTS,
     FeedbackResult,
+    SegmentFeedback,
     SentimentReader,
     SentimentResult,
     SentimentSource,
@@ -30,6 +31,7 @@ from segmenter.sentiment import (
     analyse_feedback,
     classify_text,
     complaint_cues,
+    describe_feedback,
     find_sentiment_source,
     fit_prototype_classifier,
     learn_from_labels,
@@ -355,3 +357,11 @@ def test_accuracy_on_labelled_reviews(multilingual, name: str) -> None:  # type:
     floor_agreement, floor_recall = ACCURACY_FLOORS[name]
     assert agreement >= floor_agreement
     assert negative_recall >= floor_recall
+
+
+def test_feedback_line_says_how_few_wrote_when_most_of_a_segment_is_silent() -> None:
+    feedback = SegmentFeedback(90, 0.83, 0.17, 0.0, 0.0, (), ())
+    assert describe_feedback(feedback, 100).endswith("0% positive")  # 90% wrote: enough
+    line = describe_feedback(feedback, 533)
+    assert "of the 90 customers (17%) who wrote something" in line
+    assert line.startswith("83% negative")

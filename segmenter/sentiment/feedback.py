@@ -101,16 +101,28 @@ class SegmentFeedback:
         )
 
 
-def describe_feedback(feedback: SegmentFeedback) -> str:
-    """One line on how a segment feels, for profiles and prompts.
+WRITERS_SAY_SO_BELOW = 0.9
+"""When fewer than this share of a segment's customers wrote anything, its feedback line says
+how many did: "83% negative" read from 90 texts of a 533-customer segment is about those 90,
+not the segment (a complaints export leaves two narratives in three blank)."""
+
+
+def describe_feedback(feedback: SegmentFeedback, segment_size: int | None = None) -> str:
+    """One line on how a segment feels, for profiles and prompts; with ``segment_size``, it
+    says how many customers the shares rest on when many of the segment wrote nothing.
 
     >>> describe_feedback(SegmentFeedback(10, 0.5, 0.3, 0.2, 0.1, (("refund", 1),), ()))
     '50% negative, 30% neutral, 20% positive; urgent 10% (refund: 1)'
+    >>> describe_feedback(SegmentFeedback(10, 0.5, 0.3, 0.2, 0.0, (), ()), segment_size=40)
+    '50% negative, 30% neutral, 20% positive, of the 10 customers (25%) who wrote something'
     """
     line = (
         f"{feedback.share_negative:.0%} negative, {feedback.share_neutral:.0%} "
         f"neutral, {feedback.share_positive:.0%} positive"
     )
+    if segment_size and feedback.rows_with_text < WRITERS_SAY_SO_BELOW * segment_size:
+        share = feedback.rows_with_text / segment_size
+        line += f", of the {feedback.rows_with_text:,} customers ({share:.0%}) who wrote something"
     if feedback.urgent_topics:
         topics = ", ".join(f"{topic}: {count}" for topic, count in feedback.urgent_topics)
         line += f"; urgent {feedback.share_urgent:.0%} ({topics})"

@@ -130,7 +130,7 @@ def profile_card(
             if profile.feedback is not None:
                 st.markdown("**Feedback sentiment**")
                 st.plotly_chart(sentiment_chart(profile.feedback), key=f"{key}_sentiment")
-                st.caption(plain(describe_feedback(profile.feedback)))
+                st.caption(plain(describe_feedback(profile.feedback, profile.size)))
         with right:
             if profile.keywords:
                 st.markdown("**Distinctive words**")
