@@ -373,6 +373,7 @@ def class_tfidf_keywords(
     idf = np.log(1.0 + words_per_class.mean() / np.maximum(class_counts.sum(axis=0), 1.0))
     scores = tf * idf
     vocabulary = terms.vocabulary
+    bigrams_of = _bigrams_by_word(vocabulary)
     for segment, position in index.items():
         chosen: list[str] = []
         words_taken: set[str] = set()
@@ -380,12 +381,43 @@ def class_tfidf_keywords(
             if scores[position, term_index] <= 0 or len(chosen) >= n_keywords:
                 break
             term = str(vocabulary[term_index])
+            if " " not in term:
+                term_index = _phrase_for(term_index, bigrams_of.get(term, ()), scores[position])
+                term = str(vocabulary[term_index])
             if words_taken & set(term.split(" ")):
                 continue
             words_taken.update(term.split(" "))
             chosen.append(term)
         result[segment] = tuple(chosen)
     return result
+
+
+BIGRAM_PREFERENCE = 0.5
+"""A word gives way to a two-word phrase holding it that scores at least half as high in the
+segment: "runs small" rather than "small" then "runs" (which read "Small & runs" as a
+name), "再也 不买" rather than "不买" and "再也". A phrase scores lower than its words by
+construction (each of its words also occurs elsewhere), so half keeps phrases that are how
+the segment mostly uses the word."""
+
+
+def _bigrams_by_word(vocabulary: np.ndarray) -> dict[str, list[int]]:
+    """For each word, the positions of the two-word terms that hold it."""
+    holding: dict[str, list[int]] = {}
+    for position, term in enumerate(vocabulary):
+        words = str(term).split(" ")
+        if len(words) == 2:
+            for word in set(words):
+                holding.setdefault(word, []).append(position)
+    return holding
+
+
+def _phrase_for(word_index: int, bigrams: Sequence[int], scores: np.ndarray) -> int:
+    """The best-scoring phrase holding the word when it scores ``BIGRAM_PREFERENCE`` of the
+    word's score, else the word itself (positions in the vocabulary)."""
+    if not bigrams:
+        return word_index
+    best = max(bigrams, key=lambda i: scores[i])
+    return best if scores[best] >= BIGRAM_PREFERENCE * scores[word_index] else word_index
 
 
 def _class_counts(
@@ -783,12 +815,20 @@ def name_candidates(
     extras = [p for p in _phrases(moderate, labels, first=not phrases) if p not in phrases]
     candidates: list[str] = []
     if words:
-        head = " & ".join(_CJK_SPACE.sub("", w) for w in words)  # 包装 破损 -> 包装破损
-        head = head[0].upper() + head[1:]
+        shown = [_CJK_SPACE.sub("", w) for w in words]  # 包装 破损 -> 包装破损
+        heads = [" & ".join(shown[:n]) for n in range(len(shown), 0, -1)]
+        heads = [h[0].upper() + h[1:] for h in heads]
+
+        def with_tail(tail: str) -> str:
+            # The second keyword gives way before a strong trait does.
+            for head in heads:
+                if not tail or len(f"{head} · {tail}") <= NAME_MAX_CHARS:
+                    return _fit([head, tail] if tail else [head], " · ")
+            return _fit([heads[-1], tail], " · ")
+
         for extra in range(1 if phrases else 0, min(len(phrases), 2) + 1):
-            tail = ", ".join(phrases[:extra])
-            candidates.append(_fit([head, tail] if tail else [head], " · "))
-        candidates += [_fit([head, ", ".join([*phrases[:1], e])], " · ") for e in extras[:3]]
+            candidates.append(with_tail(", ".join(phrases[:extra])))
+        candidates += [with_tail(", ".join([*phrases[:1], e])) for e in extras[:3]]
     elif phrases:
         for n in range(min(len(phrases), 2), min(len(phrases), 3) + 1):
             candidates.append(_fit(phrases[:n], ", "))

@@ -349,3 +349,13 @@ def test_edited_labels_rename_without_recomputing() -> None:
     assert renamed.name == "High yearly earnings"
     assert renamed.numeric[0].label == "Yearly earnings"
     assert describe_traits(renamed)[0].text.startswith("Yearly earnings: 1.6× the average")
+
+
+def test_a_phrase_names_a_segment_rather_than_its_words_in_reverse() -> None:
+    small = ["This dress runs small", "The top runs small in the chest", "Runs small, size up"]
+    fabric = [f"The {item} fabric is cheap and thin" for item in ("dress", "top", "skirt")]
+    docs = small * 4 + fabric * 4
+    labels = np.array([0] * 12 + [1] * 12)
+    keywords = class_tfidf_keywords(docs, labels)
+    assert keywords[0][0] == "runs small"  # not "small", then "runs"
+    assert name_segment(list(keywords[0]), [], [], 0).startswith("Runs small")
