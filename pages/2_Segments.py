@@ -101,6 +101,14 @@ with st.expander("Settings", expanded=state.get(state.RUN) is None), st.form("se
         help="For a column whose groups you already know (a product category, a region): "
         "the segments then cut across it.",
     )
+    with_dates = by_right.checkbox(
+        "Segment on date columns too",
+        False,
+        key="segments_dates",
+        disabled=not schema.date_columns,
+        help="Dates are profiled either way. Include them when when-it-happened sets customers "
+        "apart (a signup date); leave them out for the date of an event (a complaint).",
+    )
     submitted = st.form_submit_button("Find segments", type="primary")
 
 submitted = submitted or bool(st.session_state.pop(state.AUTO_RUN, False))
@@ -118,6 +126,7 @@ if submitted:
         map_dims=3 if three_d else 2,
         segment_by=segment_by,
         exclude_columns=tuple(excluded),
+        segment_dates=bool(with_dates),
     )
     bar = st.progress(0.0, text="Starting")
     try:

@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "still profiled); repeat, or separate names with commas",
     )
     segment.add_argument(
+        "--with-dates",
+        action="store_true",
+        help="segment on date columns too (as days since the earliest); by default they are "
+        "only profiled",
+    )
+    segment.add_argument(
         "--transactions",
         action="store_true",
         help="INPUT is a transaction log: segment one row per customer (RFM, products, "
@@ -354,7 +360,10 @@ def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
         cluster_config = replace(cluster_config, text_weight=args.text_weight)
     excluded = [c.strip() for value in args.exclude for c in value.split(",") if c.strip()]
     cluster_config = replace(
-        cluster_config, segment_by=args.segment_by, exclude_columns=tuple(excluded)
+        cluster_config,
+        segment_by=args.segment_by,
+        exclude_columns=tuple(excluded),
+        segment_dates=args.with_dates,
     )
     return embed_config, cluster_config
 

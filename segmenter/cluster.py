@@ -574,6 +574,7 @@ class Segmenter(BaseEstimator):
         random_state: int = 0,
         segment_by: SegmentBy = "both",
         exclude_columns: tuple[str, ...] = (),
+        segment_dates: bool = False,
     ) -> None:
         self.n_segments = n_segments
         self.k_min = k_min
@@ -587,6 +588,7 @@ class Segmenter(BaseEstimator):
         self.random_state = random_state
         self.segment_by = segment_by
         self.exclude_columns = exclude_columns
+        self.segment_dates = segment_dates
 
     def fit(
         self,
@@ -609,6 +611,7 @@ class Segmenter(BaseEstimator):
             text_weight=self.text_weight,
             segment_by=self.segment_by,
             exclude=self.exclude_columns,
+            dates=self.segment_dates,
         )
         timings["fuse"] = time.perf_counter() - start
         start = time.perf_counter()

@@ -97,7 +97,8 @@ class ClusterConfig:
     embedding (the rest goes to structured columns); ``n_segments`` is a count or
     ``"auto"`` (best silhouette within ``k_min..k_max``). ``segment_by`` chooses the inputs
     (text and columns, text only, columns only) and ``exclude_columns`` names numeric, date
-    or categorical columns left out of the segmentation (they are still profiled).
+    or categorical columns left out of the segmentation (they are still profiled);
+    ``segment_dates`` adds date columns to it.
     """
 
     n_segments: int | Literal["auto"] = "auto"
@@ -114,6 +115,9 @@ class ClusterConfig:
     n_neighbors: int | Literal["auto"] = "auto"
     segment_by: SegmentBy = "both"
     exclude_columns: tuple[str, ...] = ()
+    segment_dates: bool = False
+    """Date columns join the segmentation only when asked (``fusion.InputSelection.dates``);
+    they are profiled either way."""
 
     @classmethod
     def from_env(cls) -> ClusterConfig:

@@ -349,6 +349,7 @@ def make_segmenter(config: ClusterConfig) -> Segmenter:
         random_state=config.random_state,
         segment_by=config.segment_by,
         exclude_columns=config.exclude_columns,
+        segment_dates=config.segment_dates,
     )
 
 
@@ -607,8 +608,8 @@ def check_selection(schema: Schema, config: ClusterConfig) -> None:
         SchemaError: with what to change (a role, the setting, a column left out).
     """
     structured = [*schema.numeric_columns, *schema.date_columns, *schema.categorical_columns]
-    selection = InputSelection(config.segment_by, config.exclude_columns)
-    selection.check_names(bool(schema.text_columns), structured)
+    selection = InputSelection(config.segment_by, config.exclude_columns, config.segment_dates)
+    selection.check_names(bool(schema.text_columns), structured, schema.date_columns)
 
 
 def _run_segmentation(

@@ -60,6 +60,22 @@ def test_segment_by_and_left_out_columns_are_applied_and_recorded(
     assert {name for found in drivers.values() for name, _ in found} == {"spend"}
 
 
+def test_dates_join_the_segmentation_only_with_with_dates(
+    tmp_path: Path, customers: pd.DataFrame, fake_embedder: FakeEmbedder
+) -> None:
+    source = tmp_path / "customers.csv"
+    days = pd.date_range("2024-01-01", periods=len(customers), freq="D")
+    customers.assign(signup=days.strftime("%Y-%m-%d")).to_csv(source, index=False)
+    args = ["segment", str(source), "--embedder", "fake", "--k", "3", "--segment-by", "columns"]
+    for extra, joined in (([], False), (["--with-dates"], True)):
+        out = tmp_path / str(joined)
+        assert main([*args, "--out", str(out), *extra]) == 0
+        run = json.loads((out / "run.json").read_text())
+        assert run["result"]["segment_dates"] is joined
+        driving = {name for found in run["result"]["drivers"].values() for name, _ in found}
+        assert ("signup" in driving) is joined
+
+
 def test_segment_by_what_the_table_lacks_is_one_clear_line(
     tmp_path: Path, customers: pd.DataFrame, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -204,3 +204,16 @@ def test_with_the_real_model_a_store_does_not_make_the_segments_and_a_tier_helps
     assert nmi(frame["store"], with_store) <= 0.1
     assert nmi(persona, with_store) >= 0.4
     assert nmi(persona, with_tier) >= nmi(persona, text_only) - 0.02
+
+
+def test_dates_are_profiled_not_segmented_unless_asked() -> None:
+    numeric = pd.DataFrame({"spend": np.arange(40.0), "received (days)": np.arange(40.0) % 7})
+    assert [block.name for block in fit_fusion(None, None, numeric).blocks] == ["spend"]
+    with_dates = fit_fusion(None, None, numeric, dates=True)
+    assert [block.name for block in with_dates.blocks] == ["spend", "received (days)"]
+    only_a_date = numeric[["received (days)"]]
+    with pytest.raises(SchemaError, match="segment on dates too"):
+        fit_fusion(None, None, only_a_date, segment_by="columns")
+    assert [b.name for b in fit_fusion(None, None, only_a_date, dates=True).blocks] == [
+        "received (days)"
+    ]

@@ -147,6 +147,7 @@ def fit_on_samples(embedded: Any, layout: Layout, text: bool, config: ClusterCon
         text_weight=config.text_weight,
         segment_by=config.segment_by,
         exclude=config.exclude_columns,
+        dates=config.segment_dates,
     )
     fused_sample, _ = fusion.transform(*inputs_of(layout, sample, text))
     timings["fuse"] = time.perf_counter() - start
