@@ -23,6 +23,11 @@ WHOLE_NAMES: dict[str, str] = {
     "ltv": "lifetime value",
     "clv": "customer lifetime value",
     "aov": "average order value",
+    # The RFM scores a transaction log's customer table carries (transactions.py).
+    "rscore": "recency score (1-5)",
+    "fscore": "frequency score (1-5)",
+    "mscore": "spend score (1-5)",
+    "monetary": "total spend",
 }
 """Whole column names (lower-cased, separators removed) that read as one phrase."""
 

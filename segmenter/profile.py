@@ -315,6 +315,8 @@ class TermCounts:
     rows: np.ndarray
     counts: sparse.csr_matrix
     vocabulary: np.ndarray
+    population: int = 0
+    """Rows with text that ``rows`` were drawn from (0: all of them are counted)."""
 
 
 def count_terms(
@@ -323,12 +325,15 @@ def count_terms(
     max_rows: int = KEYWORD_SAMPLE_ROWS,
     random_state: int = 0,
     rows: np.ndarray | None = None,
+    population: int = 0,
 ) -> TermCounts | None:
     """Term counts for the rows with text (``None`` when no term occurs twice), or for
-    ``rows`` when the caller has drawn them (``docs`` need then hold only those)."""
+    ``rows`` when the caller has drawn them (``docs`` need then hold only those) from
+    ``population`` rows with text."""
     if rows is None:
         texts = docs.values() if isinstance(docs, Mapping) else docs
         rows = np.array([i for i, doc in enumerate(texts) if doc.strip()], dtype=int)
+        population = len(rows)
         if len(rows) > max_rows:
             rng = np.random.default_rng(random_state)
             rows = np.sort(rng.choice(rows, max_rows, replace=False))
@@ -339,7 +344,8 @@ def count_terms(
         counts = vectorizer.fit_transform([docs[int(i)] for i in rows])
     except ValueError:  # every term appears once: nothing distinctive to report
         return None
-    return TermCounts(rows, sparse.csr_matrix(counts), vectorizer.get_feature_names_out())
+    vocabulary = vectorizer.get_feature_names_out()
+    return TermCounts(rows, sparse.csr_matrix(counts), vocabulary, population)
 
 
 def class_tfidf_keywords(
@@ -438,6 +444,12 @@ def _class_counts(
     return np.asarray((membership @ counts).todense(), dtype=np.float64)
 
 
+MIN_WRITERS_TO_NAME = 0.5
+"""Keywords name a segment only when at least half its customers wrote something. On a
+complaints export whose narratives are blank in two rows of three, a 292-customer product
+group with 41 writers was named "Calls & payoff statement" from those 41 texts."""
+
+
 def keyword_lifts(
     labels: np.ndarray,
     keywords: Mapping[int, Sequence[str]],
@@ -451,6 +463,9 @@ def keyword_lifts(
     narratives are blank in two rows of three, a 533-customer segment of mostly blank rows
     was named "Calls & payoff statement" from its hundred texts. The term counts may be a
     uniform sample of the rows with text; the sampling rate cancels in the ratio.
+
+    A segment where fewer than ``MIN_WRITERS_TO_NAME`` of the customers wrote anything
+    gets lifts of 0: its words are a few customers' words, whatever their rate.
 
     >>> keyword_lifts(labels, {0: ("late delivery",)}, count_terms(docs))
     {0: (2.9,)}
@@ -466,7 +481,13 @@ def keyword_lifts(
     labels = np.asarray(labels)
     sizes = np.array([np.count_nonzero(labels == s) for s in segments], dtype=np.float64)
     overall = class_counts.sum(axis=0) / max(float(sizes.sum()), 1.0)
+    drawn = max(terms.population, len(terms.rows)) / max(len(terms.rows), 1)
+    counted = labels[terms.rows]
     for position, segment in enumerate(segments):
+        writers = np.count_nonzero(counted == segment) * drawn
+        if writers < MIN_WRITERS_TO_NAME * sizes[position]:
+            result[segment] = tuple(0.0 for _ in keywords[segment])
+            continue
         lifts = []
         for term in keywords[segment]:
             i = column.get(term)

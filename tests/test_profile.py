@@ -359,3 +359,17 @@ def test_a_phrase_names_a_segment_rather_than_its_words_in_reverse() -> None:
     keywords = class_tfidf_keywords(docs, labels)
     assert keywords[0][0] == "runs small"  # not "small", then "runs"
     assert name_segment(list(keywords[0]), [], [], 0).startswith("Runs small")
+
+
+def test_a_segment_where_few_wrote_is_not_named_by_their_words() -> None:
+    # Segment 0: 40 customers, 12 of whom wrote about a payoff statement (a word no one
+    # else uses); segment 1: 20 customers who all wrote. A sample of the texts counts
+    # the writers as the whole table would.
+    docs = ["payoff statement delayed again"] * 12 + [""] * 28
+    docs += [f"debt collector calls {i % 3}" for i in range(20)]
+    labels = np.array([0] * 40 + [1] * 20)
+    for max_rows in (1000, 16):
+        terms = count_terms(docs, max_rows=max_rows)
+        assert terms is not None and terms.population == 32
+        lifts = keyword_lifts(labels, {0: ("payoff statement",), 1: ("debt",)}, terms)
+        assert lifts[0] == (0.0,) and lifts[1][0] > 1.5

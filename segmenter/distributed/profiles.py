@@ -149,10 +149,12 @@ def build_profiles(
     n_segments: int,
     column_labels: Mapping[str, str] | None = None,
     unnamed: Collection[str] = (),
+    rows_with_text: int = 0,
 ) -> list[SegmentProfile]:
     """Profiles as the local engine makes them (``pipeline.profile_fitted``), from the
-    table's merged counts and the texts of sampled rows (keywords, language)."""
-    terms = count_terms(texts, rows=keyword_rows)
+    table's merged counts and the texts of sampled rows (keywords, language);
+    ``keyword_rows`` are drawn from ``rows_with_text`` rows with text."""
+    terms = count_terms(texts, rows=keyword_rows, population=rows_with_text)
     keywords = class_tfidf_keywords([], labels, terms=terms)
     lifts = keyword_lifts(labels, keywords, terms)
     examples = {}
@@ -205,7 +207,15 @@ def profile_rows(
     wanted = np.unique(np.concatenate([keyword_rows, *spread.values()]).astype(np.int64))
     texts = texts_at(rows, wanted)
     built = build_profiles(
-        counts, texts, keyword_rows, spread, labels, n_segments, column_labels, unnamed
+        counts,
+        texts,
+        keyword_rows,
+        spread,
+        labels,
+        n_segments,
+        column_labels,
+        unnamed,
+        rows_with_text=len(with_text),
     )
     return built, counts
 
