@@ -914,7 +914,8 @@ PERSONA_MAX_CHARS = 160
 
 
 GROUNDING_NOTE = (
-    "The model's name “{name}” {problems}; kept the name made from the segment's traits."
+    "The model's name “{name}” or its persona {problems}; kept the name made from the "
+    "segment's traits."
 )
 """Shown beside a segment whose model-written name failed the grounding check twice."""
 

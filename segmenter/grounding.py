@@ -560,9 +560,10 @@ PURCHASE_WORDS = frozenset("spend spending spent purchases purchase bought buy a
 """Labels of what customers buy: naming the product at all claims they buy it."""
 LABEL_FILLER = frozenset(
     "on of at the a an in and per number amount total count average spend spending spent "
-    "date days months years value".split()
+    "date days months years value product products prods purchases items goods".split()
 )
-"""Words of a label that do not say what it measures ("spend on", "number of")."""
+"""Words of a label that do not say what it measures ("spend on", "number of", the
+"products" of "meat products": "organic products" in a persona is no claim about meat)."""
 QUALIFIER_WINDOW = 3
 
 
@@ -578,7 +579,7 @@ def _contradictions(text: str, evidence: Evidence) -> list[str]:
     less than average on wine, "low income" where its income is above average."""
     words = _words(text)
     stems = [_stem(w) for w in words]
-    problems = []
+    problems: dict[str, str] = {}  # the claim's words -> the first fact it goes against
     for label_words, direction, statement in evidence.columns:
         measured = {_stem(w) for w in label_words - LABEL_FILLER}
         for position, stem in enumerate(stems):
@@ -589,12 +590,10 @@ def _contradictions(text: str, evidence: Evidence) -> list[str]:
             if claimed == 0 and direction < 0 and bought and stem not in evidence.stems:
                 claimed = 1  # a product they buy less of, named as if it were their thing
             if claimed and claimed != direction:
-                problems.append(
-                    f"says {' '.join(words[max(0, position - 2) : position + 1])}, "
-                    f"against the facts ({statement})"
-                )
+                claim = " ".join(words[max(0, position - 2) : position + 1])
+                problems.setdefault(claim, f"says {claim}, against the facts ({statement})")
                 break
-    return problems
+    return list(problems.values())
 
 
 def _qualifier(before: Sequence[str]) -> int:

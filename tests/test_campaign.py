@@ -408,6 +408,24 @@ def test_a_grounded_name_is_accepted_with_what_it_rests_on(
     assert check.grounds
 
 
+def test_a_claim_against_several_facts_is_said_once_and_products_alone_claim_nothing() -> None:
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1], 40)
+    low = labels == 0
+    numeric = pd.DataFrame(
+        {
+            "MntMeatProducts": np.where(low, rng.normal(40, 5, 80), rng.normal(400, 40, 80)),
+            "MntFishProducts": np.where(low, rng.normal(10, 2, 80), rng.normal(80, 8, 80)),
+        }
+    )
+    profile = profile_segments([""] * 80, labels, numeric)[0]
+    organic = check_profile_claims("Careful Shoppers", "They buy organic products.", profile)
+    assert organic.problems == ()  # "products" alone says nothing about meat or fish
+    check = check_profile_claims("Big Eaters", "They buy a lot of meat and fish.", profile)
+    assert len(check.problems) == 2  # meat and fish, each named once
+    assert all(problem.count("against the facts") == 1 for problem in check.problems)
+
+
 def test_an_invented_lm_name_is_retried_once_then_replaced(tmp_path: Path) -> None:
     profiles = family_profiles()
     invented = json.dumps(
