@@ -17,7 +17,7 @@ import pandas as pd
 
 from segmenter.config import SEGMENT_BY_CHOICES, SegmentBy
 from segmenter.errors import SchemaError
-from segmenter.ingest import MISSING_CATEGORY
+from segmenter.ingest import DATE_FEATURE_SUFFIX, MISSING_CATEGORY
 
 OUTLIER_CLIP = 5.0
 """Standardised numeric values are clipped to +/- this many deviations so one outlier
@@ -105,11 +105,6 @@ class Block:
     name: str
     start: int
     stop: int
-
-
-DATE_FEATURE_SUFFIX = " (days)"
-"""``prepare_columns`` turns a date column ``signup`` into the numeric feature
-``signup (days)``; the user leaves out ``signup``."""
 
 
 def source_column(feature: str) -> str:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from segmenter.ingest.prepare import DATE_FEATURE_SUFFIX
+
 WHOLE_NAMES: dict[str, str] = {
     "kidhome": "kids at home",
     "teenhome": "teenagers at home",
@@ -93,8 +95,6 @@ UNITS: dict[str, str] = {
 }
 """A last word that is a unit goes into brackets: ``tenure_months`` -> "Tenure (months)"."""
 
-DAYS_SUFFIX = " (days)"
-"""A date column turned into a number of days (``ingest.prepare_columns``) ends so."""
 
 _CAMEL = re.compile(
     r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])"
@@ -117,8 +117,8 @@ def column_label(name: str) -> str:
     name = " ".join(str(name).split())
     if not name or _CJK.search(name):
         return name
-    if name.endswith(DAYS_SUFFIX):
-        return column_label(name[: -len(DAYS_SUFFIX)])
+    if name.endswith(DATE_FEATURE_SUFFIX):
+        return column_label(name[: -len(DATE_FEATURE_SUFFIX)])
     bracket = _BRACKETED.search(name)
     suffix = f" {bracket.group(1)}" if bracket and bracket.start() > 0 else ""
     stem = name[: bracket.start()] if suffix and bracket else name
@@ -167,8 +167,8 @@ def label_of(column: str, labels: Mapping[str, str] | None = None) -> str:
     labels = labels or {}
     if column in labels:
         return labels[column]
-    if column.endswith(DAYS_SUFFIX) and column[: -len(DAYS_SUFFIX)] in labels:
-        return labels[column[: -len(DAYS_SUFFIX)]]
+    if column.endswith(DATE_FEATURE_SUFFIX) and column[: -len(DATE_FEATURE_SUFFIX)] in labels:
+        return labels[column[: -len(DATE_FEATURE_SUFFIX)]]
     return column_label(column)
 
 

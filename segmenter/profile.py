@@ -16,7 +16,7 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from segmenter.embedding.script import LANGUAGE_SAMPLE_TEXTS, dominant_language_hint
-from segmenter.labels import DAYS_SUFFIX, column_label, inline, label_of
+from segmenter.labels import DATE_FEATURE_SUFFIX, column_label, inline, label_of
 from segmenter.offers import Offer
 from segmenter.sentiment import SegmentFeedback
 from segmenter.summary import ProfileSummary, summarise
@@ -619,7 +619,7 @@ def _ratio_applies(trait: NumericTrait) -> bool:
     """Whether "2.7x the average" means something: amounts and counts, not dates or scores
     that go below zero."""
     return (
-        not trait.column.endswith(DAYS_SUFFIX)
+        not trait.column.endswith(DATE_FEATURE_SUFFIX)
         and math.isfinite(trait.lift)
         and trait.overall_mean > 0
         and trait.segment_mean >= 0
@@ -640,7 +640,7 @@ def is_strong(trait: NumericTrait | CategoryTrait) -> bool:
 
 
 def _label(trait: NumericTrait | CategoryTrait, labels: Mapping[str, str] | None) -> str:
-    if labels and (trait.column in labels or trait.column.endswith(DAYS_SUFFIX)):
+    if labels and (trait.column in labels or trait.column.endswith(DATE_FEATURE_SUFFIX)):
         return label_of(trait.column, labels)
     return trait.label or column_label(trait.column)
 
@@ -678,7 +678,7 @@ def describe_numeric(trait: NumericTrait, labels: Mapping[str, str] | None = Non
     label = _label(trait, labels)
     up = trait.z > 0
     lowered = _BRACKET_END.sub("", inline(label)) or inline(label)  # "(months)" adds nothing
-    if trait.column.endswith(DAYS_SUFFIX):
+    if trait.column.endswith(DATE_FEATURE_SUFFIX):
         return f"{'Later' if up else 'Earlier'} {lowered}"
     if lowered in DIRECTION_WORDS:
         return DIRECTION_WORDS[lowered][0 if up else 1]
@@ -709,7 +709,7 @@ def describe_category(trait: CategoryTrait, labels: Mapping[str, str] | None = N
 
 def _numeric_statement(trait: NumericTrait, label: str) -> str:
     both = f"({_number(trait.segment_mean)} against {_number(trait.overall_mean)})"
-    if trait.column.endswith(DAYS_SUFFIX):
+    if trait.column.endswith(DATE_FEATURE_SUFFIX):
         days = trait.segment_mean - trait.overall_mean
         later = "later" if days > 0 else "earlier"
         return f"{label}: {abs(days):,.0f} days {later} than average"

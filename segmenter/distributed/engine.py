@@ -47,7 +47,7 @@ from segmenter.distributed.writing import RayRun, run_record, write_segments, wr
 from segmenter.embedding.registry import FAST_EMBEDDER
 from segmenter.errors import SchemaError, SegmenterError
 from segmenter.export import profiles_json
-from segmenter.ingest import detect_schema
+from segmenter.ingest import DATE_FEATURE_SUFFIX, detect_schema
 from segmenter.labels import column_labels
 from segmenter.offers import offer_columns
 from segmenter.pipeline import SPACE_FILE
@@ -132,7 +132,7 @@ def segment_on_ray(
         original=columns,
         numeric=(
             *schema.numeric_columns,
-            *(f"{c} (days)" for c in schema.date_columns),
+            *(f"{c}{DATE_FEATURE_SUFFIX}" for c in schema.date_columns),
         ),
         categorical=(*schema.categorical_columns, *schema.label_columns),
         id_name=schema.id_column or "row_number",

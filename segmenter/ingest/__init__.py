@@ -15,6 +15,7 @@ the table and schema into the features the segmentation needs.
 """
 
 from segmenter.ingest.prepare import (
+    DATE_FEATURE_SUFFIX,
     DateReading,
     PreparedTable,
     build_documents,
@@ -34,6 +35,7 @@ from segmenter.ingest.values import (
 )
 
 __all__ = [
+    "DATE_FEATURE_SUFFIX",
     "ROLES",
     "ColumnProfile",
     "DateReading",

@@ -21,6 +21,10 @@ from segmenter.ingest.values import (
 
 # --- Features --------------------------------------------------------------------------------
 
+DATE_FEATURE_SUFFIX = " (days)"
+"""A date column ``signup`` becomes the numeric feature ``signup (days)``: days since the
+earliest date."""
+
 
 @dataclass(frozen=True)
 class PreparedTable:
@@ -90,7 +94,7 @@ def prepare_columns(
             parsed = parse_dates(frame[column.name], reading.dayfirst if reading else None)
             origin = reading.origin if reading and reading.origin is not None else parsed.min()
             days = (parsed - origin).dt.total_seconds() / 86400.0
-            key = f"{column.name} (days)"
+            key = f"{column.name}{DATE_FEATURE_SUFFIX}"
             numeric[key] = days.astype("float64")
             coerced[key] = bad = int(days.isna().sum())
             what = "blank or not dates"
