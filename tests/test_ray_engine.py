@@ -107,6 +107,8 @@ def test_same_segments_as_the_local_engine(tmp_path: Path) -> None:
     assert any(p["offers"] for p in profiles) and all(p["feedback"] for p in profiles)
     local_run = json.loads((tmp_path / "local" / "run.json").read_text())
     assert run["feedback"] == local_run["feedback"]
+    for key in ("drivers", "bounded_columns", "segment_by", "segment_dates"):
+        assert run["result"][key] == local_run["result"][key], key
 
 
 def test_same_segments_when_every_model_learns_from_a_sample(
