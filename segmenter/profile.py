@@ -872,16 +872,34 @@ def _phrases(
     """Name phrases of ``traits`` in order, without repeats; our own opening words ("High",
     "Spends") are lower-cased after the first phrase of a name."""
     phrases: list[str] = []
+    measured: set[str] = set()
     for trait in traits:
         if isinstance(trait, CategoryTrait):
             phrase = describe_category(trait, labels)
         else:
+            said = _measured_words(_label(trait, labels))
+            if said & measured:
+                continue  # "Low frequency score, low frequency" says one thing twice
+            measured |= said
             phrase = describe_numeric(trait, labels)
             if phrases or not first:
                 phrase = phrase[0].lower() + phrase[1:]
         if phrase.casefold() not in {p.casefold() for p in phrases}:
             phrases.append(phrase)
     return phrases
+
+
+MEASURE_WORDS = frozenset(
+    "number of score total average avg amount count on spend the in at per a an".split()
+)
+"""Words of a numeric label that say how, not what, it measures: "Frequency score (1-5)"
+and "Frequency" measure the same thing, "Spend on wines" and "Spend on fruits" do not."""
+
+
+def _measured_words(label: str) -> set[str]:
+    """What a numeric label measures, as lower-case words (units in brackets dropped)."""
+    words = re.findall(r"[^\W\d_]+", _BRACKET_END.sub("", label).lower())
+    return set(words) - MEASURE_WORDS
 
 
 def name_segment(

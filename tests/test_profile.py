@@ -373,3 +373,11 @@ def test_a_segment_where_few_wrote_is_not_named_by_their_words() -> None:
         assert terms is not None and terms.population == 32
         lifts = keyword_lifts(labels, {0: ("payoff statement",), 1: ("debt",)}, terms)
         assert lifts[0] == (0.0,) and lifts[1][0] > 1.5
+
+
+def test_a_name_does_not_say_one_measure_twice() -> None:
+    score = NumericTrait("f_score", 1.4, 2.9, 0.48, -1.2, "Frequency score (1-5)")
+    frequency = NumericTrait("frequency", 2.0, 6.0, 0.33, -1.1, "Frequency")
+    kids = NumericTrait("Kidhome", 1.5, 0.6, 2.5, 1.0, "Kids at home")
+    name = name_segment([], [score, frequency, kids], [], 0)
+    assert name.lower().count("frequency") == 1 and "kids at home" in name.lower()
