@@ -230,13 +230,22 @@ def _positive_value(distinct: Sequence[str], values: pd.Series) -> str:
 
 
 def label_candidates(frame: pd.DataFrame, preferred: Sequence[str] = ()) -> list[str]:
-    """Columns with exactly two non-blank values, the schema's label columns first."""
+    """Columns with exactly two non-blank values, the schema's label columns first; among
+    them an outcome named as one (churn, response) before a numbered series of them
+    (``AcceptedCmp1`` … ``AcceptedCmp5``) and before other flags (``Complain``), so that a
+    campaign table's ``Response`` is what Predict offers first."""
     candidates = []
     for column in frame.columns:
         values = frame[column].map(_clean)
         if values[values != ""].nunique() == 2:
             candidates.append(str(column))
-    return sorted(candidates, key=lambda c: (c not in preferred, candidates.index(c)))
+
+    def order(column: str) -> tuple[bool, bool, bool, int]:
+        outcome = _reads_as(column, CHURN_WORDS) or _reads_as(column, RESPONSE_WORDS)
+        numbered = any(ch.isdigit() for ch in column)
+        return (column not in preferred, numbered, not outcome, candidates.index(column))
+
+    return sorted(candidates, key=order)
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,20 @@ def test_label_candidates_are_two_valued_columns() -> None:
     assert "spend" not in label_candidates(frame)
 
 
+def test_a_campaign_tables_response_is_offered_before_its_numbered_campaigns() -> None:
+    flags = ["0", "1"] * 10
+    frame = pd.DataFrame(
+        {"AcceptedCmp3": flags, "AcceptedCmp1": flags, "Complain": flags, "Response": flags}
+    )
+    preferred = list(frame.columns)
+    assert label_candidates(frame, preferred) == [
+        "Response",
+        "Complain",
+        "AcceptedCmp3",
+        "AcceptedCmp1",
+    ]
+
+
 def test_a_copy_of_the_label_is_a_leak() -> None:
     frame = churn_table(200)
     frame["churn_flag"] = np.where(frame["churned"] == "Yes", "0", "1")  # the opposite coding
