@@ -540,6 +540,26 @@ def build_messages(
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$")
 
 
+def stream_reply(
+    generator: TextGenerator,
+    conversation: list[dict[str, str]],
+    max_tokens: int,
+    temperature: float,
+    schema: Mapping[str, Any],
+    on_text: Callable[[str], None] | None = None,
+) -> str:
+    """The model's whole reply to ``conversation``, constrained to ``schema``; ``on_text``
+    sees the reply so far after each piece (to show it while it streams)."""
+    raw = ""
+    for piece in generator.stream(
+        conversation, max_tokens=max_tokens, temperature=temperature, json_schema=schema
+    ):
+        raw += piece
+        if on_text is not None:
+            on_text(raw)
+    return raw
+
+
 def parse_json_object(text: str) -> dict[str, Any] | None:
     """The first JSON object in ``text`` (code fences and chatter around it ignored)."""
     text = _FENCE.sub("", text.strip())
@@ -696,13 +716,7 @@ def generate_checked(
     attempts = 0
     for attempt in range(RETRIES + 1):
         attempts = attempt + 1
-        raw = ""
-        for piece in generator.stream(
-            conversation, max_tokens=max_tokens, temperature=temperature, json_schema=schema
-        ):
-            raw += piece
-            if on_text is not None:
-                on_text(raw)
+        raw = stream_reply(generator, conversation, max_tokens, temperature, schema, on_text)
         value = _plain_text_values(parse_json_object(raw), channel)
         problems = check_fields(value, fields, limits, channel=channel)
         if value is None and (partial := _plain_text_values(partial_fields(raw), channel)):
@@ -1055,16 +1069,8 @@ def _generate_names(
     conversation = mask_messages(messages)
     value: dict[str, Any] | None = None
     for _ in range(RETRIES + 1):
-        raw = ""
-        for piece in generator.stream(
-            conversation,
-            max_tokens=60 * len(ids) + 50,
-            temperature=0.4,
-            json_schema=_names_schema(ids),
-        ):
-            raw += piece
-            if on_text is not None:
-                on_text(raw)
+        schema = _names_schema(ids)
+        raw = stream_reply(generator, conversation, 60 * len(ids) + 50, 0.4, schema, on_text)
         value = parse_json_object(raw)
         problems = _check_names(value, profiles)
         if not problems:
@@ -1181,16 +1187,8 @@ def propose_labels(
     conversation = mask_messages(labels_messages(sample))
     proposals: dict[str, str] = {}
     for _ in range(RETRIES + 1):
-        raw = ""
-        for piece in generator.stream(
-            conversation,
-            max_tokens=20 * len(names) + 50,
-            temperature=0.2,
-            json_schema=_labels_schema(names),
-        ):
-            raw += piece
-            if on_text is not None:
-                on_text(raw)
+        schema = _labels_schema(names)
+        raw = stream_reply(generator, conversation, 20 * len(names) + 50, 0.2, schema, on_text)
         value = parse_json_object(raw)
         entries = value.get("labels") if isinstance(value, dict) else None
         for entry in entries if isinstance(entries, list) else []:
