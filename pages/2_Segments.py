@@ -37,7 +37,6 @@ from segmenter.ui.widgets import (
     selection_of,
 )
 
-RISK_COLOUR = "risk score (Predict)"
 SENTIMENT_COLOUR = "sentiment (feedback)"
 SHOW_ALL = "All customers"
 SHOW_NEGATIVE = "Negative feedback"
@@ -227,16 +226,18 @@ with search_col:
         st.session_state[state.SEARCH_ROWS] = []
 with colour_col:
     prediction = state.get(state.PREDICTION)
-    extra = [RISK_COLOUR] if prediction is not None else []
+    # Named as the Predict page names it: "risk score" for churn, "response score" …
+    score_colour = f"{prediction.wording.score} (Predict)" if prediction is not None else ""
+    extra = [score_colour] if prediction is not None else []
     if run.feedback is not None:
         extra.append(SENTIMENT_COLOUR)
     colour = st.selectbox(
         "Colour by",
         [SEGMENT_COLOUR, *extra, *run.loaded.frame.columns],
         key="segments_colour",
-        help="Risk score appears once a model is trained on the Predict page.",
+        help="The predicted score appears once a model is trained on the Predict page.",
     )
-    if colour == RISK_COLOUR and prediction is not None:
+    if prediction is not None and colour == score_colour:
         colour_values = pd.Series(np.round(prediction.risk, 3))
     elif colour == SENTIMENT_COLOUR and run.feedback is not None:
         colour_values = pd.Series(run.feedback.sentiment.labels)

@@ -396,7 +396,8 @@ def test_predict_page_compares_models_and_scores_every_customer(finished_run) ->
     assert not at.exception
     assert "risk_score" in at.dataframe[0].value.columns
     at.switch_page("pages/2_Segments.py").run()
-    at.selectbox(key="segments_colour").select("risk score (Predict)").run()
+    assert prediction.wording.score == "score"  # "plan" is neither churn nor a response
+    at.selectbox(key="segments_colour").select("score (Predict)").run()
     assert not at.exception
 
 
