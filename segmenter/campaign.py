@@ -947,33 +947,38 @@ class SegmentPersona:
     """Why the model's name was not kept (it claimed what the segment does not show)."""
 
 
-def _names_schema(ids: Sequence[int]) -> dict[str, Any]:
+def _list_schema(key: str, count: int, item: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A JSON object holding ``key``: exactly ``count`` objects with ``item``'s fields."""
     return {
         "type": "object",
         "properties": {
-            "segments": {
+            key: {
                 "type": "array",
-                "minItems": len(ids),
-                "maxItems": len(ids),
+                "minItems": count,
+                "maxItems": count,
                 "items": {
                     "type": "object",
-                    "properties": {
-                        "id": {"type": "integer", "enum": list(ids)},
-                        "name": {"type": "string", "minLength": 2, "maxLength": NAME_MAX_CHARS},
-                        "persona": {
-                            "type": "string",
-                            "minLength": 5,
-                            "maxLength": PERSONA_MAX_CHARS,
-                        },
-                    },
-                    "required": ["id", "name", "persona"],
+                    "properties": item,
+                    "required": list(item),
                     "additionalProperties": False,
                 },
             }
         },
-        "required": ["segments"],
+        "required": [key],
         "additionalProperties": False,
     }
+
+
+def _names_schema(ids: Sequence[int]) -> dict[str, Any]:
+    return _list_schema(
+        "segments",
+        len(ids),
+        {
+            "id": {"type": "integer", "enum": list(ids)},
+            "name": {"type": "string", "minLength": 2, "maxLength": NAME_MAX_CHARS},
+            "persona": {"type": "string", "minLength": 5, "maxLength": PERSONA_MAX_CHARS},
+        },
+    )
 
 
 def names_messages(profiles: Sequence[SegmentProfile]) -> list[dict[str, str]]:
@@ -1130,27 +1135,14 @@ LABEL_EXAMPLES = 3
 
 
 def _labels_schema(columns: Sequence[str]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "labels": {
-                "type": "array",
-                "minItems": len(columns),
-                "maxItems": len(columns),
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "column": {"type": "string", "enum": list(columns)},
-                        "label": {"type": "string", "minLength": 1, "maxLength": LABEL_MAX_CHARS},
-                    },
-                    "required": ["column", "label"],
-                    "additionalProperties": False,
-                },
-            }
+    return _list_schema(
+        "labels",
+        len(columns),
+        {
+            "column": {"type": "string", "enum": list(columns)},
+            "label": {"type": "string", "minLength": 1, "maxLength": LABEL_MAX_CHARS},
         },
-        "required": ["labels"],
-        "additionalProperties": False,
-    }
+    )
 
 
 def labels_messages(columns: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
