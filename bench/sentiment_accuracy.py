@@ -42,9 +42,7 @@ from segmenter.sentiment import (  # noqa: E402
     reader_phrases,
     text_model,
 )
-
-DATA = ROOT.parent / "shared" / "data"
-SEED = 0
+from tests.labelled import load_labelled  # noqa: E402
 
 COMPLAINTS = (
     "I have disputed this charge with XXXX three times and they keep reporting it to the "
@@ -63,24 +61,6 @@ COMPLAINTS = (
     "请帮我注销账户，不要再扣费了。",
 )
 """Generated consumer-finance style texts (written for this benchmark): all negative."""
-
-
-def load_set(name: str, rows: int | None = None) -> pd.DataFrame:
-    """A labelled set as (text, label) with label 1 positive / 0 negative; ``rows``: a
-    fixed-seed sample of that many (the whole set when None or larger)."""
-    if name == "waimai":
-        frame = pd.read_csv(DATA / "waimai_10k.csv").rename(columns={"review": "text"})
-    else:
-        frame = pd.read_csv(
-            DATA / f"sentiment_{name}_labelled.txt",
-            sep="\t",
-            header=None,
-            names=["text", "label"],
-            quoting=3,
-            dtype={"text": str, "label": int},
-        )
-    frame = frame.sample(frac=1.0, random_state=SEED).reset_index(drop=True)
-    return frame.iloc[: rows or len(frame)][["text", "label"]].astype({"text": str})
 
 
 Reader = Callable[[Sequence[str], np.ndarray], np.ndarray]
@@ -190,7 +170,7 @@ def main() -> None:
     print(f"Chinese n-gram model fitted in {time.perf_counter() - start:.1f} s")
     rows: list[dict[str, object]] = []
     for name in ("yelp", "amazon", "waimai"):
-        frame = load_set(name, args.rows or (args.waimai_rows if name == "waimai" else None))
+        frame = load_labelled(name, args.rows or (args.waimai_rows if name == "waimai" else None))
         start = time.perf_counter()
         vectors = embed_documents(frame["text"].tolist(), config.sentiment_model, config)
         assert vectors is not None

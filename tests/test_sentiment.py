@@ -43,9 +43,9 @@ from segmenter.sentiment import (
     urgent_flags,
     urgent_topics,
 )
+from tests.labelled import load_labelled
 
 CHECK_SET = Path(__file__).parent / "data" / "sentiment_check.csv"
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _clustered_vectors(labels: list[str], seed: int = 0) -> np.ndarray:
@@ -323,29 +323,13 @@ ACCURACY_FLOORS = {"yelp": (0.82, 0.78), "amazon": (0.85, 0.82), "waimai": (0.82
 on these samples (Yelp 83.8% / 80.5%, Amazon 87.7% / 84.5%, waimai 83.7% / 87.6%)."""
 
 
-def _labelled(name: str) -> pd.DataFrame:
-    """A fixed-seed sample of one labelled set: text, label (1 positive, 0 negative)."""
-    if name == "waimai":
-        frame = pd.read_csv(SHARED_DATA / "waimai_10k.csv").rename(columns={"review": "text"})
-    else:
-        frame = pd.read_csv(
-            SHARED_DATA / f"sentiment_{name}_labelled.txt",
-            sep="\t",
-            header=None,
-            names=["text", "label"],
-            quoting=3,
-        )
-    frame = frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
-    return frame.iloc[:ACCURACY_ROWS].astype({"text": str})
-
-
 @pytest.mark.model
 @pytest.mark.parametrize("name", ["yelp", "amazon", "waimai"])
 def test_accuracy_on_labelled_reviews(multilingual, name: str) -> None:  # type: ignore[no-untyped-def]
     """Agreement with human positive/negative labels (neutral counts as a miss) and the
     share of negative reviews read negative, on reviews nobody here wrote or trained on."""
     embedder, phrase_vectors = multilingual
-    frame = _labelled(name)
+    frame = load_labelled(name, ACCURACY_ROWS)
     texts = frame["text"].tolist()
     result = classify_text(
         texts, embedder.embed(texts), np.ones(len(texts), dtype=bool), phrase_vectors
