@@ -149,6 +149,9 @@ class SegmentProfile:
     keyword_lift: tuple[float, ...] = ()
     """Per keyword: how much more often the segment uses it than all customers (empty in
     profiles written before lifts were kept)."""
+    writer_share: float | None = None
+    """Share of the segment's customers who wrote something (``None``: the table has no
+    text, or the profile was written before this was kept)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written to ``profiles.json``."""
@@ -170,6 +173,9 @@ class SegmentProfile:
             offers=_records(Offer, data.get("offers", ())),
             feedback=SegmentFeedback.from_dict(data["feedback"]) if data.get("feedback") else None,
             keyword_lift=tuple(float(v) for v in data.get("keyword_lift", ())),
+            writer_share=(
+                float(data["writer_share"]) if data.get("writer_share") is not None else None
+            ),
         )
 
 
@@ -449,6 +455,30 @@ MIN_WRITERS_TO_NAME = 0.5
 complaints export whose narratives are blank in two rows of three, a 292-customer product
 group with 41 writers was named "Calls & payoff statement" from those 41 texts."""
 
+FEW_WRITERS = 0.2
+"""A segment where fewer than this share of customers wrote anything says so first in its
+name ("No comments · Mortgage"): on a complaints export with sparse narratives, the
+customers who wrote nothing can only be grouped by their columns, and a name such as
+"Mortgage" alone would read as if the text had found them."""
+
+
+def writer_shares(
+    labels: np.ndarray, terms: TermCounts | None, segments: Sequence[int]
+) -> dict[int, float]:
+    """Per segment, the share of its customers who wrote something (estimated from the
+    counted rows when ``terms`` is a sample); empty when nothing was counted."""
+    if terms is None:
+        return {}
+    labels = np.asarray(labels)
+    drawn = max(terms.population, len(terms.rows)) / max(len(terms.rows), 1)
+    counted = labels[terms.rows]
+    shares = {}
+    for segment in segments:
+        size = np.count_nonzero(labels == segment)
+        writers = np.count_nonzero(counted == segment) * drawn
+        shares[int(segment)] = float(min(writers / size, 1.0)) if size else 0.0
+    return shares
+
 
 def keyword_lifts(
     labels: np.ndarray,
@@ -481,11 +511,9 @@ def keyword_lifts(
     labels = np.asarray(labels)
     sizes = np.array([np.count_nonzero(labels == s) for s in segments], dtype=np.float64)
     overall = class_counts.sum(axis=0) / max(float(sizes.sum()), 1.0)
-    drawn = max(terms.population, len(terms.rows)) / max(len(terms.rows), 1)
-    counted = labels[terms.rows]
+    shares = writer_shares(labels, terms, segments)
     for position, segment in enumerate(segments):
-        writers = np.count_nonzero(counted == segment) * drawn
-        if writers < MIN_WRITERS_TO_NAME * sizes[position]:
+        if shares[segment] < MIN_WRITERS_TO_NAME:
             result[segment] = tuple(0.0 for _ in keywords[segment])
             continue
         lifts = []
@@ -817,13 +845,31 @@ def name_candidates(
     unnamed: Collection[str] = (),
     field_names: Iterable[str] = (),
     labels: Mapping[str, str] | None = None,
+    writer_share: float | None = None,
 ) -> list[str]:
     """Names for a segment from its strong traits only, best first: the first is its name,
     the others (one more trait each) tell it apart from a segment with the same first.
 
     Columns in ``unnamed`` (labels being predicted, such as a 0/1 response) never name a
-    segment. Without a strong trait the name says so: "Mixed group 3".
+    segment. Without a strong trait the name says so: "Mixed group 3". A segment where
+    fewer than ``FEW_WRITERS`` of the customers (``writer_share``) wrote anything says so
+    first: "No comments · Mortgage".
     """
+    if writer_share is not None and writer_share < FEW_WRITERS:
+        rest = name_candidates(
+            keywords,
+            numeric,
+            categories,
+            segment_id,
+            keyword_lift=keyword_lift,
+            unnamed=unnamed,
+            field_names=field_names,
+            labels=labels,
+        )
+        said = "No comments" if writer_share == 0 else "Few comments"
+        if rest[0].startswith("Mixed group"):
+            return [f"{said}, mixed group {segment_id}"]
+        return [_fit([said, *name.split(", ")], ", ").replace(", ", " · ", 1) for name in rest]
     words = naming_keywords(keywords, keyword_lift, field_names)[:2]
     every: list[NumericTrait | CategoryTrait] = [*numeric, *categories]
     usable = sorted(
@@ -964,6 +1010,7 @@ def profile_segments(
         keyword_lift=keyword_lifts(labels, keywords, terms),
         column_labels=column_labels,
         unnamed=unnamed,
+        writer_share=writer_shares(labels, terms, segments),
     )
 
 
@@ -977,12 +1024,14 @@ def profiles_from_summary(
     keyword_lift: Mapping[int, tuple[float, ...]] | None = None,
     column_labels: Mapping[str, str] | None = None,
     unnamed: Collection[str] = (),
+    writer_share: Mapping[int, float] | None = None,
 ) -> list[SegmentProfile]:
     """The profiles of ``segments`` from a table's summary and each segment's keywords,
     example texts and language (the parts that read texts, computed by the caller).
 
     Both engines build their profiles, names included, here; ``keyword_lift``,
-    ``column_labels`` and ``unnamed`` are as in ``profile_segments``.
+    ``column_labels`` and ``unnamed`` are as in ``profile_segments``; ``writer_share`` as
+    from ``writer_shares`` (empty or ``None`` when the table has no text).
     """
     profiles = []
     for segment in segments:
@@ -999,6 +1048,7 @@ def profiles_from_summary(
                 examples=examples[segment],
                 language=languages[segment],
                 keyword_lift=(keyword_lift or {}).get(segment, ()),
+                writer_share=(writer_share or {}).get(segment),
             )
         )
     return name_profiles(profiles, column_labels, unnamed)
@@ -1029,6 +1079,7 @@ def name_profiles(
             keyword_lift=profile.keyword_lift,
             unnamed=unnamed,
             field_names=field_names,
+            writer_share=profile.writer_share,
         )
         name = next((c for c in candidates if c.casefold() not in taken), "")
         if not name:

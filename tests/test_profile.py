@@ -381,3 +381,32 @@ def test_a_name_does_not_say_one_measure_twice() -> None:
     kids = NumericTrait("Kidhome", 1.5, 0.6, 2.5, 1.0, "Kids at home")
     name = name_segment([], [score, frequency, kids], [], 0)
     assert name.lower().count("frequency") == 1 and "kids at home" in name.lower()
+
+
+def test_a_segment_where_almost_no_one_wrote_says_so_in_its_name() -> None:
+    # A complaints export with sparse narratives: segment 0 is customers who wrote nothing
+    # (grouped by their product), segment 1 wrote about debt collectors.
+    rng = np.random.default_rng(0)
+    docs = [""] * 60 + [f"debt collector keeps calling me {i % 4}" for i in range(40)]
+    labels = np.array([0] * 60 + [1] * 40)
+    product = ["Mortgage"] * 57 + ["Debt collection"] * 3 + ["Debt collection"] * 40
+    categorical = pd.DataFrame({"Product": product})
+    numeric = pd.DataFrame({"Age": rng.normal(40, 5, 100)})
+    profiles = profile_segments(docs, labels, numeric, categorical)
+    silent, writers = profiles
+    assert silent.writer_share == 0.0 and writers.writer_share == 1.0
+    assert silent.name.startswith("No comments · ") and "Mortgage" in silent.name
+    assert not writers.name.startswith(("No comments", "Few comments"))
+    assert len(silent.name) <= 40
+    # Kept through the JSON form and renaming from edited labels.
+    again = SegmentProfile.from_dict(silent.to_dict())
+    assert again.writer_share == 0.0
+    assert name_profiles([again], {"Product": "Product"})[0].name.startswith("No comments")
+
+
+def test_tables_without_text_never_say_no_comments() -> None:
+    labels = np.array([0] * 20 + [1] * 20)
+    numeric = pd.DataFrame({"Income": [20_000.0] * 20 + [90_000.0] * 20})
+    profiles = profile_segments([""] * 40, labels, numeric)
+    assert all(p.writer_share is None for p in profiles)
+    assert all("comments" not in p.name for p in profiles)

@@ -34,6 +34,7 @@ from segmenter.profile import (
     count_terms,
     keyword_lifts,
     profiles_from_summary,
+    writer_shares,
 )
 from segmenter.sentiment import (
     FeedbackCounts,
@@ -176,6 +177,7 @@ def build_profiles(
         keyword_lift=lifts,
         column_labels=column_labels,
         unnamed=unnamed,
+        writer_share=writer_shares(labels, terms, segments),
     )
     offers = offers_from_counts(counts.offers, segments)
     moods = feedback_from_counts(counts.feedback) if counts.feedback is not None else {}
