@@ -1,0 +1,195 @@
+"""What the marketer asks for: goals, tones, languages, channels and their length limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from segmenter.campaign.safety import sanitise
+from segmenter.errors import SegmenterError
+from segmenter.profile import SegmentProfile
+
+GOALS: dict[str, str] = {
+    "win_back": "make lapsed or unhappy customers want to come back (or stay)",
+    "upsell": "make customers want a bigger plan, a premium product or a larger basket",
+    "welcome": "welcome new customers and get them to their first success with us",
+    "loyalty": "thank loyal customers and keep them engaged",
+    "announce": "tell customers about something new that matters to them",
+}
+GOAL_LABELS: dict[str, str] = {
+    "win_back": "Win back",
+    "upsell": "Upsell",
+    "welcome": "Welcome",
+    "loyalty": "Loyalty",
+    "announce": "Announce",
+}
+TONES = ("friendly", "warm", "professional", "playful", "urgent", "reassuring", "premium")
+LANGUAGE_NAMES: dict[str, str] = {
+    "en": "English",
+    "zh": "Simplified Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+}
+_CJK_LANGUAGES = tuple(LANGUAGE_NAMES[c] for c in ("zh", "ja", "ko"))
+AUTO_LANGUAGE = "auto"
+"""The brief's default: the segment's main language."""
+MAX_VARIANTS = 5
+
+
+CJK_LONG_FIELD_LIMIT = 500
+"""Chinese, Japanese and Korean take about a token a character: long fields are shorter."""
+
+
+SMS_GSM_LIMIT = 160
+SMS_UNICODE_LIMIT = 70
+"""An SMS with any character outside the GSM-7 alphabet (Chinese, emoji) holds 70."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One part of a piece of copy, such as an email's subject line."""
+
+    name: str
+    label: str
+    max_chars: int | None
+    description: str
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """What a channel's copy consists of and how long each part may be."""
+
+    name: str
+    label: str
+    fields: tuple[FieldSpec, ...]
+    guidance: str
+    max_tokens: int
+
+
+CHANNELS: dict[str, ChannelSpec] = {
+    spec.name: spec
+    for spec in (
+        ChannelSpec(
+            "email",
+            "Email",
+            (
+                FieldSpec("subject", "Subject line", 70, "a subject line under 70 characters"),
+                FieldSpec("body", "Body", 1200, "the email body, 2-3 short paragraphs"),
+                FieldSpec("call_to_action", "Call to action", 30, "button text, 2-4 words"),
+            ),
+            "an email with a subject line, a short body and one call to action",
+            600,
+        ),
+        ChannelSpec(
+            "sms",
+            "SMS",
+            (
+                FieldSpec(
+                    "text",
+                    "Message",
+                    SMS_GSM_LIMIT,
+                    "the whole SMS including the call to action, under 160 characters, no emoji",
+                ),
+            ),
+            "one SMS text message that fits in a single SMS",
+            120,
+        ),
+        ChannelSpec(
+            "push",
+            "Push notification",
+            (
+                FieldSpec("title", "Title", 50, "a title under 50 characters"),
+                FieldSpec("body", "Body", 120, "one or two short sentences under 120 characters"),
+            ),
+            "a mobile push notification",
+            120,
+        ),
+        ChannelSpec(
+            "ad",
+            "Social ad",
+            (
+                FieldSpec("headline", "Headline", 40, "a headline under 40 characters"),
+                FieldSpec(
+                    "primary_text", "Primary text", 125, "text above the ad, under 125 characters"
+                ),
+                FieldSpec("call_to_action", "Call to action", 25, "button text, 2-3 words"),
+            ),
+            "a social media ad",
+            200,
+        ),
+        ChannelSpec(
+            "landing",
+            "Landing-page hero",
+            (
+                FieldSpec("headline", "Headline", 70, "a headline under 70 characters"),
+                FieldSpec("subheadline", "Subheadline", 160, "one supporting sentence"),
+                FieldSpec("call_to_action", "Call to action", 30, "button text, 2-4 words"),
+            ),
+            "the hero section at the top of a landing page",
+            200,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class CampaignBrief:
+    """What the marketer asks for. ``language`` is a code from ``LANGUAGE_NAMES``, a
+    language name, or ``"auto"`` for the segment's main language.
+    """
+
+    channel: str = "email"
+    goal: str = "win_back"
+    tone: str = "friendly"
+    language: str = AUTO_LANGUAGE
+    offer: str = ""
+    brand_voice: str = ""
+    variants: int = 1
+
+    def __post_init__(self) -> None:
+        if self.channel not in CHANNELS:
+            raise SegmenterError(
+                f"Unknown channel {self.channel!r}: choose one of {', '.join(CHANNELS)}."
+            )
+        if self.goal not in GOALS:
+            raise SegmenterError(f"Unknown goal {self.goal!r}: choose one of {', '.join(GOALS)}.")
+        if not 1 <= self.variants <= MAX_VARIANTS:
+            raise SegmenterError(f"Ask for 1 to {MAX_VARIANTS} variants, not {self.variants}.")
+
+    @property
+    def spec(self) -> ChannelSpec:
+        """The channel's fields and limits."""
+        return CHANNELS[self.channel]
+
+
+def brief_language(brief: CampaignBrief, profile: SegmentProfile) -> str:
+    """The language to write in: the brief's choice, or the segment's main language."""
+    code = profile.language if brief.language == AUTO_LANGUAGE else brief.language
+    return language_name(code)
+
+
+def language_name(code: str) -> str:
+    """A language's English name from its code; unknown codes pass through as names."""
+    if code in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[code]
+    if code in ("", "other", AUTO_LANGUAGE):
+        return "the language of the customer quotes"
+    return sanitise(code, 40)
+
+
+def field_limit(spec: FieldSpec, language: str, channel: str) -> int | None:
+    """A field's character limit; an SMS in Chinese, Japanese or Korean holds 70 characters.
+
+    Other languages keep the channel's limit; an SMS is still checked against the
+    alphabet it actually uses (``sms_limit``).
+    """
+    if language not in _CJK_LANGUAGES or spec.max_chars is None:
+        return spec.max_chars
+    if channel == "sms":
+        return SMS_UNICODE_LIMIT
+    return min(spec.max_chars, CJK_LONG_FIELD_LIMIT)

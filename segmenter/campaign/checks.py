@@ -1,0 +1,170 @@
+"""Checks on a model's copy: lengths, the SMS alphabet, placeholders, claims the offer does
+not back, HTML, and cutting copy to fit its limits."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from segmenter.campaign.brief import SMS_GSM_LIMIT, SMS_UNICODE_LIMIT, FieldSpec
+
+LENGTH_PROBLEM = " characters; the limit is "
+CUT_OFF = "the reply stopped before its end: write less"
+
+
+_GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà^{}\\[~]|€"
+)
+
+
+_GSM_LOOKALIKES = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
+     "…": "...", "\u00a0": " ", "\u2009": " ", "\u202f": " "}
+)  # fmt: skip
+
+
+def sms_text(text: str) -> str:
+    """Typographic quotes, dashes and ellipses swapped for GSM-7 ones, as SMS gateways do,
+    and emoji dropped when that is all that keeps the text out of GSM-7, so that one
+    smiley does not cut an English SMS to 70 characters (the brief asks for none).
+    """
+    text = text.translate(_GSM_LOOKALIKES)
+    if all(ch in _GSM7 for ch in text):
+        return text
+    without = "".join(ch for ch in text if not _is_emoji_part(ch))
+    without = re.sub(r" {2,}", " ", without).strip()
+    return without if all(ch in _GSM7 for ch in without) else text
+
+
+def _is_emoji_part(ch: str) -> bool:
+    return (
+        unicodedata.category(ch) == "So"
+        or ch in "\u200d\ufe0f\ufe0e"
+        or ("\U0001f3fb" <= ch <= "\U0001f3ff")
+    )
+
+
+def sms_limit(text: str) -> int:
+    """160 characters when ``text`` fits the GSM-7 alphabet, else 70 (UCS-2)."""
+    return SMS_GSM_LIMIT if all(ch in _GSM7 for ch in text) else SMS_UNICODE_LIMIT
+
+
+def check_fields(
+    value: Mapping[str, Any] | None,
+    fields: Sequence[FieldSpec],
+    limits: Mapping[str, int | None],
+    *,
+    channel: str = "",
+) -> list[str]:
+    """What is wrong with a parsed answer; empty when it is usable as is."""
+    if value is None:
+        return ["the reply is not a JSON object"]
+    problems = []
+    for spec in fields:
+        text = value.get(spec.name)
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f'"{spec.name}" is missing or empty')
+            continue
+        limit = limits.get(spec.name)
+        if channel == "sms":
+            limit = min(limit or SMS_GSM_LIMIT, sms_limit(text))
+        if limit is not None and len(text) > limit:
+            problems.append(f'"{spec.name}" is {len(text)}{LENGTH_PROBLEM}{limit}')
+    return problems
+
+
+_PLACEHOLDER = re.compile(r"\[[A-Za-z _]{2,30}\]|<[A-Za-z_ ]{2,30}>|\{\{?[A-Za-z_ ]{2,30}\}?\}")
+_CLAIM = re.compile(
+    r"\d+(?:[.,]\d+)?\s?%|[$€£¥]\s?\d+(?:[.,]\d+)?|\d+(?:[.,]\d+)?\s?(?:USD|EUR|GBP|元)"
+    r"|\d+\s?(?:months?|weeks?|days?|years?|个月|天|周|年)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def grounding_problems(fields: Mapping[str, str], offer: str) -> list[str]:
+    """Placeholders left in the copy, and prices or percentages the offer does not contain.
+
+    >>> grounding_problems({"body": "Save 20% today, [Name]!"}, offer="free shipping")
+    ['"body" has a placeholder [Name]', '"body" promises 20%, which is not in the offer']
+    """
+    allowed = {re.sub(r"\s", "", m) for m in _CLAIM.findall(offer)}
+    problems = []
+    for name, text in fields.items():
+        placeholder = _PLACEHOLDER.search(text)
+        if placeholder:
+            problems.append(f'"{name}" has a placeholder {placeholder.group()}')
+        for claim in _CLAIM.findall(text):
+            if re.sub(r"\s", "", claim) not in allowed:
+                problems.append(f'"{name}" promises {claim}, which is not in the offer')
+    return problems
+
+
+_BREAK_TAG = re.compile(r"</p>\s*<p[^>]*>|<br\s*/?>|</?p[^>]*>", re.IGNORECASE)
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]{0,80}>")
+
+
+def plain_text(text: str) -> str:
+    """Copy as plain text: models sometimes wrap an email body in HTML paragraphs.
+
+    >>> plain_text("<p>Hello.</p><p>Come back <b>soon</b>.</p>")
+    'Hello.\\n\\nCome back soon.'
+    """
+    text = _BREAK_TAG.sub("\n\n", text)
+    text = _ANY_TAG.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, keeping whole sentences where it can.
+
+    Keeps the opening sentences and, when it fits, the last one, which usually carries
+    the call to action; cuts at a word when whole sentences would keep less than half.
+
+    >>> shorten("Come back today. We miss you and your dog very much. Tap to return.", 40)
+    'Come back today. Tap to return.'
+    """
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    sentences = [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()]
+    joiner = "" if _CJK_CHAR.search(text) else " "
+    with_last, prefix = "", ""
+    for keep in range(len(sentences) - 1, 0, -1):
+        candidate = joiner.join([*sentences[:keep], sentences[-1]])
+        if len(with_last) < len(candidate) <= limit:
+            with_last = candidate
+        candidate = joiner.join(sentences[:keep])
+        if len(prefix) < len(candidate) <= limit:
+            prefix = candidate
+    for best in (with_last, prefix):
+        if len(best) >= limit // 2:
+            return best
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    cut = head[:space] if space >= limit // 2 else head
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def fit_to_limits(
+    fields: Mapping[str, str], limits: Mapping[str, int | None], *, channel: str = ""
+) -> tuple[dict[str, str], list[str]]:
+    """Fields shortened to their limits, and a note for each one that was cut."""
+    out = dict(fields)
+    notes = []
+    for name, text in fields.items():
+        limit = limits.get(name)
+        if channel == "sms":
+            limit = min(limit or SMS_GSM_LIMIT, sms_limit(text))
+        if limit is not None and len(text) > limit:
+            out[name] = shorten(text, limit)
+            if channel == "sms" and len(out[name]) > sms_limit(out[name]):
+                out[name] = shorten(out[name], sms_limit(out[name]))
+            notes.append(f'"{name}" was {len(text)} characters and was cut to fit {limit}')
+    return out, notes

@@ -1,0 +1,203 @@
+"""Drafting campaign copy for one segment, editing it, and exporting drafts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from segmenter.campaign.brief import GOAL_LABELS, CampaignBrief, brief_language, field_limit
+from segmenter.campaign.checks import check_fields
+from segmenter.campaign.generate import generate_checked
+from segmenter.campaign.prompts import build_messages
+from segmenter.lm.base import TextGenerator
+from segmenter.profile import SegmentProfile
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One piece of campaign copy for one segment, ready to edit and export."""
+
+    segment_id: int
+    segment_name: str
+    brief: CampaignBrief
+    language: str
+    variant: int
+    fields: Mapping[str, str]
+    raw_text: str
+    problems: tuple[str, ...]
+    model_id: str
+    seconds: float
+    draft_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+    @property
+    def ok(self) -> bool:
+        """True when the copy passed every check (parsed, complete, within limits)."""
+        return not self.problems
+
+    def as_text(self) -> str:
+        """The copy as plain text, labelled by part, for copying and Markdown."""
+        if not self.fields:
+            return self.raw_text
+        spec = self.brief.spec
+        return "\n\n".join(
+            f"{f.label}: {self.fields.get(f.name, '')}"
+            if len(spec.fields) > 1
+            else str(self.fields.get(f.name, ""))
+            for f in spec.fields
+        )
+
+
+def _headline(draft: Draft) -> str:
+    first = draft.brief.spec.fields[0].name
+    return str(draft.fields.get(first) or draft.raw_text[:80])
+
+
+def _for_variant(
+    on_text: Callable[[int, str], None] | None, variant: int
+) -> Callable[[str], None] | None:
+    if on_text is None:
+        return None
+    return lambda text: on_text(variant, text)
+
+
+def draft_campaign(
+    profile: SegmentProfile,
+    brief: CampaignBrief,
+    generator: TextGenerator,
+    *,
+    on_text: Callable[[int, str], None] | None = None,
+    on_draft: Callable[[Draft], None] | None = None,
+    earlier: Sequence[Draft] = (),
+) -> list[Draft]:
+    """Draft ``brief.variants`` pieces of copy for one segment.
+
+    Args:
+        profile: the segment to write for; only its profile reaches the model.
+        brief: channel, goal, tone, language, offer, brand voice and variant count.
+        generator: any ``TextGenerator``.
+        on_text: called with (variant number, answer so far) as text streams in.
+        on_draft: called with each finished draft, so a caller that is stopped midway
+            keeps the variants already written.
+        earlier: drafts already kept for this segment, so new variants differ from them.
+
+    Returns:
+        One ``Draft`` per variant; a draft that failed its checks carries the raw text
+        and its ``problems``.
+    """
+    language = brief_language(brief, profile)
+    limits = {f.name: field_limit(f, language, brief.channel) for f in brief.spec.fields}
+    drafts: list[Draft] = []
+    for variant in range(1, brief.variants + 1):
+        messages = build_messages(
+            profile,
+            brief,
+            variant=variant,
+            earlier=[_headline(d) for d in (*earlier, *drafts)],
+        )
+        result = generate_checked(
+            generator,
+            messages,
+            brief.spec.fields,
+            limits,
+            max_tokens=brief.spec.max_tokens,
+            channel=brief.channel,
+            offer=brief.offer,
+            on_text=_for_variant(on_text, variant),
+        )
+        drafts.append(
+            Draft(
+                segment_id=profile.segment_id,
+                segment_name=profile.name,
+                brief=brief,
+                language=language,
+                variant=variant,
+                fields=result.fields,
+                raw_text=result.raw_text,
+                problems=result.problems,
+                model_id=result.model_id,
+                seconds=result.seconds,
+            )
+        )
+        if on_draft is not None:
+            on_draft(drafts[-1])
+    return drafts
+
+
+def edited(draft: Draft, fields: Mapping[str, str]) -> Draft:
+    """``draft`` with the user's edits; an edited draft is re-checked against its limits."""
+    language = draft.language
+    spec = draft.brief.spec
+    limits = {f.name: field_limit(f, language, draft.brief.channel) for f in spec.fields}
+    problems = check_fields(fields, spec.fields, limits, channel=draft.brief.channel)
+    return Draft(
+        segment_id=draft.segment_id,
+        segment_name=draft.segment_name,
+        brief=draft.brief,
+        language=draft.language,
+        variant=draft.variant,
+        fields=dict(fields),
+        raw_text=draft.raw_text,
+        problems=tuple(problems),
+        model_id=draft.model_id,
+        seconds=draft.seconds,
+        draft_id=draft.draft_id,
+    )
+
+
+# --- exporting drafts ---------------------------------------------------------------------
+
+
+def drafts_frame(drafts: Iterable[Draft]) -> pd.DataFrame:
+    """One row per draft, one column per copy field, for CSV export."""
+    rows = []
+    for draft in drafts:
+        row: dict[str, Any] = {
+            "segment_id": draft.segment_id,
+            "segment": draft.segment_name,
+            "channel": draft.brief.channel,
+            "goal": draft.brief.goal,
+            "tone": draft.brief.tone,
+            "language": draft.language,
+            "offer": draft.brief.offer,
+            "variant": draft.variant,
+        }
+        row.update({f"copy_{k}": v for k, v in draft.fields.items()})
+        if not draft.fields:
+            row["copy_raw"] = draft.raw_text
+        row["checks"] = "; ".join(draft.problems) or "passed"
+        row["model"] = draft.model_id
+        row["seconds"] = round(draft.seconds, 1)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def drafts_markdown(drafts: Iterable[Draft]) -> str:
+    """The drafts as a Markdown document, grouped by segment."""
+    lines = ["# Campaign drafts", ""]
+    current: int | None = None
+    for draft in sorted(drafts, key=lambda d: d.segment_id):
+        if draft.segment_id != current:
+            current = draft.segment_id
+            lines += [f"## Segment {draft.segment_id}: {draft.segment_name}", ""]
+        brief = draft.brief
+        lines.append(
+            f"### {brief.spec.label} · {GOAL_LABELS[brief.goal]} · variant {draft.variant}"
+        )
+        lines.append(
+            f"*{brief.tone}, {draft.language}"
+            + (f", offer: {brief.offer}" if brief.offer else "")
+            + f" — {draft.model_id}*"
+        )
+        lines.append("")
+        for f in brief.spec.fields:
+            if f.name in draft.fields:
+                lines += [f"**{f.label}:** {draft.fields[f.name]}", ""]
+        if not draft.fields:
+            lines += ["```", draft.raw_text, "```", ""]
+        if draft.problems:
+            lines += [f"> Checks failed: {'; '.join(draft.problems)}", ""]
+    return "\n".join(lines)
