@@ -320,27 +320,39 @@ def test_campaign_panel_reports_a_model_error(drafting_session) -> None:  # type
 
 
 def test_lm_names_replace_the_segment_names(drafting_session, fake_generator) -> None:  # type: ignore[no-untyped-def]
+    at = page("pages/2_Segments.py", drafting_session)
+    at.run()
+    # Each name fits its segment's own words (the grounding check rejects one that does
+    # not), whichever number the clustering gave each theme on this machine.
+    themes = {"Parcel worriers": "deliver", "Price watchers": "price", "Support fans": "support"}
+    profiles = at.session_state[state.RUN].result.profiles
+    ids = {
+        name: next(p.segment_id for p in profiles if any(word in k for k in p.keywords))
+        for name, word in themes.items()
+    }
+    personas = {
+        "Parcel worriers": "Wait for late parcels.",
+        "Price watchers": "Compare every price.",
+        "Support fans": "Love quick answers.",
+    }
     fake_generator.replies = [
         json.dumps(
             {
                 "segments": [
-                    {"id": 0, "name": "Parcel worriers", "persona": "Wait for late parcels."},
-                    {"id": 1, "name": "Price watchers", "persona": "Compare every price."},
-                    {"id": 2, "name": "Support fans", "persona": "Love quick answers."},
+                    {"id": ids[name], "name": name, "persona": personas[name]} for name in themes
                 ]
             }
         )
     ]
-    at = page("pages/2_Segments.py", drafting_session)
-    at.run()
     at.button(key="segments_lm_names").click().run()
     assert not at.exception
     names = at.session_state[state.SEGMENT_NAMES]
     assert sorted(names.values()) == ["Parcel worriers", "Price watchers", "Support fans"]
-    assert at.session_state[state.PERSONAS][1] == "Compare every price."
-    assert at.text_input(key="segments_profile_1_name").value == names[1]
+    price = ids["Price watchers"]
+    assert at.session_state[state.PERSONAS][price] == "Compare every price."
+    assert at.text_input(key=f"segments_profile_{price}_name").value == names[price]
     picker = next(s for s in at.sidebar.selectbox if s.label == "Segment")
-    assert picker.options[1].startswith("1. Price watchers")
+    assert picker.options[price].startswith(f"{price}. Price watchers")
 
 
 def test_export_page_offers_the_drafts(drafting_session) -> None:  # type: ignore[no-untyped-def]
