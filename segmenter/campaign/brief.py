@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from segmenter.campaign.safety import sanitise
 from segmenter.errors import SegmenterError
@@ -137,6 +138,43 @@ CHANNELS: dict[str, ChannelSpec] = {
 }
 
 
+DEFAULT_SMS_OPT_OUT = "Reply STOP to opt out"
+
+
+@dataclass(frozen=True)
+class BrandProfile:
+    """Who speaks in the copy, set once per run and kept with it (``brand.json``).
+
+    Every field is the marketer's own text; empty fields are left out of prompts.
+    """
+
+    brand_name: str = ""
+    sender_name: str = ""
+    """Who signs an email or a reply ("Maya from the Acme team")."""
+    sign_off: str = ""
+    """The closing line of an email or a reply ("Warm regards")."""
+    voice_notes: str = ""
+    """How the brand sounds ("plain words, no exclamation marks")."""
+    banned_words: tuple[str, ...] = ()
+    """Words the copy must never use."""
+    sms_opt_out: str = DEFAULT_SMS_OPT_OUT
+    """Added to an SMS when it fits (empty: never added)."""
+    policy_text: str = ""
+    """What replies may promise (refund rules, response times); replies promise nothing else."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as written to ``brand.json``."""
+        return {**asdict(self), "banned_words": list(self.banned_words)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BrandProfile:
+        """Rebuild from ``to_dict`` output; unknown keys are ignored, missing ones default."""
+        text = {f: str(data[f]) for f in cls.__dataclass_fields__ if f in data}
+        text.pop("banned_words", None)
+        banned = tuple(str(w) for w in data.get("banned_words", ()) if str(w).strip())
+        return cls(**text, banned_words=banned)
+
+
 @dataclass(frozen=True)
 class CampaignBrief:
     """What the marketer asks for. ``language`` is a code from ``LANGUAGE_NAMES``, a
@@ -150,6 +188,7 @@ class CampaignBrief:
     offer: str = ""
     brand_voice: str = ""
     variants: int = 1
+    brand: BrandProfile = field(default_factory=BrandProfile)
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNELS:
