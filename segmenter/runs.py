@@ -8,6 +8,7 @@ still be changed). Opening one recomputes nothing but the column preparation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import replace
@@ -230,3 +231,30 @@ def open_run(folder: Path) -> SegmentationRun:
             if str(v) != column_label(str(c))
         },
     )
+
+
+CAMPAIGNS_DIR = ".campaigns"
+"""Under the runs root: the campaign work of runs that have no folder (segmented in the app)."""
+
+
+def run_fingerprint(run: SegmentationRun) -> str:
+    """A key for ``run`` that the same table segmented the same way gives again after a
+    reload: the table's content, its columns and every row's segment."""
+    frame = run.loaded.frame
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(repr(tuple(frame.columns)).encode())
+    digest.update(np.asarray(run.result.labels, dtype=np.int64).tobytes())
+    return digest.hexdigest()[:24]
+
+
+def campaign_folder(run: SegmentationRun, root: Path | None = None) -> Path:
+    """Where ``run``'s drafts and brand profile are kept (``campaign.store``).
+
+    A run opened from a folder keeps them in that folder when it can be written; any
+    other run (or a read-only folder, such as a shared drive) in ``root/.campaigns/KEY``,
+    keyed by ``run_fingerprint`` so that segmenting the same table again finds them.
+    """
+    folder = run.opened_from
+    if folder is not None and os.access(folder, os.W_OK):
+        return folder
+    return (root if root is not None else runs_root()) / CAMPAIGNS_DIR / run_fingerprint(run)
