@@ -1,0 +1,553 @@
+"""Measure the quality of campaign copy: does a model's copy pass, stay grounded and differ?
+
+Segments several tables with the real pipeline, drafts copy for each segment on every
+chosen channel through the public API (``draft_campaign``), then re-checks every draft
+with detectors of its own, independent of the app's checks: the app's problem strings are
+not counted, the copy is read again. Per model it prints:
+
+- first-try pass rate (one model answer, no retry, every check clean) and final pass rate
+  (the app's checks and every detector below clean);
+- counts of drafts with placeholders, invented numbers or promises (digits, ``%``,
+  currency, promise words that are not part of the brief's offer), raw column names
+  (a column name that differs from its label), wrong script for the language, wrong voice
+  (the copy speaks as the customer), hashtags outside the social-ad channel;
+- grounding: share of drafts whose copy mentions one of the segment's top traits, keywords
+  or next best offers (``grounding_terms``; the brief's own offer does not count);
+- distinctness: mean TF-IDF cosine similarity of copy for different segments of a table
+  (same channel) against copy for the same segment (variants; needs ``--variants 2``+);
+- seconds to first token and per draft.
+
+    python bench/copy_eval.py                                  # the full run (long on a CPU)
+    python bench/copy_eval.py --segments-per-table 1 --variants 1 --out /tmp/copy.json
+    python bench/copy_eval.py --model smollm2-135m --tables sample --channels sms
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from segmenter.campaign import CHANNELS, BrandProfile, CampaignBrief, draft_campaign  # noqa: E402
+from segmenter.profile import SegmentProfile, describe_traits  # noqa: E402
+
+AD_CHANNEL = "ad"
+
+# --- independent detectors ----------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(
+    r"[\[\]{}<>]|\b(?:XXXX+|TBD|lorem ipsum)\b|\b(?:first|customer)[ _]name\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_CURRENCY = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|RMB|CNY)\b|元")
+PROMISE_WORDS_EN = (
+    "free", "refund", "refunds", "return", "returns", "shipping", "guarantee", "guaranteed",
+    "gift", "gifts", "discount", "discounts", "cashback", "voucher", "coupon", "bonus",
+    "no charge", "money back", "business days", "within", "waive", "waived",
+)  # fmt: skip
+PROMISE_WORDS_ZH = (
+    "免费", "包邮", "退款", "赠品", "赠送", "优惠券", "折扣", "打折", "返现", "保证", "包退",
+    "退货", "工作日", "礼品", "红包",
+)  # fmt: skip
+_CUSTOMER_VOICE = re.compile(
+    r"\b(?:my (?:account|order|orders|credit|card|bank|refund|package|loan|mortgage|report|"
+    r"money|payment|complaint|item|items)|i (?:want|demand|need) (?:you|a|my|to)|"
+    r"i am writing to|i'm writing to|i have been (?:charged|waiting)|please (?:remove|suppress|"
+    r"fix|refund) (?:my|the)|help me)\b|我的(?:订单|账户|快递|包裹|退款)|我要(?:退|投诉)|给我退",
+    re.IGNORECASE,
+)
+_HASHTAG = re.compile(r"(?:^|\s)[#＃][\w\u4e00-\u9fff]+")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]")
+STOPWORDS = frozenset(
+    """a an the and or of to in on for with at by from as is are was were be been this that
+    these those it its their them they you your we our us more less than about average
+    customers customer all other others share against overall times holds buys compared
+    same most least higher lower much many per what who which when where how there here
+    have has had not no yes also over under into out up down segment value values""".split()
+)
+
+
+def copy_text(fields: Mapping[str, Any]) -> str:
+    """All copy fields of a draft as one text, in field order."""
+    return "\n".join(str(v) for v in fields.values() if isinstance(v, str))
+
+
+def placeholders(text: str) -> list[str]:
+    """Brackets, braces, angle brackets and template stand-ins (``[Customer Name]``)."""
+    return [m.group(0) for m in _PLACEHOLDER.finditer(text)]
+
+
+def _promise_words(text: str) -> list[str]:
+    lower = text.lower()
+    found = [w for w in PROMISE_WORDS_EN if re.search(rf"\b{re.escape(w)}\b", lower)]
+    return found + [w for w in PROMISE_WORDS_ZH if w in text]
+
+
+def invented_claims(text: str, offer: str) -> list[str]:
+    """Numbers, ``%``, currency and promise words in ``text`` that the offer does not hold.
+
+    A number counts unless the same number is in the offer; a sign or word counts unless
+    the offer contains it too (case-insensitively).
+    """
+    offer_numbers = {n.replace(",", "") for n in _NUMBER.findall(offer)}
+    offer_lower = offer.lower()
+    found = [n for n in _NUMBER.findall(text) if n.replace(",", "") not in offer_numbers]
+    if "%" in text and "%" not in offer and "％" not in offer:
+        found.append("%")
+    found += [c for c in _CURRENCY.findall(text) if c.lower() not in offer_lower]
+    found += [w for w in _promise_words(text) if w.lower() not in offer_lower]
+    return found
+
+
+def raw_columns(text: str, labels: Mapping[str, str]) -> list[str]:
+    """Column names of the table that differ from their labels and appear in the copy as
+    a whole token, case-sensitively (``MntFruits``, ``monthly_spend``)."""
+    found = []
+    for column, label in labels.items():
+        if len(column) < 3 or column.strip().lower() == str(label).strip().lower():
+            continue
+        if re.search(rf"(?<![\w]){re.escape(column)}(?![\w])", text):
+            found.append(column)
+    return found
+
+
+def cjk_share(text: str) -> float:
+    """Share of CJK characters among CJK characters and Latin letters (0 without either)."""
+    cjk, latin = len(_CJK.findall(text)), len(_LATIN.findall(text))
+    return cjk / (cjk + latin) if cjk + latin else 0.0
+
+
+def expected_script(profile: SegmentProfile, columns: Sequence[str]) -> str:
+    """``"zh"`` when the segment's quotes are mostly Chinese characters, else ``"en"``;
+    a segment without text goes by its table's column names."""
+    texts = " ".join(profile.examples) or " ".join(columns)
+    return "zh" if cjk_share(texts) > 0.5 else "en"
+
+
+def wrong_language(text: str, expected: str) -> bool:
+    """Whether the copy's script does not match ``expected`` (``"zh"`` or ``"en"``).
+
+    Chinese copy may carry a Latin brand name or "STOP", so it needs half its letters CJK;
+    English copy may hold a quoted Chinese word, so it fails at a tenth.
+    """
+    share = cjk_share(text)
+    return share < 0.5 if expected == "zh" else share > 0.1
+
+
+def customer_voice(text: str) -> list[str]:
+    """Phrases where the copy speaks as the customer ("my credit report", "I want a")."""
+    return [m.group(0) for m in _CUSTOMER_VOICE.finditer(text)]
+
+
+def hashtags(text: str, channel: str) -> list[str]:
+    """Hashtags, counted only outside the social-ad channel."""
+    return [] if channel == AD_CHANNEL else [m.group(0).strip() for m in _HASHTAG.finditer(text)]
+
+
+def _content_words(text: str) -> set[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z'-]{3,}", text.lower())
+    return {w[:5] for w in words if w not in STOPWORDS}  # a five-letter stem: wine ~ wines
+
+
+def _cjk_bigrams(text: str) -> set[str]:
+    runs = re.findall(r"[\u3400-\u9fff]+", text)
+    return {run[i : i + 2] for run in runs for i in range(len(run) - 1)}
+
+
+def grounding_terms(profile: SegmentProfile, labels: Mapping[str, str] | None = None) -> set[str]:
+    """What a grounded draft can mention: content-word stems and CJK bigrams of the segment's
+    top trait statements, keywords and next best offers (not the brief's offer)."""
+    texts = [t.text for t in describe_traits(profile, labels, limit=6)]
+    texts += list(profile.keywords[:8])
+    texts += [str(offer.value) for offer in profile.offers[:3]]
+    terms: set[str] = set()
+    for text in texts:
+        terms |= _content_words(text) | _cjk_bigrams(text)
+    return terms
+
+
+def grounded(text: str, terms: set[str], offer: str = "") -> list[str]:
+    """The grounding terms the copy mentions (terms that are only in the offer do not count)."""
+    copy_terms = _content_words(text) | _cjk_bigrams(text)
+    offer_terms = _content_words(offer) | _cjk_bigrams(offer)
+    return sorted((copy_terms & terms) - offer_terms)
+
+
+def detect(
+    fields: Mapping[str, Any],
+    *,
+    channel: str,
+    offer: str,
+    labels: Mapping[str, str],
+    expected: str,
+    terms: set[str],
+) -> dict[str, Any]:
+    """Every detector on one draft's copy: lists of what each found, and grounding."""
+    text = copy_text(fields)
+    return {
+        "empty": not text.strip(),
+        "placeholders": placeholders(text),
+        "invented": invented_claims(text, offer),
+        "raw_columns": raw_columns(text, labels),
+        "wrong_language": wrong_language(text, expected) if text.strip() else False,
+        "wrong_voice": customer_voice(text),
+        "hashtags": hashtags(text, channel),
+        "grounded_on": grounded(text, terms, offer),
+    }
+
+
+COUNTED = ("placeholders", "invented", "raw_columns", "wrong_language", "wrong_voice", "hashtags")
+
+
+def clean(found: Mapping[str, Any]) -> bool:
+    """No detector found anything (and the copy is not empty)."""
+    return not found["empty"] and not any(found[k] for k in COUNTED)
+
+
+# --- similarity ---------------------------------------------------------------------------
+
+
+def distinctness(records: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """Mean TF-IDF cosine similarity (character 2-4-grams, so Chinese works) between drafts
+    of different segments of the same table and channel, and between variants of the same
+    segment and channel. Lower ``different`` than ``same`` means copy is segment-specific."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+
+    different: list[float] = []
+    same: list[float] = []
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for record in records:
+        if record["text"].strip():
+            groups.setdefault((record["table"], record["channel"]), []).append(record)
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        matrix = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).fit_transform(
+            [r["text"] for r in group]
+        )
+        sims = (matrix @ matrix.T).toarray()
+        for i in range(len(group)):
+            for j in range(i + 1, len(group)):
+                same_segment = group[i]["segment_id"] == group[j]["segment_id"]
+                (same if same_segment else different).append(float(sims[i, j]))
+    return {
+        "different_segments": float(np.mean(different)) if different else float("nan"),
+        "same_segment": float(np.mean(same)) if same else float("nan"),
+        "pairs_different": len(different),
+        "pairs_same": len(same),
+    }
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableCase:
+    """A table to segment and the brief to draft for its segments."""
+
+    name: str
+    make: Callable[[], pd.DataFrame]
+    goal: str
+    offer: str
+
+
+def _sample() -> pd.DataFrame:
+    frame = pd.read_csv(ROOT / "assets" / "sample_customers.csv", dtype=str)
+    return frame.sample(n=min(len(frame), 800), random_state=0)
+
+
+def _shape(name: str) -> Callable[[], pd.DataFrame]:
+    def make() -> pd.DataFrame:
+        sys.path.insert(0, str(ROOT))
+        from tests import shapes  # noqa: PLC0415 - the generators of export-shaped tables
+
+        frame: pd.DataFrame = getattr(shapes, name)()
+        return frame
+
+    return make
+
+
+TABLES: dict[str, TableCase] = {
+    case.name: case
+    for case in (
+        TableCase("sample", _sample, "win_back", "free delivery for a month"),
+        TableCase("campaign", _shape("marketing_campaign"), "loyalty", "15% off your next order"),
+        TableCase("complaints", _shape("complaints_export"), "win_back", ""),
+        TableCase("chinese", _shape("chinese_reviews"), "win_back", "全场9折"),
+        TableCase("clothing", _shape("clothing_reviews"), "upsell", "free returns on new arrivals"),
+    )
+}
+DEFAULT_TABLES = ("sample", "campaign", "complaints", "chinese")
+
+
+@dataclass
+class Segmented:
+    """One table's segments, with what the detectors need to know about it."""
+
+    case: TableCase
+    profiles: list[SegmentProfile]
+    labels: dict[str, str]
+    columns: list[str]
+    seconds: float = 0.0
+
+
+def segment_table(case: TableCase) -> Segmented:
+    """Segment ``case``'s table with the app's pipeline (as an upload would be)."""
+    from segmenter.config import ClusterConfig, EmbedConfig  # noqa: PLC0415
+    from segmenter.ingest import detect_schema, load_table  # noqa: PLC0415
+    from segmenter.pipeline import run_segmentation  # noqa: PLC0415
+
+    start = time.perf_counter()
+    frame = case.make()
+    loaded = load_table(frame.to_csv(index=False).encode("utf-8"), f"{case.name}.csv")
+    schema = detect_schema(loaded.frame)
+    run = run_segmentation(loaded, schema, EmbedConfig(), ClusterConfig())
+    profiles = sorted(run.result.profiles, key=lambda p: -p.size)
+    return Segmented(
+        case, profiles, dict(run.labels), [str(c) for c in frame.columns],
+        time.perf_counter() - start,
+    )  # fmt: skip
+
+
+# --- drafting -----------------------------------------------------------------------------
+
+
+class CountingGenerator:
+    """Wraps a ``TextGenerator``: counts model calls and times the first piece of each."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.is_local = inner.is_local
+        self.calls = 0
+        self.first_token: list[float | None] = []
+        """Per call: seconds from the request to its first piece (``None``: no piece)."""
+
+    def stream(self, messages: Any, **kwargs: Any) -> Iterator[str]:
+        self.calls += 1
+        self.first_token.append(None)
+        start = time.perf_counter()
+        for piece in self.inner.stream(messages, **kwargs):
+            if self.first_token[-1] is None:
+                self.first_token[-1] = time.perf_counter() - start
+            yield piece
+
+
+@dataclass
+class EvalResult:
+    """Every draft with what the detectors found, and the summary."""
+
+    model: str
+    records: list[dict[str, Any]] = field(default_factory=list)
+    load_seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """Rates, counts, grounding, distinctness and timings over all drafts."""
+        return summarise(self.records)
+
+
+def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The bench's table row for one model from its draft records."""
+    n = len(records)
+    if not n:
+        return {"drafts": 0}
+    final = [r["app_ok"] and clean(r["found"]) for r in records]
+    first = [ok and r["calls"] == 1 for ok, r in zip(final, records, strict=True)]
+    counts = {k: sum(bool(r["found"][k]) for r in records) for k in COUNTED}
+    first_tokens = [r["first_token_s"] for r in records if r["first_token_s"] is not None]
+    return {
+        "drafts": n,
+        "first_try_pass": sum(first) / n,
+        "final_pass": sum(final) / n,
+        "app_checks_pass": sum(r["app_ok"] for r in records) / n,
+        **counts,
+        "grounding": sum(bool(r["found"]["grounded_on"]) for r in records) / n,
+        **{f"similarity_{k}": v for k, v in distinctness(records).items()},
+        "first_token_s_median": float(np.median(first_tokens)) if first_tokens else float("nan"),
+        "first_token_s_first": first_tokens[0] if first_tokens else float("nan"),
+        "seconds_per_draft_median": float(np.median([r["seconds"] for r in records])),
+        "seconds_per_draft_mean": float(np.mean([r["seconds"] for r in records])),
+    }
+
+
+BRAND = BrandProfile(brand_name="Northwind", sender_name="The Northwind team")
+
+
+def eval_table(
+    table: Segmented,
+    generator: Any,
+    channels: Sequence[str],
+    *,
+    segments: int | None,
+    variants: int,
+    log: Callable[[str], None] = lambda _m: None,
+) -> list[dict[str, Any]]:
+    """Draft every chosen channel for the table's largest ``segments`` segments and run
+    the detectors on each draft."""
+    counting = CountingGenerator(generator)
+    records = []
+    for profile in table.profiles[:segments]:
+        expected = expected_script(profile, table.columns)
+        terms = grounding_terms(profile, table.labels)
+        for channel in channels:
+            brief = CampaignBrief(
+                channel=channel, goal=table.case.goal, offer=table.case.offer,
+                variants=variants, brand=BRAND,
+            )  # fmt: skip
+            drafts: list[tuple[Any, int]] = []  # (draft, calls made when it was done)
+            first_call = counting.calls
+            draft_campaign(
+                profile, brief, counting,
+                on_draft=lambda d, kept=drafts: kept.append((d, counting.calls)),
+            )  # fmt: skip
+            for draft, calls in drafts:
+                found = detect(
+                    draft.fields, channel=channel, offer=table.case.offer, labels=table.labels,
+                    expected=expected, terms=terms,
+                )  # fmt: skip
+                record = {
+                    "table": table.case.name,
+                    "segment_id": profile.segment_id,
+                    "segment_name": profile.name,
+                    "segment_size": profile.size,
+                    "channel": channel,
+                    "variant": draft.variant,
+                    "goal": brief.goal,
+                    "offer": brief.offer,
+                    "language": draft.language,
+                    "expected_script": expected,
+                    "fields": dict(draft.fields),
+                    "text": copy_text(draft.fields),
+                    "raw_text": draft.raw_text if not draft.fields else "",
+                    "app_ok": draft.ok,
+                    "app_problems": list(draft.problems),
+                    "calls": calls - first_call,
+                    "first_token_s": counting.first_token[first_call],
+                    "seconds": draft.seconds,
+                    "found": found,
+                }
+                first_call = calls
+                records.append(record)
+                flags = [k for k in COUNTED if found[k]]
+                log(
+                    f"{table.case.name} #{profile.segment_id} {channel} v{draft.variant}: "
+                    f"{draft.seconds:.1f} s, app {'ok' if draft.ok else 'FAIL'}, "
+                    f"{'clean' if not flags else ','.join(flags)}"
+                )
+    return records
+
+
+def run_eval(
+    model: str,
+    tables: Sequence[str],
+    channels: Sequence[str],
+    *,
+    segments: int | None,
+    variants: int,
+    log: Callable[[str], None] = lambda _m: None,
+    generator: Any = None,
+) -> EvalResult:
+    """Segment the tables, load the model, draft and detect; ``generator`` overrides
+    ``model`` (tests pass a fake)."""
+    segmented = []
+    for name in tables:
+        table = segment_table(TABLES[name])
+        log(f"segmented {name}: {len(table.profiles)} segments in {table.seconds:.0f} s")
+        segmented.append(table)
+    if generator is None:
+        from segmenter.lm import get_generator  # noqa: PLC0415
+
+        generator = get_generator(model)
+        if hasattr(generator, "seed"):
+            generator.seed = 1  # repeatable copy across runs of the bench
+    result = EvalResult(model=getattr(generator, "model_id", model))
+    if hasattr(generator, "load"):
+        start = time.perf_counter()
+        generator.load()
+        result.load_seconds = time.perf_counter() - start
+        log(f"loaded {result.model} in {result.load_seconds:.1f} s")
+    for table in segmented:
+        result.records += eval_table(
+            table, generator, channels, segments=segments, variants=variants, log=log
+        )
+    return result
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """The summary as a two-column Markdown table."""
+    lines = ["| measure | value |", "|---|---|"]
+    for key, value in summary.items():
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    from segmenter.lm import DEFAULT_GENERATOR  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", nargs="*", default=[DEFAULT_GENERATOR])
+    parser.add_argument("--tables", nargs="*", default=list(DEFAULT_TABLES), choices=TABLES)
+    parser.add_argument("--channels", nargs="*", default=list(CHANNELS), choices=list(CHANNELS))
+    parser.add_argument("--segments-per-table", type=int, default=None, help="default: all")
+    parser.add_argument("--variants", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="JSON of every draft + metrics")
+    args = parser.parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    results = {}
+    for model in args.model:
+        result = run_eval(
+            model, args.tables, args.channels, segments=args.segments_per_table,
+            variants=args.variants, log=log,
+        )  # fmt: skip
+        results[model] = result
+        print(f"\n### {result.model} (loaded in {result.load_seconds:.1f} s)\n")
+        print(format_summary(result.summary()))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"\nMachine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}; "
+        f"load average {load:.1f} at the end; tables {args.tables}, channels {args.channels}, "
+        f"segments per table {args.segments_per_table or 'all'}, variants {args.variants}"
+    )
+    if args.out:
+        payload = {
+            "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "machine": {"cpus": os.cpu_count(), "load_average_end": load},
+            "models": {
+                m: {
+                    "model_id": r.model,
+                    "load_seconds": r.load_seconds,
+                    "summary": r.summary(),
+                    "drafts": r.records,
+                }
+                for m, r in results.items()
+            },  # fmt: skip
+        }
+        args.out.write_text(
+            json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+        )
+        print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
