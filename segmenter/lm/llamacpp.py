@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,33 @@ PARALLEL_REQUESTS = 2
 REPEAT_PENALTY = 1.1
 """Small models loop ("I'm here to help again. I'm here to help again."); this curbs it."""
 
+DRAFT_MAX_TOKENS = 8
+"""Tokens the draft model proposes per step in speculative decoding; the main model checks
+them all in one pass, so accepted runs of tokens cost about one step."""
+DRAFT_MIN_P = 0.75
+"""The draft model stops proposing when it is less sure than this (llama-server's default)."""
+
 _DONE = object()
+log = logging.getLogger(__name__)
+
+
+def physical_cores(sysfs: Path = Path("/sys/devices/system/cpu")) -> int:
+    """Physical cores this process may run on (hyper-threads counted once).
+
+    llama.cpp is limited by memory bandwidth and the vector units of each core: a second
+    thread on the same core mostly waits, so one thread per physical core is fastest.
+    """
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    cores: set[tuple[str, str]] = set()
+    try:
+        for cpu in allowed:
+            topology = sysfs / f"cpu{cpu}" / "topology"
+            package = (topology / "physical_package_id").read_text().strip()
+            core = (topology / "core_id").read_text().strip()
+            cores.add((package, core))
+    except OSError:
+        cores = set()
+    return max(1, len(cores) or len(allowed) or (os.cpu_count() or 1))
 
 
 def _gpu_present(xllamacpp: Any) -> bool:
@@ -44,6 +72,13 @@ class LlamaCppGenerator:
             runtime sees a GPU, none otherwise.
         seed: a fixed sampling seed for repeatable output (tests, benchmarks); ``None``
             samples afresh each time, so "Regenerate" gives new copy.
+        threads: CPU threads; ``None`` uses one per physical core (``physical_cores``).
+        draft_model: a small GGUF model with the same vocabulary (or a function returning
+            it, or ``None`` when it is not installed) for speculative decoding: it proposes
+            a few tokens that the main model checks in one pass.
+        warm: a function returning the messages whose prompt is the same for every draft
+            (rules, brief); after loading, they are read once in the background so that
+            llama.cpp's prompt cache holds them before the first draft arrives.
     """
 
     is_local = True
@@ -58,6 +93,10 @@ class LlamaCppGenerator:
         context_tokens: int = 8192,
         gpu_layers: int | str = "auto",
         seed: int | None = None,
+        threads: int | None = None,
+        draft_model: Path | Callable[[], Path | None] | None = None,
+        draft_tokens: int = DRAFT_MAX_TOKENS,
+        warm: Callable[[], Sequence[Message]] | None = None,
     ) -> None:
         self.model_id = model_id
         self._model_path = model_path
@@ -66,9 +105,16 @@ class LlamaCppGenerator:
         self._context_tokens = context_tokens
         self._gpu_layers = gpu_layers
         self.seed = seed
+        self.threads = threads
+        self._draft_model = draft_model
+        self.draft_tokens = draft_tokens
+        self._warm = warm
+        self._warming: threading.Thread | None = None
         self._server: Any = None
         self._lock = threading.Lock()
         self.on_gpu = False
+        self.draft_model_path: Path | None = None
+        """The draft model in use for speculative decoding, once loaded (``None``: none)."""
         self.last_timings: dict[str, float] = {}
         """llama.cpp's figures for the latest request: prompt and generation tokens and ms."""
 
@@ -82,6 +128,42 @@ class LlamaCppGenerator:
         with self._lock:
             if self._server is None:
                 self._server = self._start_server()
+                if self._warm is not None:
+                    self._warming = threading.Thread(
+                        target=self._warm_quietly, name=f"warm-{self.model_id}", daemon=True
+                    )
+                    self._warming.start()
+
+    def _warm_quietly(self) -> None:
+        if self._warm is None:
+            return
+        try:
+            self.warm_prefix(self._warm())
+        except Exception:  # warming is an optimisation: a failure only costs speed
+            log.warning("could not warm the prompt cache of %s", self.model_id, exc_info=True)
+
+    def warm_prefix(self, messages: Sequence[Message]) -> float:
+        """Read ``messages`` into llama.cpp's prompt cache (one token generated, discarded),
+        so that later prompts that start the same way skip that part. Returns seconds taken.
+        """
+        self.load()
+        request = {
+            "messages": [dict(m) for m in messages],
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "cache_prompt": True,
+        }
+        start = time.perf_counter()
+        self._server.handle_chat_completions(request)
+        return time.perf_counter() - start
+
+    def _wait_for_warming(self) -> None:
+        # A draft sent while the prefix is being read would land on the other, cold slot
+        # and share the cores with it: waiting is never slower than that.
+        warming = self._warming
+        if warming is not None and warming is not threading.current_thread():
+            warming.join()
+            self._warming = None
 
     def _resolve_path(self) -> Path:
         path = self._model_path() if callable(self._model_path) else Path(self._model_path)
@@ -105,7 +187,7 @@ class LlamaCppGenerator:
         params.model.path = str(path)
         params.n_ctx = self._context_tokens
         params.n_parallel = PARALLEL_REQUESTS
-        threads = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+        threads = self.threads or physical_cores()
         params.cpuparams.n_threads = threads
         params.cpuparams_batch.n_threads = threads
         params.verbosity = -1
@@ -114,6 +196,9 @@ class LlamaCppGenerator:
         layers = (999 if gpu else 0) if self._gpu_layers == "auto" else int(self._gpu_layers)
         params.n_gpu_layers = layers
         self.on_gpu = gpu and layers > 0
+        draft = self._draft_model() if callable(self._draft_model) else self._draft_model
+        if draft is not None:
+            self._use_draft_model(xllamacpp, params, Path(draft), threads, layers)
         try:
             return xllamacpp.Server(params)
         except Exception as error:
@@ -121,6 +206,21 @@ class LlamaCppGenerator:
                 f"Could not load {path.name} ({error}): is it a GGUF chat model "
                 "that this llama.cpp build supports?"
             ) from error
+
+    def _use_draft_model(
+        self, xllamacpp: Any, params: Any, path: Path, threads: int, layers: int
+    ) -> None:
+        if not path.is_file():
+            raise ModelError(f"No GGUF draft model file at {path}: check the path.")
+        spec = params.speculative
+        spec.types = [xllamacpp.common_speculative_type.COMMON_SPECULATIVE_TYPE_DRAFT_SIMPLE]
+        spec.draft.mparams.path = str(path)
+        spec.draft.n_max = self.draft_tokens
+        spec.draft.p_min = DRAFT_MIN_P
+        spec.draft.n_gpu_layers = layers
+        spec.draft.cpuparams.n_threads = threads
+        spec.draft.cpuparams_batch.n_threads = threads
+        self.draft_model_path = path
 
     def stream(
         self,
@@ -132,6 +232,7 @@ class LlamaCppGenerator:
     ) -> Iterator[str]:
         """Yield the reply as it is generated; closing the iterator stops generation."""
         self.load()
+        self._wait_for_warming()
         request: dict[str, Any] = {
             "messages": [dict(m) for m in messages],
             "max_tokens": max_tokens,

@@ -13,6 +13,7 @@ from segmenter.lm.base import TextGenerator
 from segmenter.lm.bundled import qwen_installed, qwen_path, smollm2_path
 from segmenter.lm.llamacpp import LlamaCppGenerator
 from segmenter.lm.openai_compat import OpenAICompatibleGenerator
+from segmenter.lm.prefix import campaign_prefix
 
 DEFAULT_GENERATOR = "qwen2.5-coder-1.5b"
 SMALL_GENERATOR = "smollm2-135m"
@@ -133,6 +134,7 @@ register_generator(
         "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M",
         min_memory_bytes=QWEN_MIN_MEMORY,
         low_memory_hint=f"choose the smaller model '{SMALL_GENERATOR}' instead.",
+        warm=campaign_prefix,
     ),
     description="Default: Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (1.1 GB, bundled, ~15 tokens/s "
     "on 2 cores)",
