@@ -189,8 +189,9 @@ def test_an_sms_always_fits_after_checks() -> None:
     generator = FakeGenerator(replies=[json.dumps({"text": long})])
     [draft] = draft_campaign(themed_profiles()[0], CampaignBrief(channel="sms"), generator)
     assert len(draft.fields["text"]) <= 160
-    assert draft.fields["text"].endswith(".")
-    assert "cut to fit 160" in draft.problems[0]
+    # Cut at a sentence, with room kept for the opt-out line the app adds.
+    assert draft.fields["text"].endswith(". Reply STOP to opt out")
+    assert "cut to fit 137" in draft.problems[0]
     assert len(generator.prompts) == 2  # one retry before cutting
 
 
@@ -268,7 +269,13 @@ def test_drafts_export_as_csv_and_markdown() -> None:
     generator = FakeGenerator()
     drafts: list[Draft] = []
     drafts += draft_campaign(
-        profiles[0], CampaignBrief(channel="email", offer="free returns"), generator
+        profiles[0],
+        CampaignBrief(channel="email", offer="free returns"),
+        FakeGenerator(
+            replies=[
+                json.dumps({"subject": "Hi", "body": "Back with @OFFER.", "call_to_action": "Go"})
+            ]
+        ),
     )
     drafts += draft_campaign(profiles[2], CampaignBrief(channel="ad"), generator)
     frame = drafts_frame(drafts)

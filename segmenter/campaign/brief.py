@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from segmenter.campaign.safety import sanitise
+from segmenter.embedding.script import dominant_language_hint
 from segmenter.errors import SegmenterError
 from segmenter.profile import SegmentProfile
 
@@ -23,6 +24,35 @@ GOAL_LABELS: dict[str, str] = {
     "loyalty": "Loyalty",
     "announce": "Announce",
 }
+GOAL_STRUCTURES: dict[str, tuple[str, ...]] = {
+    "win_back": (
+        "acknowledge that they have been away or that something went wrong",
+        "give one reason to return, tied to what they care about",
+        "the offer",
+        "one clear action",
+    ),
+    "loyalty": (
+        "thank them, tied to something true about them",
+        "one benefit they get for staying",
+        "one clear action",
+    ),
+    "welcome": (
+        "welcome them by what they signed up for",
+        "the first useful step",
+        "one clear action",
+    ),
+    "upsell": (
+        "what they already do well with us",
+        "what the bigger option adds for them",
+        "one clear action",
+    ),
+    "announce": (
+        "the news in one line",
+        "why it matters to them",
+        "one clear action",
+    ),
+}
+"""Each goal's shape: the parts of the copy, in order ("the offer" only when there is one)."""
 TONES = ("friendly", "warm", "professional", "playful", "urgent", "reassuring", "premium")
 LANGUAGE_NAMES: dict[str, str] = {
     "en": "English",
@@ -191,6 +221,9 @@ class CampaignBrief:
     brand: BrandProfile = field(default_factory=BrandProfile)
 
     def __post_init__(self) -> None:
+        if self.brand_voice and not self.brand.voice_notes:
+            # ``brand_voice`` predates the brand profile: it fills the profile's voice notes.
+            object.__setattr__(self, "brand", replace(self.brand, voice_notes=self.brand_voice))
         if self.channel not in CHANNELS:
             raise SegmenterError(
                 f"Unknown channel {self.channel!r}: choose one of {', '.join(CHANNELS)}."
@@ -207,17 +240,32 @@ class CampaignBrief:
 
 
 def brief_language(brief: CampaignBrief, profile: SegmentProfile) -> str:
-    """The language to write in: the brief's choice, or the segment's main language."""
-    code = profile.language if brief.language == AUTO_LANGUAGE else brief.language
+    """The language to write in, in words: the brief's choice, or ``default_language``."""
+    code = default_language(profile) if brief.language == AUTO_LANGUAGE else brief.language
     return language_name(code)
 
 
+def default_language(profile: SegmentProfile) -> str:
+    """The language code copy for ``profile`` is written in when the brief says "auto".
+
+    The segment's texts decide when it has any; a table without text is written in the
+    language of its column names (Chinese column names give Chinese), else English.
+    """
+    if profile.language in LANGUAGE_NAMES:
+        return profile.language
+    names = [t.column for t in profile.numeric]
+    names += [t.column for t in profile.categories] + [o.column for o in profile.offers]
+    hint = dominant_language_hint(names)
+    return hint if hint in ("zh", "ja", "ko") else "en"
+
+
 def language_name(code: str) -> str:
-    """A language's English name from its code; unknown codes pass through as names."""
+    """A language's English name from its code, for prompts and the panel; unknown
+    codes pass through as names, and no code at all means English."""
     if code in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[code]
     if code in ("", "other", AUTO_LANGUAGE):
-        return "the language of the customer quotes"
+        return LANGUAGE_NAMES["en"]
     return sanitise(code, 40)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from segmenter.campaign.brief import SMS_GSM_LIMIT, SMS_UNICODE_LIMIT, FieldSpec
+from segmenter.campaign.rules import OFFER_SLOT, PROMISE_RE, forbidden_chars, has_slot
 
 LENGTH_PROBLEM = " characters; the limit is "
 CUT_OFF = "the reply stopped before its end: write less"
@@ -167,4 +168,120 @@ def fit_to_limits(
             if channel == "sms" and len(out[name]) > sms_limit(out[name]):
                 out[name] = shorten(out[name], sms_limit(out[name]))
             notes.append(f'"{name}" was {len(text)} characters and was cut to fit {limit}')
+    return out, notes
+
+
+# --- the rules of ``rules.py``, checked after the fact ---------------------------------------
+# The grammar already makes most of these impossible; these checks are the second line for
+# servers that ignore grammars, and the only line for words (which a grammar cannot ban).
+
+_LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
+_CJK_LANGUAGE_NAMES = ("Simplified Chinese", "Japanese", "Korean")
+MIN_SCRIPT_SHARE = 0.5
+"""Share of letters that must be in the requested language's script."""
+
+
+def _outside(text: str, allowed: Sequence[str]) -> str:
+    """``text`` with the allowed phrases (the offer, the brand's name) cut out."""
+    for phrase in sorted((a for a in allowed if a.strip()), key=len, reverse=True):
+        text = text.replace(phrase, " ")
+    return text
+
+
+def copy_problems(
+    fields: Mapping[str, str],
+    *,
+    channel: str,
+    offer: str = "",
+    language: str = "",
+    banned_words: Sequence[str] = (),
+    raw_names: Sequence[str] = (),
+    allowed: Sequence[str] = (),
+) -> list[str]:
+    """Everything in filled copy that breaks the rules: forbidden characters, hashtags
+    outside ads, numbers or promise words not in the offer, a slot left unfilled, banned
+    words, raw column names, and a script that does not match ``language``.
+
+    >>> copy_problems({"text": "Free returns! #Sale"}, channel="sms", offer="")[:2]
+    ['"text" has "#", which copy for this channel may not hold', ...]
+    """
+    problems = []
+    offer_words = {w.lower() for w in PROMISE_RE.findall(offer)}
+    for name, text in fields.items():
+        rest = _outside(text, [offer, *allowed])
+        chars = forbidden_chars(rest, channel)
+        if chars:
+            shown = " ".join(chars)
+            problems.append(f'"{name}" has "{shown}", which copy for this channel may not hold')
+        if has_slot(text):
+            problems.append(
+                f'"{name}" still holds {OFFER_SLOT}'
+                + ("" if offer else ": the brief has no offer, so write none")
+            )
+        promises = [w for w in PROMISE_RE.findall(rest) if w.lower() not in offer_words]
+        if promises:
+            listed = ", ".join(dict.fromkeys(p.lower() for p in promises))
+            problems.append(f'"{name}" promises {listed}, which the offer does not')
+        for word in banned_words:
+            if word.strip() and re.search(rf"(?<!\w){re.escape(word.strip())}(?!\w)", text, re.I):
+                problems.append(f'"{name}" uses the banned word "{word.strip()}"')
+        for column in raw_names:
+            if re.search(rf"(?<![\w]){re.escape(column)}(?![\w])", text):
+                problems.append(f'"{name}" names the raw column {column}: say it in plain words')
+    if offer and not any(offer in text for text in fields.values()):
+        problems.append(f"the copy does not mention the offer: write {OFFER_SLOT} where it goes")
+    problems += language_problems(fields, language, allowed=[offer, *allowed])
+    return problems
+
+
+def language_problems(
+    fields: Mapping[str, str], language: str, *, allowed: Sequence[str] = ()
+) -> list[str]:
+    """A problem when the copy's script does not match ``language`` (a name such as
+    "English" or "Simplified Chinese"): CJK languages need mostly CJK letters, the others
+    mostly other letters. Unknown languages are not judged."""
+    text = _outside(" ".join(fields.values()), allowed)
+    cjk = len(_CJK_CHAR.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if cjk + latin == 0:
+        return []
+    if language in _CJK_LANGUAGE_NAMES and cjk < MIN_SCRIPT_SHARE * (cjk + latin):
+        return [f"the copy is not in {language}: write it in {language}"]
+    if (
+        language
+        and language not in _CJK_LANGUAGE_NAMES
+        and cjk > (1 - MIN_SCRIPT_SHARE) * (cjk + latin)
+    ):
+        return [f"the copy is not in {language}: write it in {language}"]
+    return []
+
+
+def drop_promises(
+    fields: Mapping[str, str], offer: str, allowed: Sequence[str] = ()
+) -> tuple[dict[str, str], list[str]]:
+    """Copy with each sentence that promises what the offer does not removed, and a note
+    per removal: the last line, after a retry failed, so such copy is never handed on.
+    A field that would be left empty is kept as it is (and still fails its check)."""
+    offer_words = {w.lower() for w in PROMISE_RE.findall(offer)}
+
+    def promises(sentence: str) -> list[str]:
+        rest = _outside(sentence, [offer, *allowed])
+        return [w for w in PROMISE_RE.findall(rest) if w.lower() not in offer_words]
+
+    out, notes = dict(fields), []
+    for name, text in fields.items():
+        joiner = "" if _CJK_CHAR.search(text) else " "
+        paragraphs: list[str] = []
+        removed: list[str] = []
+        for paragraph in text.split("\n\n"):
+            kept: list[str] = []
+            for sentence in (s for s in _SENTENCE_SPLIT.split(paragraph) if s.strip()):
+                bad = promises(sentence)
+                (removed if bad else kept).append(bad[0].lower() if bad else sentence.strip())
+            if kept:
+                paragraphs.append(joiner.join(kept))
+        if removed and paragraphs:
+            out[name] = "\n\n".join(paragraphs)
+            listed = ", ".join(removed)
+            notes.append(f'removed from "{name}" what the offer does not back: {listed}')
     return out, notes

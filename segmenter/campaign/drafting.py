@@ -9,10 +9,22 @@ from typing import Any
 
 import pandas as pd
 
-from segmenter.campaign.brief import GOAL_LABELS, CampaignBrief, brief_language, field_limit
-from segmenter.campaign.checks import check_fields
+from segmenter.campaign.brief import (
+    GOAL_LABELS,
+    BrandProfile,
+    CampaignBrief,
+    brief_language,
+    field_limit,
+)
+from segmenter.campaign.checks import check_fields, copy_problems, drop_promises, sms_limit
 from segmenter.campaign.generate import generate_checked
-from segmenter.campaign.prompts import build_messages
+from segmenter.campaign.prompts import (
+    build_messages,
+    copy_limits,
+    output_schema,
+    raw_column_names,
+)
+from segmenter.campaign.rules import fill_offer
 from segmenter.lm.base import TextGenerator
 from segmenter.profile import SegmentProfile
 
@@ -90,6 +102,33 @@ def draft_campaign(
     """
     language = brief_language(brief, profile)
     limits = {f.name: field_limit(f, language, brief.channel) for f in brief.spec.fields}
+    opt_out = brief.brand.sms_opt_out.strip()
+    if brief.channel == "sms" and opt_out:
+        # Copy cut to fit leaves room for the opt-out line the app adds.
+        limits = {k: v - len(opt_out) - 2 if v else v for k, v in limits.items()}
+    schema = output_schema(brief.spec.fields, copy_limits(brief, language), channel=brief.channel)
+    offer = brief.offer.strip()
+    brand = brief.brand
+    allowed = [brand.brand_name, brand.sender_name, brand.sign_off]
+    raw_names = list(raw_column_names(profile))
+
+    def prepare(fields: dict[str, str]) -> dict[str, str]:
+        return {name: fill_offer(text, offer) for name, text in fields.items()}
+
+    def checks(fields: Mapping[str, str]) -> list[str]:
+        return copy_problems(
+            fields,
+            channel=brief.channel,
+            offer=offer,
+            language=language,
+            banned_words=brand.banned_words,
+            raw_names=raw_names,
+            allowed=allowed,
+        )
+
+    def repair(fields: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+        return drop_promises(fields, offer, allowed)
+
     drafts: list[Draft] = []
     for variant in range(1, brief.variants + 1):
         messages = build_messages(
@@ -105,8 +144,12 @@ def draft_campaign(
             limits,
             max_tokens=brief.spec.max_tokens,
             channel=brief.channel,
-            offer=brief.offer,
+            offer=offer,
             on_text=_for_variant(on_text, variant),
+            schema=schema,
+            prepare=prepare,
+            extra_checks=checks,
+            repair=repair,
         )
         drafts.append(
             Draft(
@@ -115,7 +158,7 @@ def draft_campaign(
                 brief=brief,
                 language=language,
                 variant=variant,
-                fields=result.fields,
+                fields=with_brand_lines(result.fields, brief.channel, brand),
                 raw_text=result.raw_text,
                 problems=result.problems,
                 model_id=result.model_id,
@@ -125,6 +168,32 @@ def draft_campaign(
         if on_draft is not None:
             on_draft(drafts[-1])
     return drafts
+
+
+def with_brand_lines(
+    fields: Mapping[str, str], channel: str, brand: BrandProfile
+) -> dict[str, str]:
+    """The lines the app adds, never the model: an email's signature (sign-off and
+    sender), and an SMS's opt-out text when it still fits in one message."""
+    out = dict(fields)
+    if channel == "email" and out.get("body"):
+        sign_off = brand.sign_off.strip()
+        if sign_off and not sign_off.endswith((",", "，")):
+            sign_off += ","
+        signature = "\n".join(line for line in (sign_off, brand.sender_name.strip()) if line)
+        if signature and signature not in out["body"]:
+            out["body"] = f"{out['body'].rstrip()}\n\n{signature}"
+    opt_out = brand.sms_opt_out.strip()
+    if channel == "sms" and out.get("text") and opt_out and opt_out not in out["text"]:
+        text = out["text"].rstrip()
+        joined = (
+            f"{text} {opt_out}"
+            if text.endswith((".", "!", "?", "。", "！", "？"))
+            else (f"{text}. {opt_out}" if text.isascii() else f"{text}。{opt_out}")
+        )
+        if len(joined) <= sms_limit(joined):
+            out["text"] = joined
+    return out
 
 
 def edited(draft: Draft, fields: Mapping[str, str]) -> Draft:

@@ -47,6 +47,9 @@ class Generated:
     model_id: str
     seconds: float
     attempts: int
+    needs_human: tuple[str, ...] = ()
+    """Why a person should handle this (a reply to a legal, fraud, identity-theft or
+    safety complaint); empty when the draft can go as written."""
 
     @property
     def ok(self) -> bool:
@@ -118,13 +121,25 @@ def generate_checked(
     offer: str = "",
     temperature: float = TEMPERATURE,
     on_text: Callable[[str], None] | None = None,
+    schema: Mapping[str, Any] | None = None,
+    prepare: Callable[[dict[str, str]], dict[str, str]] | None = None,
+    extra_checks: Callable[[Mapping[str, str]], list[str]] | None = None,
+    repair: Callable[[dict[str, str]], tuple[dict[str, str], list[str]]] | None = None,
 ) -> Generated:
     """Ask ``generator``, check the answer, retry once with the failures, then give up.
 
     Personal data is masked here, whatever the caller built, so nothing unmasked
     reaches any model. ``on_text`` gets the answer so far after every piece.
+
+    Args:
+        schema: the output schema (default: ``output_schema(fields, limits)``).
+        prepare: turns the model's fields into the copy (fills the offer slot) before
+            any check.
+        extra_checks: more checks on the prepared copy; their problems trigger the retry.
+        repair: after the retry failed, fixes what it can and returns notes; the copy is
+            then checked again.
     """
-    schema = output_schema(fields, limits)
+    schema = schema if schema is not None else output_schema(fields, limits)
     conversation = mask_messages(messages)
     start = time.perf_counter()
     raw = ""
@@ -141,8 +156,12 @@ def generate_checked(
             value = partial
             problems = [CUT_OFF, *check_fields(value, fields, limits, channel=channel)]
         if value is not None:
+            if prepare is not None:
+                value = {**value, **prepare({k: v for k, v in value.items() if isinstance(v, str)})}
             strings = {k: v for k, v in value.items() if isinstance(v, str)}
             problems += grounding_problems(strings, offer)
+            if extra_checks is not None:
+                problems += extra_checks(strings)
         if not problems:
             break
         conversation = [
@@ -155,6 +174,13 @@ def generate_checked(
         fields_out = {
             f.name: value[f.name].strip() for f in fields if isinstance(value.get(f.name), str)
         }
+    if problems and fields_out and repair is not None:
+        fields_out, notes = repair(fields_out)
+        problems = [CUT_OFF] if CUT_OFF in problems else []
+        problems += check_fields(fields_out, fields, limits, channel=channel)
+        problems += grounding_problems(fields_out, offer)
+        problems += extra_checks(fields_out) if extra_checks is not None else []
+        problems += notes
     if any(LENGTH_PROBLEM in p for p in problems) and fields_out:
         # Lengths failed twice: enforce the limits, so copy never overflows its channel.
         fields_out, notes = fit_to_limits(fields_out, limits, channel=channel)

@@ -1,0 +1,189 @@
+"""The one list of what copy may not say, in English and Chinese, shared by the output
+grammar, the prompts and the checks.
+
+Keep every word list here: the grammar (``copy_pattern``), the prompt and the post-checks
+read the same lists, so a word added here is forbidden everywhere at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+OFFER_SLOT = "@OFFER"
+"""What the model writes where the brief's offer goes; the app puts the offer's exact text
+there. The grammar forbids digits, ``%`` and currency signs, so prices and percentages
+can only reach the copy through this slot. ``@`` and capitals are allowed by the grammar,
+and the default model copies the token from its examples reliably (docs/drafting.md)."""
+
+_SLOT_RE = re.compile(r"(?i:@\s?offer\b)|\bOFFER\b")
+"""The slot as models actually write it: ``@OFFER``, ``@offer``, ``@ OFFER``, or the bare
+capitalised word when the ``@`` is dropped."""
+
+FORBIDDEN_CHARS = '"\\[]{}<>0-9０-９%％$€£¥￥₹₩'
+"""Characters no copy field may hold, as a regex character-class body: placeholder
+brackets, digits (ASCII and full-width) and money or percent signs. The double quote and
+backslash are left out too, so the JSON the model writes never needs an escape."""
+
+HASHTAG = "#"
+"""Allowed only in the social-ad channel."""
+
+HASHTAG_CHANNELS = frozenset({"ad"})
+
+PROMISE_WORDS: tuple[str, ...] = (
+    "free",
+    "refund",
+    "refunds",
+    "return",
+    "returns",
+    "shipping",
+    "delivery",
+    "guarantee",
+    "guaranteed",
+    "warranty",
+    "gift",
+    "gifts",
+    "discount",
+    "discounts",
+    "percent",
+    "coupon",
+    "voucher",
+    "cashback",
+    "rebate",
+    "bonus",
+    "complimentary",
+    "no charge",
+    "money back",
+    "half price",
+    "免费",
+    "包邮",
+    "免运费",
+    "退款",
+    "退货",
+    "赠品",
+    "礼品",
+    "赠送",
+    "折扣",
+    "打折",
+    "优惠券",
+    "返现",
+    "保证",
+    "保修",
+    "半价",
+)
+"""Words that promise something of value. They may appear only where the brief's offer
+says them (the offer's own words are allowed anywhere in the copy)."""
+
+TIMELINE_PATTERNS: tuple[str, ...] = (
+    r"\b(?:business|working) days?\b",
+    r"\bwithin (?:the next )?(?:\w+ )?(?:minutes?|hours?|days?|weeks?)\b",
+    r"\b(?:a|one|two|three|few|couple of) (?:business |working )?(?:hours?|days?|weeks?)\b",
+    r"\b\d+\s?(?:hours?|days?|weeks?)\b",
+    r"\b(?:by|before) (?:tomorrow|tonight|monday|tuesday|wednesday|thursday|friday|"
+    r"the end of the (?:day|week))\b",
+    r"\bsame[- ]day\b",
+    r"工作日",
+    r"[一二三四五六七八九十两几\d]+\s?(?:个)?(?:小时|天|日|周|星期|个工作日)(?:内|之内)?",
+    r"(?:今天|明天|24小时)(?:内|之内)",
+)
+"""Timelines a reply must not promise unless the brand's policy text states them."""
+
+OUTCOME_PATTERNS: tuple[str, ...] = (
+    r"\bwe (?:will|'ll) (?:refund|replace|reimburse|compensate|remove|delete|suppress|fix)\b",
+    r"\byou (?:will|'ll) (?:receive|get) (?:a |your )?(?:refund|replacement|compensation)\b",
+    r"我们(?:将|会)(?:退款|赔偿|更换|删除)",
+)
+"""Outcomes a reply must not promise unless the brand's policy text states them."""
+
+CUSTOMER_VOICE_PATTERNS: tuple[str, ...] = (
+    r"\bmy (?:credit report|credit file|account|order|card|bank|refund|money|package|"
+    r"parcel|bill|payment|loan|mortgage|complaint|personal information)\b",
+    r"\bI (?:am writing to|would like to (?:dispute|complain|request)|request that|"
+    r"demand|want my)\b",
+    r"\bplease (?:suppress|remove|delete) (?:the )?(?:specified )?items? from my\b",
+    r"我的(?:订单|账户|账号|信用报告|银行卡|包裹|退款)",
+    r"我(?:要求|投诉|申请退款)",
+)
+"""Signs that a reply speaks as the customer rather than to them."""
+
+ESCALATIONS: dict[str, tuple[str, ...]] = {
+    "legal": (
+        r"\b(?:lawyer|attorney|solicitor|lawsuit|sue|suing|legal action|court|"
+        r"small claims|regulator|ombudsman|CFPB|FTC|trading standards)\b",
+        r"律师|起诉|法院|诉讼|仲裁|消协|12315|监管部门|投诉到",
+    ),
+    "fraud": (
+        r"\b(?:fraud|fraudulent|scam|scammed|unauthori[sz]ed (?:charge|transaction|payment)|"
+        r"stolen card|chargeback|phishing)\b",
+        r"诈骗|欺诈|盗刷|骗子|被骗|未经授权",
+    ),
+    "identity theft": (
+        r"\b(?:identity theft|stolen identity|identity was stolen|someone opened|"
+        r"not my account|impersonat\w*)\b",
+        r"身份盗用|冒用|盗用身份|冒名",
+    ),
+    "safety": (
+        r"\b(?:injur\w*|hurt|burn(?:ed|t)?|fire|smoke|explod\w*|electric shock|choking|"
+        r"allergic reaction|hospital|poison\w*|unsafe|dangerous)\b",
+        r"受伤|烫伤|起火|着火|爆炸|触电|过敏|住院|医院|中毒|危险",
+    ),
+}
+"""Complaints a person must handle: the reply is drafted but flagged for a human."""
+
+
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+PROMISE_RE = _compile(
+    tuple(
+        rf"\b{re.escape(w)}\b" if w.isascii() else re.escape(w)
+        for w in sorted(PROMISE_WORDS, key=len, reverse=True)
+    )
+)
+TIMELINE_RE = _compile(TIMELINE_PATTERNS)
+OUTCOME_RE = _compile(OUTCOME_PATTERNS)
+CUSTOMER_VOICE_RE = _compile(CUSTOMER_VOICE_PATTERNS)
+_ESCALATION_RES = {reason: _compile(patterns) for reason, patterns in ESCALATIONS.items()}
+DIGIT_OR_MONEY_RE = re.compile(r"[0-9０-９%％$€£¥￥₹₩]")
+
+
+def copy_pattern(channel: str, max_chars: int | None = None) -> str:
+    """The JSON-schema ``pattern`` for one copy field of ``channel``: none of
+    ``FORBIDDEN_CHARS``, and no ``#`` outside the social-ad channel.
+
+    >>> copy_pattern("sms", 160)
+    '^[^"\\\\\\\\\\\\[\\\\]{}<>0-9０-９%％$€£¥￥₹₩#]{1,160}$'
+    """
+    banned = _class_body(channel)
+    count = f"{{1,{max_chars}}}" if max_chars else "+"
+    return f"^[^{banned}]{count}$"
+
+
+def _class_body(channel: str) -> str:
+    body = FORBIDDEN_CHARS.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return body if channel in HASHTAG_CHANNELS else body + HASHTAG
+
+
+def forbidden_chars(text: str, channel: str) -> list[str]:
+    """The characters of ``text`` that ``copy_pattern`` forbids, in order, once each."""
+    found = re.findall(f"[{_class_body(channel)}]", text)
+    return list(dict.fromkeys(found))
+
+
+def fill_offer(text: str, offer: str) -> str:
+    """``text`` with every offer slot replaced by the offer's exact text.
+
+    >>> fill_offer("Come back for @OFFER.", "20% off your next order")
+    'Come back for 20% off your next order.'
+    """
+    return _SLOT_RE.sub(lambda _: offer, text) if offer else text
+
+
+def has_slot(text: str) -> bool:
+    """Whether ``text`` still holds an offer slot."""
+    return bool(_SLOT_RE.search(text))
+
+
+def escalation_reasons(message: str) -> list[str]:
+    """Why a customer's message needs a person (legal, fraud, identity theft, safety)."""
+    return [reason for reason, pattern in _ESCALATION_RES.items() if pattern.search(message)]
