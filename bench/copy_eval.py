@@ -543,6 +543,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 for m, r in results.items()
             },  # fmt: skip
         }
+        args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(
             json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
         )
