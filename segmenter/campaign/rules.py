@@ -24,6 +24,10 @@ FORBIDDEN_CHARS = '"\\[]{}<>0-9０-９%％$€£¥￥₹₩'
 brackets, digits (ASCII and full-width) and money or percent signs. The double quote and
 backslash are left out too, so the JSON the model writes never needs an escape."""
 
+REPLY_FORBIDDEN_CHARS = '"\\[]{}<>#'
+"""A reply may quote numbers its policy states ("refunds within 14 days"), so only
+placeholder brackets and hashtags are banned by its grammar; the checks judge the rest."""
+
 HASHTAG = "#"
 """Allowed only in the social-ad channel."""
 
@@ -160,8 +164,9 @@ def copy_pattern(channel: str, max_chars: int | None = None) -> str:
 
 
 def _class_body(channel: str) -> str:
-    body = FORBIDDEN_CHARS.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
-    return body if channel in HASHTAG_CHANNELS else body + HASHTAG
+    chars = REPLY_FORBIDDEN_CHARS if channel == "reply" else FORBIDDEN_CHARS
+    body = chars.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return body if channel in HASHTAG_CHANNELS or HASHTAG in body else body + HASHTAG
 
 
 def forbidden_chars(text: str, channel: str) -> list[str]:

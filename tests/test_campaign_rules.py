@@ -1,0 +1,241 @@
+"""Issue 16's rules for copy, each proved with a fake generator: what the grammar makes
+impossible, what the app adds, and what the checks catch when a server ignores grammars."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmenter.campaign import (
+    BrandProfile,
+    CampaignBrief,
+    brief_language,
+    build_messages,
+    draft_campaign,
+    draft_reply,
+)
+from segmenter.campaign.checks import copy_problems
+from segmenter.campaign.rules import PROMISE_WORDS, escalation_reasons
+from segmenter.profile import SegmentProfile, profile_segments
+from tests.conftest import FakeGenerator
+from tests.test_campaign import themed_profiles
+
+RAW_COLUMNS = ("MntWines", "MntFruits", "MntSweetProducts", "Kidhome", "NumWebPurchases")
+
+
+def campaign_profiles(columns: tuple[str, ...] = RAW_COLUMNS) -> list[SegmentProfile]:
+    """A campaign-response table with spend columns and no text, in three segments."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 40)
+    frame = pd.DataFrame(
+        {
+            column: rng.normal(100, 20, 120) + np.where(labels == i % 3, 300, 0)
+            for i, column in enumerate(columns)
+        }
+    )
+    return profile_segments([""] * 120, labels, frame, None)
+
+
+def answer(**fields: str) -> str:
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def test_every_copy_field_has_a_pattern_that_forbids_placeholders_numbers_and_money() -> None:
+    generator = FakeGenerator()
+    draft_campaign(themed_profiles()[0], CampaignBrief(channel="email"), generator)
+    schema = generator.schemas[-1]
+    for name, prop in schema["properties"].items():
+        pattern = re.compile(prop["pattern"])
+        assert pattern.fullmatch("We miss you, come back soon."), name
+        for bad in ("Dear [Name],", "{first_name}", "<b>", "Save 20 today", "Half off 50%",
+                    "Only $5", "£5", "¥", "#ComeBack"):  # fmt: skip
+            assert not pattern.fullmatch(bad), (name, bad)
+
+
+def test_hashtags_are_allowed_by_the_grammar_only_in_social_ads() -> None:
+    generator = FakeGenerator()
+    draft_campaign(themed_profiles()[0], CampaignBrief(channel="ad"), generator)
+    assert re.fullmatch(generator.schemas[-1]["properties"]["primary_text"]["pattern"], "#New")
+    assert not re.fullmatch(generator.schemas[-1]["properties"]["primary_text"]["pattern"], "$")
+
+
+def test_a_hashtag_outside_ads_is_rejected_when_a_server_ignores_the_grammar() -> None:
+    generator = FakeGenerator(replies=[answer(text="Come back to us. #质量问题")])
+    [draft] = draft_campaign(themed_profiles()[0], CampaignBrief(channel="sms"), generator)
+    assert len(generator.prompts) == 2  # retried with the failure spelt out
+    assert "#" in generator.prompts[1][-1]["content"]
+    assert any('"#"' in p for p in draft.problems)
+
+
+def test_the_offer_enters_through_the_slot_with_its_exact_text() -> None:
+    offer = "20% off your next case of wine"
+    generator = FakeGenerator(replies=[answer(text="We saved your favourites. @OFFER is yours.")])
+    brief = CampaignBrief(channel="sms", offer=offer, brand=BrandProfile(sms_opt_out=""))
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert draft.ok, draft.problems
+    assert draft.fields["text"] == f"We saved your favourites. {offer} is yours."
+    prompt = generator.prompts[0][0]["content"]
+    assert "@OFFER" in prompt and offer in prompt
+
+
+def test_copy_without_the_offer_or_with_a_slot_but_no_offer_fails() -> None:
+    assert any(
+        "does not mention the offer" in p
+        for p in copy_problems({"text": "Come back."}, channel="sms", offer="20% off")
+    )
+    assert any(
+        "@OFFER" in p for p in copy_problems({"text": "Come back for @OFFER."}, channel="sms")
+    )
+
+
+def test_promise_words_outside_the_offer_are_retried_then_removed() -> None:
+    generator = FakeGenerator(
+        replies=[answer(text="We miss you. Enjoy free returns on us. Come back today.")]
+    )
+    brief = CampaignBrief(channel="sms", brand=BrandProfile(sms_opt_out=""))
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert len(generator.prompts) == 2
+    assert "free" in generator.prompts[1][-1]["content"]
+    assert draft.fields["text"] == "We miss you. Come back today."
+    assert any("removed" in p and "free" in p for p in draft.problems)
+
+
+def test_the_offers_own_promise_words_are_allowed() -> None:
+    fields = {"text": "Free shipping is back: @OFFER.".replace("@OFFER", "free shipping")}
+    assert copy_problems(fields, channel="sms", offer="free shipping") == []
+    assert "免费" in PROMISE_WORDS and "包邮" in PROMISE_WORDS  # one list, both languages
+
+
+def test_the_prompt_for_a_campaign_table_holds_no_raw_column_names() -> None:
+    profiles = campaign_profiles()
+    for profile in profiles:
+        for channel in ("email", "sms"):
+            prompt = "\n".join(
+                m["content"] for m in build_messages(profile, CampaignBrief(channel=channel))
+            )
+            for column in RAW_COLUMNS:
+                assert column not in prompt, (column, prompt)
+    # The facts are there, in readable labels.
+    prompt = "\n".join(m["content"] for m in build_messages(profiles[0], CampaignBrief()))
+    assert "wines" in prompt.lower()
+
+
+def test_a_raw_column_name_in_the_copy_is_rejected() -> None:
+    generator = FakeGenerator(
+        replies=[answer(subject="Hi", body="We love your MntFruits taste.", call_to_action="Go")]
+    )
+    [draft] = draft_campaign(campaign_profiles()[1], CampaignBrief(channel="email"), generator)
+    assert any("MntFruits" in p for p in draft.problems)
+
+
+def test_the_fixed_prefix_is_byte_identical_across_segments() -> None:
+    brief = CampaignBrief(channel="email", goal="loyalty", offer="early access")
+    first, second, _ = themed_profiles()
+    a, b = build_messages(first, brief), build_messages(second, brief)
+    assert a[0] == b[0]  # the system message: rules, brief, example
+    assert a[1] != b[1]  # the segment comes last
+    assert "Shape, in this order" in a[0]["content"] and "Example" in a[0]["content"]
+
+
+def test_brand_profile_reaches_the_prompt_and_banned_words_are_checked() -> None:
+    brand = BrandProfile(
+        brand_name="Vina Market", voice_notes="plain words", banned_words=("cheap",)
+    )
+    generator = FakeGenerator(replies=[answer(text="Cheap wine is back. Come see.")])
+    [draft] = draft_campaign(
+        themed_profiles()[0], CampaignBrief(channel="sms", brand=brand), generator
+    )
+    system = generator.prompts[0][0]["content"]
+    assert "Vina Market" in system and "plain words" in system and "cheap" in system
+    assert any("banned word" in p for p in draft.problems)
+
+
+def test_the_old_brand_voice_fills_the_brand_profile() -> None:
+    assert CampaignBrief(brand_voice="dry wit").brand.voice_notes == "dry wit"
+
+
+def test_the_sms_opt_out_is_added_by_the_app_when_it_fits() -> None:
+    generator = FakeGenerator(replies=[answer(text="We miss you. Come back today.")])
+    [draft] = draft_campaign(themed_profiles()[0], CampaignBrief(channel="sms"), generator)
+    assert draft.fields["text"] == "We miss you. Come back today. Reply STOP to opt out"
+    assert "Reply STOP" not in generator.prompts[0][0]["content"]  # not the model's job
+    long = "We miss you. " + "Come back today, we kept everything ready for you " * 3
+    generator = FakeGenerator(replies=[answer(text=long.strip()[:158])])
+    brief = CampaignBrief(channel="sms", brand=BrandProfile(sms_opt_out="Reply STOP to opt out"))
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert len(draft.fields["text"]) <= 160
+
+
+def test_an_email_gets_the_brands_signature() -> None:
+    brand = BrandProfile(sender_name="Maya at Vina", sign_off="Warm regards")
+    generator = FakeGenerator(
+        replies=[answer(subject="Hi", body="Come back.", call_to_action="Go")]
+    )
+    [draft] = draft_campaign(themed_profiles()[0], CampaignBrief(brand=brand), generator)
+    assert draft.fields["body"] == "Come back.\n\nWarm regards,\nMaya at Vina"
+
+
+def test_a_table_without_text_is_written_in_its_column_names_language() -> None:
+    english = campaign_profiles()[0]
+    assert english.language == "other"
+    assert brief_language(CampaignBrief(), english) == "English"
+    chinese = campaign_profiles(("葡萄酒消费", "水果消费", "家中儿童"))[0]
+    assert brief_language(CampaignBrief(), chinese) == "Simplified Chinese"
+    prompt = build_messages(english, CampaignBrief())[0]["content"]
+    assert "customer quotes" not in prompt.split("Write in")[1][:40]
+
+
+def test_copy_in_the_wrong_script_is_rejected() -> None:
+    assert copy_problems({"text": "Come back soon."}, channel="sms", language="Simplified Chinese")
+    assert not copy_problems({"text": "欢迎回来。"}, channel="sms", language="Simplified Chinese")
+    assert copy_problems({"text": "欢迎回来，我们想你。"}, channel="sms", language="English")
+
+
+def test_a_reply_speaks_as_the_brand_and_promises_no_unstated_timeline() -> None:
+    bad = "We will suppress the specified items from my credit report within a few business days."
+    generator = FakeGenerator(replies=[answer(reply=bad)])
+    result = draft_reply("Someone used my identity to open a card.", generator)
+    assert len(generator.prompts) == 2
+    retry = generator.prompts[1][-1]["content"]
+    assert "speaks as the customer" in retry and "time frame" in retry
+    assert not result.ok
+
+
+def test_a_timeline_the_policy_states_is_allowed() -> None:
+    brand = BrandProfile(policy_text="We answer within 2 business days.")
+    generator = FakeGenerator(
+        replies=[answer(reply="We are sorry. We answer within 2 business days.")]
+    )
+    result = draft_reply("My order is late.", generator, brand=brand)
+    assert result.ok, result.problems
+    assert "We answer within 2 business days" in generator.prompts[0][1]["content"]
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("Someone stole my identity and opened this account; identity theft.", "identity theft"),
+        ("I will take legal action and call my lawyer.", "legal"),
+        ("There is an unauthorized charge on my card, this is fraud.", "fraud"),
+        ("The charger caught fire and burned my hand.", "safety"),
+        ("有人冒用我的身份开了账户。", "identity theft"),
+        ("我要起诉你们，已经找了律师。", "legal"),
+        ("我的卡被盗刷了。", "fraud"),
+        ("充电器起火了，孩子受伤。", "safety"),
+    ],
+)
+def test_legal_fraud_identity_and_safety_complaints_are_flagged_for_a_human(
+    message: str, reason: str
+) -> None:
+    assert reason in escalation_reasons(message)
+    result = draft_reply(message, FakeGenerator(replies=[answer(reply="We are sorry.")]))
+    assert reason in result.needs_human
+
+
+def test_an_ordinary_complaint_is_not_flagged() -> None:
+    result = draft_reply("Delivery was slow.", FakeGenerator(replies=[answer(reply="Sorry.")]))
+    assert result.needs_human == ()
