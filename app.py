@@ -12,7 +12,8 @@ navigation = st.navigation(
         st.Page("pages/1_Upload.py", title="Upload", icon="📤"),
         st.Page("pages/2_Segments.py", title="Segments", icon="🧭"),
         st.Page("pages/3_Predict.py", title="Predict", icon="🎯"),
-        st.Page("pages/4_Export.py", title="Export", icon="📦"),
+        st.Page("pages/4_Campaigns.py", title="Campaigns", icon="✍️"),
+        st.Page("pages/5_Export.py", title="Export", icon="📦"),
     ]
 )
 navigation.run()

@@ -83,7 +83,14 @@ def test_plain_escapes_markdown() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["pages/1_Upload.py", "pages/2_Segments.py", "pages/3_Predict.py", "pages/4_Export.py"]
+    "name",
+    [
+        "pages/1_Upload.py",
+        "pages/2_Segments.py",
+        "pages/3_Predict.py",
+        "pages/4_Campaigns.py",
+        "pages/5_Export.py",
+    ],
 )
 def test_pages_without_input_stop_politely(name: str) -> None:
     at = page(name).run()
@@ -253,7 +260,7 @@ def test_upload_page_opens_a_finished_run_folder(  # type: ignore[no-untyped-def
 
 
 def test_export_page_offers_downloads(finished_run) -> None:  # type: ignore[no-untyped-def]
-    at = page("pages/4_Export.py", with_run(finished_run))
+    at = page("pages/5_Export.py", with_run(finished_run))
     at.run()
     assert not at.exception
     assert any("120 rows" in md.value for md in at.markdown)
@@ -267,6 +274,8 @@ def drafting_session(finished_run, fake_generator):  # type: ignore[no-untyped-d
 
 
 def test_campaign_panel_drafts_streams_and_keeps_copy(drafting_session, fake_generator) -> None:  # type: ignore[no-untyped-def]
+    # The model writes the offer's slot; the app fills it with the brief's exact words.
+    fake_generator.replies = [json.dumps({"text": "Come back soon: @OFFER."})]
     at = page("pages/2_Segments.py", drafting_session)
     at.run()
     assert not at.exception
@@ -285,7 +294,7 @@ def test_campaign_panel_drafts_streams_and_keeps_copy(drafting_session, fake_gen
     profile = at.session_state[state.RUN].result.profiles[1]
     assert profile.examples[0][:30] in prompt  # grounded in the chosen segment
     editor = at.text_area(key=f"campaign_{drafts[0].draft_id}_text")
-    assert editor.value == "Come back soon."
+    assert editor.value.startswith("Come back soon: free returns.")
     editor.input("Come back: your free returns are waiting.").run()
     assert not at.exception
     assert at.session_state[state.DRAFTS][1][0].fields["text"].startswith("Come back: your")
@@ -359,7 +368,7 @@ def test_export_page_offers_the_drafts(drafting_session) -> None:  # type: ignor
     at = page("pages/2_Segments.py", drafting_session)
     at.run()
     at.button(key="campaign_draft").click().run()
-    at.switch_page("pages/4_Export.py").run()
+    at.switch_page("pages/5_Export.py").run()
     assert not at.exception
     labels = [b.label for b in at.get("download_button")]
     assert "Drafts (CSV)" in labels and "Drafts (Markdown)" in labels
@@ -404,7 +413,7 @@ def test_predict_page_compares_models_and_scores_every_customer(finished_run) ->
     assert {s.features for s in prediction.cv.scores} == {"text", "structured", "both"}
     assert max(s.roc_auc for s in prediction.cv.scores) > 0.9  # support customers are premium
     assert len(at.dataframe) >= 4 and at.metric[0].label == "ROC AUC"
-    at.switch_page("pages/4_Export.py").run()
+    at.switch_page("pages/5_Export.py").run()
     assert not at.exception
     assert "risk_score" in at.dataframe[0].value.columns
     at.switch_page("pages/2_Segments.py").run()
@@ -615,3 +624,61 @@ def test_a_run_folder_keeps_the_labels_it_was_named_with(finished_run, tmp_path)
     assert opened.edited_labels == {"spend": "Outlay"}
     again = recluster_run(opened, 2)
     assert all(t.label == "Outlay" for p in again.result.profiles for t in p.numeric)
+
+
+def test_campaigns_page_drafts_edits_and_keeps_drafts_over_a_reload(  # type: ignore[no-untyped-def]
+    drafting_session, fake_generator, tmp_path
+) -> None:
+    from segmenter.campaign.store import load_campaign
+    from segmenter.runs import campaign_folder
+
+    at = page("pages/4_Campaigns.py", drafting_session)
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Campaigns"
+    at.text_input(key="campaigns_brand_brand_name").input("Acme")
+    at.text_input(key="campaigns_brand_banned_words").input("cheap, deal")
+    at.button(key="FormSubmitter:campaigns_brand_form-Save brand profile").click().run()
+    assert at.session_state[state.BRAND].banned_words == ("cheap", "deal")
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Segment")).select(2)
+    at.text_input(key="campaigns_offer").input("20% off your next order")
+    at.number_input(key="campaigns_variants").set_value(2)
+    at.button(key="campaigns_draft").click().run()
+    assert not at.exception
+    drafts = at.session_state[state.DRAFTS][2]
+    assert [d.variant for d in drafts] == [1, 2]
+    assert all(d.brief.brand.brand_name == "Acme" for d in drafts)
+    assert "20% off your next order" in "\n".join(m["content"] for m in fake_generator.prompts[0])
+    body = at.text_area(key=f"campaigns_{drafts[0].draft_id}_body")
+    assert body.value == "Come back soon."
+    assert len(at.columns) >= 4  # cards beside the work; the two variants side by side
+    body.input("We kept your basket: 20% off your next order.").run()
+    assert not at.exception
+    folder = campaign_folder(at.session_state[state.RUN])
+    assert folder.is_relative_to(tmp_path / "runs")
+    saved = load_campaign(folder)
+    assert saved.brand is not None and saved.brand.brand_name == "Acme"
+    assert saved.drafts[0].fields["body"].startswith("We kept your basket")
+    assert "20% off your next order" in saved.offers
+
+    # A reload starts a new session: the same run brings its drafts, brand and offers back.
+    again = page("pages/4_Campaigns.py", drafting_session).run()
+    assert not again.exception
+    restored = again.session_state[state.DRAFTS][2]
+    assert [d.draft_id for d in restored] == [d.draft_id for d in drafts]
+    assert restored[0].fields["body"].startswith("We kept your basket")
+    assert again.text_input(key="campaigns_brand_brand_name").value == "Acme"
+    again.selectbox(key=next(s.key for s in again.selectbox if s.label == "Segment")).select(2)
+    again.run()
+    picker = again.selectbox(key="campaigns_offer_pick")
+    assert "20% off your next order" in picker.options[-1]  # typed before, offered again
+
+    again.switch_page("pages/5_Export.py").run()
+    assert not again.exception
+    buttons = {b.label: b for b in again.get("download_button")}
+    assert "Campaign plan (CSV)" in buttons and "Campaign plan brief (JSON)" in buttons
+    run = again.session_state[state.RUN]
+    assert any(
+        f"{int((run.result.labels == 2).sum()):,} customers in 1 segments" in c.value
+        for c in again.caption
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from segmenter.campaign import (
     LANGUAGE_NAMES,
     MAX_VARIANTS,
     TONES,
+    BrandProfile,
     CampaignBrief,
     Draft,
     draft_campaign,
@@ -27,6 +29,8 @@ from segmenter.campaign import (
     field_limit,
     partial_fields,
 )
+from segmenter.campaign.plan import campaign_plan, plan_brief, plan_channels
+from segmenter.campaign.store import campaign_payload, load_campaign, save_campaign
 from segmenter.config import LMConfig
 from segmenter.errors import SegmenterError
 from segmenter.export import to_csv_bytes
@@ -38,9 +42,13 @@ from segmenter.lm import (
     default_generator_name,
     generator_from_config,
 )
+from segmenter.pipeline import SegmentationRun
 from segmenter.profile import SegmentProfile
+from segmenter.runs import campaign_folder, run_fingerprint
 from segmenter.ui import state
+from segmenter.ui.widgets import plain
 
+CAMPAIGNS_PAGE = "pages/4_Campaigns.py"
 GGUF_LABEL = "A GGUF file on this server"
 SEGMENT_PICKER = "campaign_segment"
 CHOSEN_SEGMENT = "campaign_chosen_segment"
@@ -127,29 +135,47 @@ def model_settings() -> LMConfig:
     return config
 
 
-def brief_form(profile: SegmentProfile) -> CampaignBrief:
-    """The brief widgets for one segment."""
-    left, right = st.columns(2)
-    goal: str = left.selectbox(
-        "Goal", list(GOAL_LABELS), format_func=lambda g: GOAL_LABELS[g], key="campaign_goal"
-    )
-    channel = right.selectbox(
-        "Channel", list(CHANNELS), format_func=lambda c: CHANNELS[c].label, key="campaign_channel"
-    )
-    tone = left.selectbox("Tone", TONES, key="campaign_tone")
-    segment_language = LANGUAGE_NAMES.get(profile.language, "As customers write")
-    languages = [AUTO_LANGUAGE, *LANGUAGE_NAMES]
-    language = right.selectbox(
-        "Language",
-        languages,
-        format_func=lambda c: (
-            f"{segment_language} (segment's)" if c == AUTO_LANGUAGE else LANGUAGE_NAMES[c]
-        ),
-        key="campaign_language",
-    )
-    offer = st.text_input(
-        "Offer or product",
-        key="campaign_offer",
+OTHER_OFFER = "__other__"
+NO_OFFER = ""
+
+
+def offer_choices(profile: SegmentProfile) -> dict[str, str]:
+    """Offer -> how the picker shows it: the segment's next best offers, then the offers
+    typed before for this run (newest first)."""
+    choices = {NO_OFFER: "No offer"}
+    for offer in profile.offers:
+        choices.setdefault(offer.value, f"{offer.value} — next best offer ({offer.column})")
+    for typed in reversed(st.session_state.get(state.OFFERS_TYPED, [])):
+        choices.setdefault(typed, f"{typed} — used before")
+    return choices
+
+
+def remember_offer(offer: str) -> None:
+    """Keep ``offer`` for the picker (and ``drafts.json``)."""
+    typed: list[str] = st.session_state[state.OFFERS_TYPED]
+    if offer.strip() and offer not in typed:
+        typed.append(offer)
+
+
+def offer_picker(profile: SegmentProfile, *, key: str) -> str:
+    """The offer: picked from the segment's next best offers and earlier ones, or typed.
+
+    Typed text wins over the pick, so the sidebar's single box keeps working."""
+    choices = offer_choices(profile)
+    options = list(choices)
+    picked = NO_OFFER
+    if len(options) > 1:
+        picked = st.selectbox(
+            "Offer",
+            options,
+            format_func=choices.__getitem__,
+            key=f"{key}_offer_pick",
+            help="The segment's next best offers (products its customers hold more than "
+            "others) and the offers written before for this run.",
+        )
+    typed = st.text_input(
+        "Offer or product (your words)" if len(options) > 1 else "Offer or product",
+        key=f"{key}_offer",
         placeholder=(
             f"e.g. {profile.offers[0].value}, their next best offer"
             if profile.offers
@@ -157,14 +183,49 @@ def brief_form(profile: SegmentProfile) -> CampaignBrief:
         ),
         help="The copy mentions no discount or price that is not written here.",
     )
-    voice = st.text_area(
-        "Brand voice notes",
-        key="campaign_voice",
-        placeholder="e.g. plain words, no exclamation marks, sign off as 'The Acme team'",
-        height=68,
+    return typed.strip() or picked
+
+
+def brief_form(
+    profile: SegmentProfile, *, key: str = "campaign", voice_box: bool = True
+) -> CampaignBrief:
+    """The brief widgets for one segment; the brand profile is the session's.
+
+    ``key`` prefixes every widget key (the sidebar's ``campaign``, the Campaigns page's
+    ``campaigns``); ``voice_box`` adds a one-off voice note over the brand's."""
+    left, right = st.columns(2)
+    goal: str = left.selectbox(
+        "Goal", list(GOAL_LABELS), format_func=lambda g: GOAL_LABELS[g], key=f"{key}_goal"
     )
+    channel = right.selectbox(
+        "Channel",
+        list(CHANNELS),
+        format_func=lambda c: CHANNELS[c].label,
+        key=f"{key}_channel",
+    )
+    tone = left.selectbox("Tone", TONES, key=f"{key}_tone")
+    segment_language = LANGUAGE_NAMES.get(profile.language, "English")
+    languages = [AUTO_LANGUAGE, *LANGUAGE_NAMES]
+    language = right.selectbox(
+        "Language",
+        languages,
+        format_func=lambda c: (
+            f"{segment_language} (segment's)" if c == AUTO_LANGUAGE else LANGUAGE_NAMES[c]
+        ),
+        key=f"{key}_language",
+    )
+    offer = offer_picker(profile, key=key)
+    brand: BrandProfile = st.session_state.get(state.BRAND) or BrandProfile()
+    voice = ""
+    if voice_box:
+        voice = st.text_area(
+            "Brand voice notes",
+            key=f"{key}_voice",
+            placeholder="e.g. plain words, no exclamation marks, sign off as 'The Acme team'",
+            height=68,
+        )
     variants = st.number_input(
-        "Variants (for A/B tests)", 1, MAX_VARIANTS, 1, key="campaign_variants"
+        "Variants (for A/B tests)", 1, MAX_VARIANTS, 1, key=f"{key}_variants"
     )
     return CampaignBrief(
         channel=channel,
@@ -172,9 +233,59 @@ def brief_form(profile: SegmentProfile) -> CampaignBrief:
         tone=tone,
         language=language,
         offer=offer,
-        brand_voice=voice,
+        brand_voice=voice or brand.voice_notes,
         variants=int(variants),
+        brand=brand,
     )
+
+
+BRAND_FIELDS = (
+    ("brand_name", "Brand name", "Acme"),
+    ("sender_name", "Sender name", "Maya from the Acme team"),
+    ("sign_off", "Sign-off", "Warm regards"),
+    ("voice_notes", "Voice notes", "plain words, no exclamation marks"),
+    ("banned_words", "Banned words (comma-separated)", "cheap, deal, hurry"),
+    ("sms_opt_out", "SMS opt-out text", "Reply STOP to opt out"),
+    ("policy_text", "Policy text for replies", "Refunds within 30 days of delivery."),
+)
+
+
+def _brand_widget_values(brand: BrandProfile) -> dict[str, str]:
+    values = {name: str(getattr(brand, name)) for name, _, _ in BRAND_FIELDS}
+    values["banned_words"] = ", ".join(brand.banned_words)
+    return values
+
+
+def show_brand(brand: BrandProfile, *, key: str) -> None:
+    """Put ``brand`` into the form's boxes (after it was restored from the run)."""
+    for name, value in _brand_widget_values(brand).items():
+        st.session_state[f"{key}_{name}"] = value
+
+
+def brand_form(*, key: str = "campaigns_brand") -> BrandProfile:
+    """Every ``BrandProfile`` field, saved with the run when the form is submitted."""
+    brand: BrandProfile = st.session_state[state.BRAND]
+    for name, value in _brand_widget_values(brand).items():
+        st.session_state.setdefault(f"{key}_{name}", value)
+    with st.form(f"{key}_form", border=False):
+        left, right = st.columns(2)
+        values: dict[str, str] = {}
+        for index, (name, label, example) in enumerate(BRAND_FIELDS):
+            column = left if index % 2 == 0 else right
+            if name in ("voice_notes", "policy_text"):
+                values[name] = st.text_area(
+                    label, key=f"{key}_{name}", placeholder=f"e.g. {example}", height=90
+                )
+            else:
+                values[name] = column.text_input(
+                    label, key=f"{key}_{name}", placeholder=f"e.g. {example}"
+                )
+        if st.form_submit_button("Save brand profile"):
+            banned = tuple(w.strip() for w in values["banned_words"].split(",") if w.strip())
+            texts = {k: v.strip() for k, v in values.items() if k != "banned_words"}
+            brand = BrandProfile(**texts, banned_words=banned)
+            st.session_state[state.BRAND] = brand
+    return brand
 
 
 def _render_partial(text: str, channel: str) -> str:
@@ -211,6 +322,7 @@ def run_drafting(
         else:
             _keep(draft)
 
+    remember_offer(brief.offer)
     with st.spinner(f"Drafting with {generator.model_id}…"):
         try:
             draft_campaign(
@@ -311,6 +423,12 @@ def _remember_segment(key: str) -> None:
 def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | None) -> None:
     """The whole side panel: pick a segment, write a brief, draft, keep and export."""
     st.header("Campaign copy")
+    run = state.get(state.RUN)
+    if run is not None:
+        restore_campaign(run)
+    st.page_link(
+        CAMPAIGNS_PAGE, label="Open the Campaigns page: more room, variants side by side", icon="✍️"
+    )
     if st.session_state.get(state.DRAFTING):
         st.info("Drafting stopped. Variants finished before the stop are kept below.")
         st.session_state[state.DRAFTING] = False
@@ -357,6 +475,8 @@ def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | 
     st.subheader(f"Drafts for segment {segment}")
     draft_list(profile, generator)
     draft_downloads(all_drafts(), key="campaign_download")
+    if run is not None:
+        persist_campaign(run)
 
 
 def _show_reply(live: Any, text: str) -> None:
@@ -411,3 +531,209 @@ def reply_section(
             reply = result.fields.get("reply") or result.raw_text
             st.code(reply, language=None, wrap_lines=True)
             st.caption(f"{result.model_id} · {result.seconds:.0f} s")
+
+
+# --- kept with the run ----------------------------------------------------------------------
+
+
+def restore_campaign(run: SegmentationRun) -> Path:
+    """Once per run: bring back the drafts, brand profile and offers saved with it.
+
+    Returns the folder they are saved in."""
+    kept = st.session_state.get(state.CAMPAIGN_STORE)
+    if kept is not None and kept[0] == id(run):
+        return Path(kept[1])
+    folder = campaign_folder(run)
+    saved = load_campaign(folder)
+    drafts: dict[int, list[Draft]] = st.session_state[state.DRAFTS]
+    known = {d.draft_id for segment in drafts.values() for d in segment}
+    for draft in saved.drafts:
+        if draft.draft_id not in known:
+            drafts.setdefault(draft.segment_id, []).append(draft)
+    if saved.brand is not None:
+        st.session_state[state.BRAND] = saved.brand
+        show_brand(saved.brand, key="campaigns_brand")
+    for offer in saved.offers:
+        remember_offer(offer)
+    st.session_state[state.CAMPAIGN_STORE] = (id(run), str(folder))
+    st.session_state[state.CAMPAIGN_SAVED] = _payload_text()
+    return folder
+
+
+def _payload_text() -> str:
+    payload = campaign_payload(all_drafts(), st.session_state[state.OFFERS_TYPED])
+    payload["brand"] = st.session_state[state.BRAND].to_dict()
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False)
+
+
+def persist_campaign(run: SegmentationRun) -> None:
+    """Save the drafts, brand profile and offers with the run when they changed."""
+    folder = restore_campaign(run)
+    text = _payload_text()
+    if text == st.session_state.get(state.CAMPAIGN_SAVED):
+        return
+    try:
+        save_campaign(
+            folder,
+            all_drafts(),
+            st.session_state[state.BRAND],
+            st.session_state[state.OFFERS_TYPED],
+        )
+    except SegmenterError as error:
+        st.warning(str(error))
+        return
+    st.session_state[state.CAMPAIGN_SAVED] = text
+
+
+# --- the Campaigns page's drafts: variants side by side -------------------------------------
+
+
+def _group(draft: Draft) -> tuple[str, ...]:
+    brief = draft.brief
+    return (brief.channel, brief.goal, brief.tone, draft.language, brief.offer)
+
+
+def variant_column(
+    profile: SegmentProfile, draft: Draft, generator: TextGenerator | None, *, key: str
+) -> None:
+    """One variant: its checks, its fields in boxes wide and tall enough to edit, actions."""
+    drafts: list[Draft] = st.session_state[state.DRAFTS][profile.segment_id]
+    spec = draft.brief.spec
+    st.markdown(f"**Variant {draft.variant}**")
+    if draft.problems:
+        st.warning("Check before use: " + "; ".join(draft.problems))
+    if draft.fields:
+        new_fields = {}
+        for f in spec.fields:
+            limit = field_limit(f, draft.language, draft.brief.channel)
+            long = f.name in ("body", "text", "primary_text") and (f.max_chars or 0) > 150
+            new_fields[f.name] = st.text_area(
+                f.label + (f" (max {limit})" if limit else ""),
+                draft.fields.get(f.name, ""),
+                key=f"{key}_{draft.draft_id}_{f.name}",
+                height=320 if long else (120 if f.name in ("text", "body") else 68),
+            )
+        if new_fields != dict(draft.fields):
+            index = drafts.index(draft)
+            drafts[index] = draft = edited(draft, new_fields)
+    else:
+        st.text(draft.raw_text)
+    st.caption(f"{draft.language} · {draft.model_id} · {draft.seconds:.0f} s")
+    left, right = st.columns(2)
+    if left.button("Regenerate", key=f"{key}_regen_{draft.draft_id}") and generator is not None:
+        run_drafting(
+            profile, replace(draft.brief, variants=1), generator, replace_id=draft.draft_id
+        )
+        st.rerun()
+    if right.button("Remove", key=f"{key}_remove_{draft.draft_id}"):
+        drafts.remove(draft)
+        st.rerun()
+
+
+def draft_board(
+    profile: SegmentProfile, generator: TextGenerator | None, *, key: str = "campaigns"
+) -> None:
+    """This segment's drafts, one row per brief with its variants side by side."""
+    drafts: list[Draft] = st.session_state[state.DRAFTS].get(profile.segment_id, [])
+    if not drafts:
+        st.caption("No drafts for this segment yet: write a brief and click Draft copy.")
+        return
+    groups: dict[tuple[str, ...], list[Draft]] = {}
+    for draft in drafts:
+        groups.setdefault(_group(draft), []).append(draft)
+    for (channel, goal, tone, language, offer), group in reversed(groups.items()):
+        with st.container(border=True):
+            st.markdown(
+                f"**{plain(CHANNELS[channel].label)} · {plain(GOAL_LABELS[goal])}** — "
+                f"{plain(tone)}, in {plain(language)}"
+                + (f", offer: {plain(offer)}" if offer else ", no offer")
+            )
+            for start in range(0, len(group), 3):  # at most three across, so boxes stay wide
+                row = group[start : start + 3]
+                for column, draft in zip(st.columns(len(row)), row, strict=True):
+                    with column:
+                        variant_column(profile, draft, generator, key=key)
+
+
+def campaign_plan_downloads(
+    run: SegmentationRun,
+    profiles: Sequence[SegmentProfile],
+    drafts: Sequence[Draft],
+    *,
+    stem: str,
+    excel: bool = False,
+) -> None:
+    """The campaign plan (CSV, one row per targeted customer) and its brief (JSON)."""
+    channels = plan_channels(drafts)
+    if not channels:
+        st.caption("No draft has copy to send yet (every draft failed to parse).")
+        return
+    st.markdown("**Campaign plan** — one row per customer of the segments with drafts")
+    left, middle, right = st.columns(3)
+    channel = left.selectbox(
+        "Channel",
+        channels,
+        format_func=lambda c: CHANNELS[c].label,
+        key="export_plan_channel",
+        help="A plan is for one sending tool: the segments with drafts on this channel.",
+    )
+    country = middle.text_input(
+        "Country code for phones without one",
+        key="export_plan_country",
+        placeholder="e.g. 44 or 1",
+        help="SMS tools need +CC numbers (E.164); numbers already written with + or 00 "
+        "are converted without it.",
+    )
+    # The default seed follows the run, so the same run gives the same split after a reload.
+    default_seed = int(run_fingerprint(run)[:6], 16) % 100_000
+    seed = right.number_input(
+        "Random seed for variants",
+        0,
+        999_999,
+        default_seed,
+        key="export_plan_seed",
+        help="Recorded in the plan brief: the same seed gives the same assignment.",
+    )
+    try:
+        plan = campaign_plan(
+            run.loaded.frame,
+            run.result.labels,
+            run.prepared.ids.tolist(),
+            drafts,
+            channel=channel,
+            segment_names={p.segment_id: p.name for p in profiles},
+            seed=int(seed),
+            country_code=country,
+            id_column=run.schema.id_column,
+        )
+    except SegmenterError as error:
+        st.error(str(error))
+        return
+    contacts = ", ".join(f"{k} (from {v})" for k, v in plan.contacts.items()) or "none found"
+    st.caption(
+        f"{len(plan.frame):,} customers in {len(plan.variants)} segments; contact columns: "
+        f"{contacts}. Contacts are your own data for your own tool, so they are not masked."
+    )
+    if plan.phones_not_normalised:
+        st.warning(
+            f"{plan.phones_not_normalised:,} phone numbers could not be written as +CC "
+            "numbers: give the country code above, or check the rows with a phone_note."
+        )
+    left, right = st.columns(2)
+    left.download_button(
+        "Campaign plan (CSV)",
+        to_csv_bytes(plan.frame, excel_bom=excel),
+        f"{stem}_campaign_plan_{channel}.csv",
+        "text/csv",
+        key="export_plan_csv",
+        type="primary",
+    )
+    right.download_button(
+        "Campaign plan brief (JSON)",
+        json.dumps(
+            plan_brief(plan, st.session_state[state.BRAND]), ensure_ascii=False, indent=2
+        ).encode("utf-8"),
+        f"{stem}_campaign_plan_{channel}.json",
+        "application/json",
+        key="export_plan_json",
+    )

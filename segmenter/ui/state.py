@@ -10,6 +10,7 @@ from typing import Any
 
 import streamlit as st
 
+from segmenter.campaign import BrandProfile
 from segmenter.config import LMConfig
 
 # key                      type                         written by
@@ -35,6 +36,11 @@ PREDICTION = "prediction"  # segmenter.predict.Prediction                    Pre
 TRANSACTIONS = "transactions"  # segmenter.transactions.CustomerTable (a log turned
 #                                into customers; LOADED then holds the customers)  Upload
 TRANSACTION_LOG = "transaction_log"  # segmenter.ingest.LoadedTable, the log itself    Upload
+BRAND = "brand"  # segmenter.campaign.BrandProfile: who speaks; kept across runs   Campaigns
+OFFERS_TYPED = "offers_typed"  # list[str] offers written in briefs for this run   Campaigns
+CAMPAIGN_STORE = "campaign_store"  # tuple[int, str]: id of the run whose drafts were
+#                                    restored, and the folder they are saved in    Campaigns
+CAMPAIGN_SAVED = "campaign_saved"  # str: what was last written there (no rewrite)  Campaigns
 
 _FROM_RUN = (
     SEGMENT_NAMES,
@@ -45,6 +51,9 @@ _FROM_RUN = (
     LM_NAMES,
     REPLY,
     PREDICTION,
+    OFFERS_TYPED,
+    CAMPAIGN_STORE,
+    CAMPAIGN_SAVED,
 )
 DOWNSTREAM = {
     UPLOAD_FINGERPRINT: (
@@ -72,6 +81,8 @@ def init_state() -> None:
     st.session_state.setdefault(LM_NAMES, {})
     st.session_state.setdefault(COLUMN_LABELS, {})
     st.session_state.setdefault(LM_CONFIG, LMConfig.from_env())
+    st.session_state.setdefault(BRAND, BrandProfile())
+    st.session_state.setdefault(OFFERS_TYPED, [])
 
 
 def get(key: str) -> Any:

@@ -14,7 +14,12 @@ from segmenter.export import (
 )
 from segmenter.profile import rename_segments
 from segmenter.ui import state
-from segmenter.ui.campaign import all_drafts, draft_downloads
+from segmenter.ui.campaign import (
+    all_drafts,
+    campaign_plan_downloads,
+    draft_downloads,
+    restore_campaign,
+)
 from segmenter.ui.widgets import plain
 
 state.init_state()
@@ -96,13 +101,16 @@ if transactions is not None and len(transactions.unattributed):
         "kept so that nothing from the upload is lost.",
     )
 st.subheader("Campaign drafts")
+restore_campaign(run)
 drafts = all_drafts()
 if drafts:
     kept = "1 draft" if len(drafts) == 1 else f"{len(drafts)} drafts"
-    st.write(f"{kept} kept from the campaign panel on the Segments page.")
+    st.write(f"{kept} kept from the Campaigns page and the Segments page's campaign panel.")
     draft_downloads(drafts, key="export_drafts")
+    campaign_plan_downloads(run, profiles, drafts, stem=stem, excel=excel)
 else:
-    st.caption("No campaign drafts yet: draft copy from the side panel of the Segments page.")
+    st.caption("No campaign drafts yet: draft copy on the Campaigns page.")
+    st.page_link("pages/4_Campaigns.py", label="Go to Campaigns", icon="✍️")
 
 st.subheader("Preview")
 st.dataframe(frame.head(200), hide_index=True, key="export_preview")
