@@ -239,3 +239,12 @@ def test_legal_fraud_identity_and_safety_complaints_are_flagged_for_a_human(
 def test_an_ordinary_complaint_is_not_flagged() -> None:
     result = draft_reply("Delivery was slow.", FakeGenerator(replies=[answer(reply="Sorry.")]))
     assert result.needs_human == ()
+
+
+def test_an_offer_the_model_forgot_twice_is_added_by_the_app() -> None:
+    generator = FakeGenerator(replies=[answer(text="We miss you. Come back today.")])
+    brief = CampaignBrief(channel="sms", offer="15% off", brand=BrandProfile(sms_opt_out=""))
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert len(generator.prompts) == 2  # asked once to use the slot
+    assert draft.fields["text"] == "We miss you. Come back today. 15% off."
+    assert draft.ok

@@ -127,7 +127,8 @@ def draft_campaign(
         )
 
     def repair(fields: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-        return drop_promises(fields, offer, allowed)
+        fields, notes = drop_promises(fields, offer, allowed)
+        return with_offer(fields, offer, limits), notes
 
     drafts: list[Draft] = []
     for variant in range(1, brief.variants + 1):
@@ -168,6 +169,33 @@ def draft_campaign(
         if on_draft is not None:
             on_draft(drafts[-1])
     return drafts
+
+
+OFFER_FIELDS = ("text", "body", "primary_text", "subheadline", "title", "headline")
+"""Where a forgotten offer is added, in order of preference."""
+
+
+def with_offer(
+    fields: Mapping[str, str], offer: str, limits: Mapping[str, int | None]
+) -> dict[str, str]:
+    """Copy that still lacks the brief's offer after the retry, with the offer's exact text
+    added as the last sentence of its main field where it fits: a win-back without its
+    offer gives the customer nothing to come back for."""
+    out = dict(fields)
+    if not offer or any(offer in text for text in out.values()):
+        return out
+    for name in OFFER_FIELDS:
+        text = out.get(name, "").rstrip()
+        if not text:
+            continue
+        cjk = not text.isascii()
+        end = "" if text.endswith((".", "!", "?", "。", "！", "？")) else ("。" if cjk else ".")
+        joined = f"{text}{end}{'' if cjk else ' '}{offer}{'' if cjk else '.'}"
+        limit = limits.get(name)
+        if limit is None or len(joined) <= limit:
+            out[name] = joined
+            break
+    return out
 
 
 def with_brand_lines(
