@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from segmenter.campaign import AUTO_LANGUAGE, CHANNELS, GOALS
+from segmenter.campaign import AUTO_LANGUAGE, CHANNELS, GOALS, BrandProfile
+from segmenter.campaign.brief import DEFAULT_SMS_OPT_OUT
 from segmenter.config import SEGMENT_BY_CHOICES, ClusterConfig, EmbedConfig, LMConfig
 from segmenter.errors import SegmenterError
 from segmenter.export import to_csv_bytes
@@ -121,7 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--language", default=AUTO_LANGUAGE, help="language code or name (default: the segment's)"
     )
     draft.add_argument("--offer", default="", help="the offer or product to promote")
-    draft.add_argument("--brand-voice", default="", help="brand-voice notes")
+    draft.add_argument("--brand-voice", default="", help="brand-voice notes (the brand's voice)")
+    draft.add_argument("--brand-name", default="", help="the brand the copy speaks for")
+    draft.add_argument("--sender-name", default="", help="who signs an email")
+    draft.add_argument("--sign-off", default="", help="an email's closing line")
+    draft.add_argument(
+        "--banned-word", action="append", default=[], help="a word the copy must never use"
+    )
+    draft.add_argument(
+        "--sms-opt-out",
+        default=DEFAULT_SMS_OPT_OUT,
+        help=f"added to an SMS when it fits (default {DEFAULT_SMS_OPT_OUT!r}; '' for none)",
+    )
     draft.add_argument("--variants", type=int, default=1, help="variants for A/B tests (1-5)")
     draft.add_argument(
         "--model",
@@ -189,8 +201,15 @@ def _draft(args: argparse.Namespace) -> int:
         tone=args.tone,
         language=args.language,
         offer=args.offer,
-        brand_voice=args.brand_voice,
         variants=args.variants,
+        brand=BrandProfile(
+            brand_name=args.brand_name,
+            sender_name=args.sender_name,
+            sign_off=args.sign_off,
+            voice_notes=args.brand_voice,
+            banned_words=tuple(args.banned_word),
+            sms_opt_out=args.sms_opt_out,
+        ),
     )
     config = LMConfig.from_env()
     overrides = {
