@@ -73,6 +73,7 @@ def running_app(home: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen
         **os.environ,
         "SEGMENTER_CACHE_DIR": str(home / "cache"),
         "SEGMENTER_LM": "smollm2-135m",
+        "SEGMENTER_RUNS_DIR": str(home / "runs"),  # drafts are saved per run, not in the repo
         "HF_HUB_OFFLINE": "1",
     }
     command = [
