@@ -29,6 +29,7 @@ from segmenter.campaign import (
     field_limit,
     partial_fields,
 )
+from segmenter.campaign.brief import default_language, language_name
 from segmenter.campaign.plan import campaign_plan, plan_brief, plan_channels
 from segmenter.campaign.store import campaign_payload, load_campaign, save_campaign
 from segmenter.config import LMConfig
@@ -204,7 +205,8 @@ def brief_form(
         key=f"{key}_channel",
     )
     tone = left.selectbox("Tone", TONES, key=f"{key}_tone")
-    segment_language = LANGUAGE_NAMES.get(profile.language, "English")
+    # In words, as the copy will be written: a table without text gets its column names' language.
+    segment_language = language_name(default_language(profile))
     languages = [AUTO_LANGUAGE, *LANGUAGE_NAMES]
     language = right.selectbox(
         "Language",
@@ -714,6 +716,12 @@ def campaign_plan_downloads(
         f"{len(plan.frame):,} customers in {len(plan.variants)} segments; contact columns: "
         f"{contacts}. Contacts are your own data for your own tool, so they are not masked."
     )
+    flagged = [d for chosen in plan.variants.values() for d in chosen if d.problems]
+    if flagged:
+        st.warning(
+            f"{len(flagged)} of the plan's variants failed a check (see the drafts): "
+            + "; ".join(f"segment {d.segment_id} v{d.variant}: {d.problems[0]}" for d in flagged)
+        )
     if plan.phones_not_normalised:
         st.warning(
             f"{plan.phones_not_normalised:,} phone numbers could not be written as +CC "
