@@ -248,3 +248,12 @@ def test_an_offer_the_model_forgot_twice_is_added_by_the_app() -> None:
     assert len(generator.prompts) == 2  # asked once to use the slot
     assert draft.fields["text"] == "We miss you. Come back today. 15% off."
     assert draft.ok
+
+
+def test_only_the_main_field_can_hold_the_offer_slot() -> None:
+    generator = FakeGenerator()
+    draft_campaign(themed_profiles()[0], CampaignBrief(channel="email", offer="15% off"), generator)
+    patterns = {k: v["pattern"] for k, v in generator.schemas[-1]["properties"].items()}
+    assert re.fullmatch(patterns["body"], "Come back for @OFFER.")
+    assert not re.fullmatch(patterns["call_to_action"], "@OFFER now")
+    assert not re.fullmatch(patterns["subject"], "@OFFER inside")

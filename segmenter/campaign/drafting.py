@@ -24,7 +24,7 @@ from segmenter.campaign.prompts import (
     output_schema,
     raw_column_names,
 )
-from segmenter.campaign.rules import fill_offer
+from segmenter.campaign.rules import SLOT_FIELDS, fill_offer
 from segmenter.lm.base import TextGenerator
 from segmenter.profile import SegmentProfile
 
@@ -171,10 +171,6 @@ def draft_campaign(
     return drafts
 
 
-OFFER_FIELDS = ("text", "body", "primary_text", "subheadline", "title", "headline")
-"""Where a forgotten offer is added, in order of preference."""
-
-
 def with_offer(
     fields: Mapping[str, str], offer: str, limits: Mapping[str, int | None]
 ) -> dict[str, str]:
@@ -184,8 +180,8 @@ def with_offer(
     out = dict(fields)
     if not offer or any(offer in text for text in out.values()):
         return out
-    for name in OFFER_FIELDS:
-        text = out.get(name, "").rstrip()
+    for name in (n for n in SLOT_FIELDS if n in out):
+        text = out[name].rstrip()
         if not text:
             continue
         cjk = not text.isascii()

@@ -18,7 +18,7 @@ from segmenter.campaign.brief import (
     brief_language,
     field_limit,
 )
-from segmenter.campaign.rules import OFFER_SLOT, copy_pattern, has_slot
+from segmenter.campaign.rules import OFFER_SLOT, copy_pattern, has_slot, slot_field
 from segmenter.campaign.safety import sanitise
 from segmenter.labels import column_label
 from segmenter.profile import SegmentProfile, describe_traits
@@ -75,21 +75,21 @@ Example of the shape (for another business: take its shape, not its facts):
 {example}"""
 
 OFFER_LINE = (
-    "Offer: write {slot} once, exactly where the offer goes; it is replaced by the offer's "
-    'exact words ("{offer}"), so never write the offer\'s terms yourself.'
+    'Offer: write {slot} once in "{field}", exactly where the offer goes; it is replaced by '
+    "the offer's exact words (\"{offer}\"), so never write the offer's terms yourself."
 )
 NO_OFFER_LINE = "Offer: none. Promise nothing of value and do not write {slot}."
 
 SEGMENT_PROMPT = """\
 The segment: facts compared with all customers
 {facts}
+{quotes}{concerns}{variant}Write the JSON for these customers now."""
 
+QUOTES_PROMPT = """
 <customer_quotes>
 {quotes}
 </customer_quotes>
-
-Speak to what these customers care about most: {concerns}
-{variant}Write the JSON for these customers now."""
+"""
 
 VARIANT_PROMPT = (
     "This is variant {number} of {total} for an A/B test: take a clearly different angle from "
@@ -167,7 +167,8 @@ def output_schema(
             cap = limit if limit >= GRAMMAR_MIN_LIMIT else 2 * limit
             prop["maxLength"] = cap
         if channel is not None:
-            prop["pattern"] = copy_pattern(channel, cap)
+            slot = spec.name == slot_field([f.name for f in fields])
+            prop["pattern"] = copy_pattern(channel, cap, slot=slot)
         properties[spec.name] = prop
     return {
         "type": "object",
@@ -183,19 +184,26 @@ def _keys_description(fields: Sequence[FieldSpec], limits: Mapping[str, int | No
         limit = limits.get(spec.name)
         words = f", about {max(2, limit // WORD_CHARS)} words" if limit else ""
         bound = f", at most {limit} characters{words}" if limit else ""
-        parts.append(f'"{spec.name}" ({spec.description}{bound})')
+        # The channel's own limit in the description would contradict the one given here.
+        description = _CHANNEL_LIMIT.sub("", spec.description)
+        parts.append(f'"{spec.name}" ({description}{bound})')
     return ", ".join(parts)
 
 
+_CHANNEL_LIMIT = re.compile(r",? ?(?:under|at most) \d+ characters")
+
+
 def copy_limits(brief: CampaignBrief, language: str) -> dict[str, int | None]:
-    """Each field's limit as the model is told it: the channel's limit less the room the
-    app needs for what it adds (the offer's words in place of the slot, an SMS's opt-out)."""
+    """Each field's limit as the model is told it: the channel's limit, less, in the field
+    that holds the offer slot, the room the app needs for what it adds there (the offer's
+    words in place of the slot, an SMS's opt-out)."""
     extra = max(0, len(brief.offer.strip()) - len(OFFER_SLOT)) if brief.offer.strip() else 0
     opt_out = brief.brand.sms_opt_out.strip()
     limits: dict[str, int | None] = {}
+    main = slot_field([f.name for f in brief.spec.fields])
     for spec in brief.spec.fields:
         limit = field_limit(spec, language, brief.channel)
-        if limit is not None:
+        if limit is not None and spec.name == main:
             room = extra + (len(opt_out) + 1 if brief.channel == "sms" and opt_out else 0)
             limit = max(MIN_MODEL_LIMIT, limit - room) if limit < GRAMMAR_MIN_LIMIT else limit
         limits[spec.name] = limit
@@ -288,7 +296,9 @@ def brief_prompt(brief: CampaignBrief, language: str, limits: Mapping[str, int |
         shape="; ".join(
             step for step in GOAL_STRUCTURES[brief.goal] if offer or step != "the offer"
         ),
-        offer=(OFFER_LINE if offer else NO_OFFER_LINE).format(slot=OFFER_SLOT, offer=offer),
+        offer=(OFFER_LINE if offer else NO_OFFER_LINE).format(
+            slot=OFFER_SLOT, offer=offer, field=slot_field([f.name for f in brief.spec.fields])
+        ),
         tone=sanitise(brief.tone, 40) or "friendly",
         voice=sanitise(brand.voice_notes, 300) or "clear, warm and human",
         brand="".join(f"{line}\n" for line in lines),
@@ -323,10 +333,14 @@ def build_messages(
             earlier="; ".join(sanitise(e, 80) for e in earlier) or "none yet",
         )
     concerns = ", ".join(sanitise(k, FACT_MAX_CHARS) for k in profile.keywords[:4])
+    quotes = quote_block(profile.examples)
     user = SEGMENT_PROMPT.format(
         facts="\n".join(segment_facts(profile)),
-        quotes=quote_block(profile.examples),
-        concerns=concerns or "see the facts above",
+        # A table without text has no quotes: the block would only cost prompt tokens.
+        quotes=QUOTES_PROMPT.format(quotes=quotes) if profile.examples else "",
+        concerns=f"\nSpeak to what these customers care about most: {concerns}\n"
+        if concerns
+        else "\n",
         variant=variant_line,
     )
     user = readable(user, raw_column_names(profile))

@@ -8,6 +8,7 @@ read the same lists, so a word added here is forbidden everywhere at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 OFFER_SLOT = "@OFFER"
 """What the model writes where the brief's offer goes; the app puts the offer's exact text
@@ -27,6 +28,10 @@ backslash are left out too, so the JSON the model writes never needs an escape."
 REPLY_FORBIDDEN_CHARS = '"\\[]{}<>#'
 """A reply may quote numbers its policy states ("refunds within 14 days"), so only
 placeholder brackets and hashtags are banned by its grammar; the checks judge the rest."""
+
+SLOT_FIELDS = ("text", "body", "primary_text", "subheadline", "reply", "title", "headline")
+"""The field that holds the offer slot, in order of preference: the channel's main text.
+Other fields' grammar forbids ``@``, so the offer is never cut to fit a button or subject."""
 
 HASHTAG = "#"
 """Allowed only in the social-ad channel."""
@@ -151,14 +156,19 @@ _ESCALATION_RES = {reason: _compile(patterns) for reason, patterns in ESCALATION
 DIGIT_OR_MONEY_RE = re.compile(r"[0-9０-９%％$€£¥￥₹₩]")
 
 
-def copy_pattern(channel: str, max_chars: int | None = None) -> str:
+def slot_field(names: Sequence[str]) -> str:
+    """Which of a channel's fields holds the offer slot (``SLOT_FIELDS``)."""
+    return next((n for n in SLOT_FIELDS if n in names), names[0])
+
+
+def copy_pattern(channel: str, max_chars: int | None = None, *, slot: bool = True) -> str:
     """The JSON-schema ``pattern`` for one copy field of ``channel``: none of
     ``FORBIDDEN_CHARS``, and no ``#`` outside the social-ad channel.
 
     >>> copy_pattern("sms", 160)
     '^[^"\\\\\\\\\\\\[\\\\]{}<>0-9０-９%％$€£¥￥₹₩#]{1,160}$'
     """
-    banned = _class_body(channel)
+    banned = _class_body(channel) + ("" if slot else "@")
     count = f"{{1,{max_chars}}}" if max_chars else "+"
     return f"^[^{banned}]{count}$"
 
@@ -170,8 +180,9 @@ def _class_body(channel: str) -> str:
 
 
 def forbidden_chars(text: str, channel: str) -> list[str]:
-    """The characters of ``text`` that ``copy_pattern`` forbids, in order, once each."""
-    found = re.findall(f"[{_class_body(channel)}]", text)
+    """The characters of ``text`` that ``copy_pattern`` forbids, in order, once each; a
+    quote mark or backslash is left alone (banned only so the JSON needs no escapes)."""
+    found = [c for c in re.findall(f"[{_class_body(channel)}]", text) if c not in '"\\']
     return list(dict.fromkeys(found))
 
 
