@@ -4,13 +4,22 @@ the backend unmasked (a recording wrapper sees exactly what llama.cpp receives).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from segmenter.campaign import CHANNELS, CampaignBrief, draft_campaign, draft_reply
+from segmenter.campaign import (
+    CHANNELS,
+    BrandProfile,
+    CampaignBrief,
+    draft_campaign,
+    draft_reply,
+    parse_json_object,
+    partial_fields,
+)
 from segmenter.lm import SMALL_GENERATOR, get_generator
 from segmenter.lm.base import Message, TextGenerator
 from tests.test_campaign import CARD, EMAIL, INJECTION, PHONE, themed_profiles
@@ -81,3 +90,20 @@ def test_no_personal_data_reaches_the_real_backend(small_model: TextGenerator) -
     for secret in (EMAIL, PHONE, CARD, "4111 1111", "7946 0958"):
         assert secret not in sent
     assert "[email]" in sent and "[phone]" in sent and "[card]" in sent
+
+
+def test_the_grammar_makes_placeholders_numbers_and_hashtags_impossible(
+    small_model: TextGenerator,
+) -> None:
+    """Whatever a tiny model wants to write, llama.cpp's grammar (the schema's ``pattern``)
+    lets no bracket, digit, money sign or hashtag through, and the offer reaches the copy
+    with its exact text, through the slot or added by the app."""
+    offer = "20% off for 3 months"
+    brief = CampaignBrief(channel="sms", offer=offer, brand=BrandProfile(sms_opt_out=""))
+    for profile in themed_profiles()[:2]:
+        [draft] = draft_campaign(profile, brief, small_model)
+        written = parse_json_object(draft.raw_text) or partial_fields(draft.raw_text)
+        assert written, draft.raw_text
+        for text in written.values():
+            assert not re.search(r"[\[\]{}<>0-9%$€£¥#]", str(text)), draft.raw_text
+        assert offer in draft.fields["text"], draft
