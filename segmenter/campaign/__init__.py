@@ -10,6 +10,8 @@ with a note saying what failed.
 The modules, each importing only those above it:
 
 - ``safety``: sanitising customer text and masking every message to a model
+- ``rules``: the one list of what copy may not say (forbidden characters, promise words,
+  time frames, escalation keywords) and the offer slot, read by grammar, prompts and checks
 - ``brief``: ``CampaignBrief``, goals, tones, languages, channels and their limits
 - ``prompts``: the prompt text, the segment's facts and quotes, the output schema
 - ``checks``: checks on the copy (lengths, SMS alphabet, placeholders, claims), cutting to fit
@@ -21,7 +23,8 @@ The modules, each importing only those above it:
 This package re-exports their public names. To patch a setting such as ``RETRIES`` in
 a test, patch the module that reads it (``segmenter.campaign.generate``), not this one.
 
->>> brief = CampaignBrief(channel="sms", goal="win_back", offer="20% off for 3 months")
+>>> brief = CampaignBrief(channel="sms", goal="win_back", offer="20% off for 3 months",
+...                       brand=BrandProfile(brand_name="Acme"))
 >>> drafts = draft_campaign(profile, brief, get_generator("smollm2-135m"))
 >>> drafts[0].fields["text"]
 """
@@ -33,6 +36,7 @@ from segmenter.campaign.brief import (
     CHANNELS,
     CJK_LONG_FIELD_LIMIT,
     GOAL_LABELS,
+    GOAL_STRUCTURES,
     GOALS,
     LANGUAGE_NAMES,
     MAX_VARIANTS,
@@ -44,6 +48,7 @@ from segmenter.campaign.brief import (
     ChannelSpec,
     FieldSpec,
     brief_language,
+    default_language,
     field_limit,
     language_name,
 )
@@ -51,8 +56,11 @@ from segmenter.campaign.checks import (
     CUT_OFF,
     LENGTH_PROBLEM,
     check_fields,
+    copy_problems,
+    drop_promises,
     fit_to_limits,
     grounding_problems,
+    language_problems,
     plain_text,
     shorten,
     sms_limit,
@@ -64,6 +72,8 @@ from segmenter.campaign.drafting import (
     drafts_frame,
     drafts_markdown,
     edited,
+    with_brand_lines,
+    with_offer,
 )
 from segmenter.campaign.generate import (
     RETRIES,
@@ -100,9 +110,12 @@ from segmenter.campaign.prompts import (
     SYSTEM_PROMPT,
     VARIANT_PROMPT,
     WORD_CHARS,
+    brief_prompt,
     build_messages,
+    copy_limits,
     output_schema,
     quote_block,
+    raw_column_names,
     segment_facts,
 )
 from segmenter.campaign.replies import (
@@ -112,6 +125,14 @@ from segmenter.campaign.replies import (
     REPLY_SYSTEM_PROMPT,
     draft_reply,
     reply_messages,
+    reply_problems,
+)
+from segmenter.campaign.rules import (
+    OFFER_SLOT,
+    PROMISE_WORDS,
+    copy_pattern,
+    escalation_reasons,
+    fill_offer,
 )
 from segmenter.campaign.safety import (
     mask_messages,
@@ -119,6 +140,22 @@ from segmenter.campaign.safety import (
 )
 
 __all__ = [
+    "GOAL_STRUCTURES",
+    "default_language",
+    "copy_problems",
+    "drop_promises",
+    "language_problems",
+    "with_brand_lines",
+    "with_offer",
+    "brief_prompt",
+    "copy_limits",
+    "raw_column_names",
+    "reply_problems",
+    "OFFER_SLOT",
+    "PROMISE_WORDS",
+    "copy_pattern",
+    "escalation_reasons",
+    "fill_offer",
     "AUTO_LANGUAGE",
     "BRIEF_PROMPT",
     "CHANNELS",
