@@ -679,7 +679,7 @@ def test_campaigns_page_drafts_edits_and_keeps_drafts_over_a_reload(  # type: ig
     assert "Campaign plan (CSV)" in buttons and "Campaign plan brief (JSON)" in buttons
     run = again.session_state[state.RUN]
     assert any(
-        f"{int((run.result.labels == 2).sum()):,} customers in 1 segments" in c.value
+        f"{int((run.result.labels == 2).sum()):,} customers in 1 segment;" in c.value
         for c in again.caption
     )
 

@@ -713,7 +713,8 @@ def campaign_plan_downloads(
         return
     contacts = ", ".join(f"{k} (from {v})" for k, v in plan.contacts.items()) or "none found"
     st.caption(
-        f"{len(plan.frame):,} customers in {len(plan.variants)} segments; contact columns: "
+        f"{len(plan.frame):,} customers in {len(plan.variants)} "
+        f"{'segment' if len(plan.variants) == 1 else 'segments'}; contact columns: "
         f"{contacts}. Contacts are your own data for your own tool, so they are not masked."
     )
     flagged = [d for chosen in plan.variants.values() for d in chosen if d.problems]
