@@ -30,6 +30,12 @@ WHOLE_NAMES: dict[str, str] = {
     "fscore": "frequency score (1-5)",
     "mscore": "spend score (1-5)",
     "monetary": "total spend",
+    # The campaign-response table's own names, read as the people who made it meant them.
+    "yearbirth": "year of birth",
+    "birthyear": "year of birth",
+    "recency": "days since last purchase",
+    "recencydays": "days since last purchase",
+    "numwebvisitsmonth": "number of web visits last month",
 }
 """Whole column names (lower-cased, separators removed) that read as one phrase."""
 

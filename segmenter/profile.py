@@ -60,7 +60,7 @@ GENERIC_WORDS = frozenset(
         "love loved loves like liked likes great good nice perfect best better bad awesome "
         "excellent amazing happy wonderful beautiful lovely fine okay pretty terrible worst poor "
         "horrible recommend recommended thanks thank really well just very much bit lot also "
-        "get got would could one two "
+        "get got would could one two ordered bought purchased "
         "不错 好吃 好评 差评 满意 喜欢 很好 非常 推荐 京东 淘宝 宝贝 东西 还行 一般 好用 "
         "挺好 可以 棒 好 差"
     ).split()
@@ -618,7 +618,9 @@ COUNT_PREFIX = "number of "
 """Labels that read "number of web purchases" give "Many web purchases"."""
 DIRECTION_WORDS: dict[str, tuple[str, str]] = {
     "age": ("Older", "Younger"),
+    "year of birth": ("Younger", "Older"),  # born later: younger
     "tenure": ("Long tenure", "Short tenure"),
+    "days since last purchase": ("Not bought lately", "Bought recently"),
 }
 """Labels with their own words for above and below average."""
 _BRACKET_END = re.compile(r"\s*[(\[][^()\[\]]*[)\]]$")
@@ -1066,7 +1068,7 @@ def name_profiles(
     more trait); when none is free, a number: "High income (2)".
     """
     field_names = [*(column_labels or {}).keys(), *(column_labels or {}).values()]
-    taken: set[str] = set()
+    taken: set[frozenset[str]] = set()
     out = []
     for profile in profiles:
         if column_labels is not None:
@@ -1081,15 +1083,24 @@ def name_profiles(
             field_names=field_names,
             writer_share=profile.writer_share,
         )
-        name = next((c for c in candidates if c.casefold() not in taken), "")
+        name = next((c for c in candidates if _name_key(c) not in taken), "")
         if not name:
             count = 2
-            while f"{candidates[0]} ({count})".casefold() in taken:
+            while _name_key(f"{candidates[0]} ({count})") in taken:
                 count += 1
             name = f"{candidates[0]} ({count})"
-        taken.add(name.casefold())
+        taken.add(_name_key(name))
         out.append(_with_name(profile, name))
     return out
+
+
+_NAME_PARTS = re.compile(r" & | · |, ")
+
+
+def _name_key(name: str) -> frozenset[str]:
+    """A name's parts, in any order: "Usual size & ordered" and "Ordered & usual size" are
+    one name to a reader."""
+    return frozenset(part.strip() for part in _NAME_PARTS.split(name.casefold()))
 
 
 def relabel(profile: SegmentProfile, column_labels: Mapping[str, str]) -> SegmentProfile:

@@ -410,3 +410,32 @@ def test_tables_without_text_never_say_no_comments() -> None:
     profiles = profile_segments([""] * 40, labels, numeric)
     assert all(p.writer_share is None for p in profiles)
     assert all("comments" not in p.name for p in profiles)
+
+
+def test_names_with_the_same_parts_in_another_order_count_as_the_same_name() -> None:
+    base = dict(size=10, share=0.5, numeric=(), categories=(), examples=())
+    profiles = [
+        SegmentProfile(segment_id=0, name="", keywords=("usual size", "sleeves"), **base),
+        SegmentProfile(segment_id=1, name="", keywords=("sleeves", "usual size"), **base),
+    ]
+    first, second = (p.name for p in name_profiles(profiles))
+    assert first == "Usual size & sleeves"
+    assert second not in {"Sleeves & usual size", first}
+
+
+@pytest.mark.parametrize(
+    ("column", "mean", "overall", "expected"),
+    [
+        ("Year_Birth", 1982.0, 1969.0, "Younger"),
+        ("Year_Birth", 1955.0, 1969.0, "Older"),
+        ("Recency", 12.0, 49.0, "Bought recently"),
+        ("recency_days", 300.0, 90.0, "Not bought lately"),
+        ("NumWebVisitsMonth", 8.0, 5.0, "Many web visits last month"),
+    ],
+)
+def test_campaign_table_columns_are_named_as_their_makers_meant_them(
+    column: str, mean: float, overall: float, expected: str
+) -> None:
+    z = 1.0 if mean > overall else -1.0
+    trait = NumericTrait(column, mean, overall, mean / overall, z, column_label(column))
+    assert describe_numeric(trait) == expected
