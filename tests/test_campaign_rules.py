@@ -257,3 +257,26 @@ def test_only_the_main_field_can_hold_the_offer_slot() -> None:
     assert re.fullmatch(patterns["body"], "Come back for @OFFER.")
     assert not re.fullmatch(patterns["call_to_action"], "@OFFER now")
     assert not re.fullmatch(patterns["subject"], "@OFFER inside")
+
+
+def test_cutting_to_fit_never_removes_the_offer() -> None:
+    offer = "满200减30"
+    text = (
+        "想念您！"
+        + "我们的葡萄酒和水果都很新鲜，品种也更多了，快来看看吧。" * 3
+        + "回来即享 @OFFER。"
+    )
+    generator = FakeGenerator(replies=[answer(text=text)])
+    brief = CampaignBrief(
+        channel="sms", language="zh", offer=offer, brand=BrandProfile(sms_opt_out="")
+    )
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert len(text) > 70
+    assert offer in draft.fields["text"] and len(draft.fields["text"]) <= 70
+    assert draft.fields["text"].endswith(f"回来即享 {offer}。")
+
+
+def test_copy_that_talks_about_the_data_is_rejected() -> None:
+    assert copy_problems({"text": "您的葡萄酒消费低于平均水平。"}, channel="sms")
+    assert copy_problems({"text": "You spend less than average on fruit."}, channel="sms")
+    assert not copy_problems({"text": "Fresh fruit is back."}, channel="sms")

@@ -9,7 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from segmenter.campaign.brief import SMS_GSM_LIMIT, SMS_UNICODE_LIMIT, FieldSpec
-from segmenter.campaign.rules import OFFER_SLOT, PROMISE_RE, forbidden_chars, has_slot
+from segmenter.campaign.rules import (
+    DATA_TALK_RE,
+    OFFER_SLOT,
+    PROMISE_RE,
+    forbidden_chars,
+    has_slot,
+)
 
 LENGTH_PROBLEM = " characters; the limit is "
 CUT_OFF = "the reply stopped before its end: write less"
@@ -153,10 +159,38 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+def shorten_keeping(text: str, limit: int, keep: str = "") -> str:
+    """``shorten``, but the sentence holding ``keep`` (the offer) survives the cut: the rest
+    is shortened around it. Without ``keep`` in ``text`` this is ``shorten``."""
+    if not keep or keep not in text or len(text) <= limit:
+        return shorten(text, limit)
+    sentences = [s.strip() for s in _SENTENCE_SPLIT.split(text.strip()) if s.strip()]
+    pinned = next((s for s in sentences if keep in s), keep)
+    if len(pinned) > limit:
+        return shorten(text, limit)
+    joiner = "" if _CJK_CHAR.search(text) else " "
+    rest = joiner.join(s for s in sentences if s is not pinned and s != pinned)
+    room = limit - len(pinned) - len(joiner)
+    if not rest or room < MIN_KEPT_CHARS:
+        return pinned
+    before = text.index(pinned) > 0
+    cut = shorten(rest, room)
+    return joiner.join([cut, pinned] if before else [pinned, cut])
+
+
+MIN_KEPT_CHARS = 12
+"""Less room than this beside the offer's sentence, and the offer's sentence stands alone."""
+
+
 def fit_to_limits(
-    fields: Mapping[str, str], limits: Mapping[str, int | None], *, channel: str = ""
+    fields: Mapping[str, str],
+    limits: Mapping[str, int | None],
+    *,
+    channel: str = "",
+    keep: str = "",
 ) -> tuple[dict[str, str], list[str]]:
-    """Fields shortened to their limits, and a note for each one that was cut."""
+    """Fields shortened to their limits, and a note for each one that was cut; the sentence
+    holding ``keep`` (the offer) is never cut away."""
     out = dict(fields)
     notes = []
     for name, text in fields.items():
@@ -164,7 +198,7 @@ def fit_to_limits(
         if channel == "sms":
             limit = min(limit or SMS_GSM_LIMIT, sms_limit(text))
         if limit is not None and len(text) > limit:
-            out[name] = shorten(text, limit)
+            out[name] = shorten_keeping(text, limit, keep)
             if channel == "sms" and len(out[name]) > sms_limit(out[name]):
                 out[name] = shorten(out[name], sms_limit(out[name]))
             notes.append(f'"{name}" was {len(text)} characters and was cut to fit {limit}')
@@ -228,6 +262,12 @@ def copy_problems(
         for column in raw_names:
             if re.search(rf"(?<![\w]){re.escape(column)}(?![\w])", text):
                 problems.append(f'"{name}" names the raw column {column}: say it in plain words')
+        talk = DATA_TALK_RE.search(rest)
+        if talk:
+            problems.append(
+                f'"{name}" talks about our data ("{talk.group()}"): speak to the customer about '
+                "what they care about, not about averages or segments"
+            )
     if offer and not any(offer in text for text in fields.values()):
         problems.append(f"the copy does not mention the offer: write {OFFER_SLOT} where it goes")
     problems += language_problems(fields, language, allowed=[offer, *allowed])

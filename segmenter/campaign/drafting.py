@@ -16,7 +16,14 @@ from segmenter.campaign.brief import (
     brief_language,
     field_limit,
 )
-from segmenter.campaign.checks import check_fields, copy_problems, drop_promises, sms_limit
+from segmenter.campaign.checks import (
+    MIN_KEPT_CHARS,
+    check_fields,
+    copy_problems,
+    drop_promises,
+    shorten,
+    sms_limit,
+)
 from segmenter.campaign.generate import generate_checked
 from segmenter.campaign.prompts import (
     build_messages,
@@ -151,6 +158,7 @@ def draft_campaign(
             prepare=prepare,
             extra_checks=checks,
             repair=repair,
+            keep=offer,
         )
         drafts.append(
             Draft(
@@ -185,12 +193,16 @@ def with_offer(
         if not text:
             continue
         cjk = not text.isascii()
-        end = "" if text.endswith((".", "!", "?", "。", "！", "？")) else ("。" if cjk else ".")
-        joined = f"{text}{end}{'' if cjk else ' '}{offer}{'' if cjk else '.'}"
+        tail = f"{offer}{'' if cjk else '.'}"
         limit = limits.get(name)
-        if limit is None or len(joined) <= limit:
-            out[name] = joined
-            break
+        if limit is not None and len(tail) + MIN_KEPT_CHARS > limit:
+            continue
+        if limit is not None and len(text) + len(tail) + 2 > limit:
+            # Make room: the offer matters more than the copy's last words.
+            text = shorten(text, limit - len(tail) - 2).rstrip("…").rstrip()
+        end = "" if text.endswith((".", "!", "?", "。", "！", "？")) else ("。" if cjk else ".")
+        out[name] = f"{text}{end}{'' if cjk else ' '}{tail}"
+        break
     return out
 
 

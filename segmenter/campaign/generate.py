@@ -125,6 +125,7 @@ def generate_checked(
     prepare: Callable[[dict[str, str]], dict[str, str]] | None = None,
     extra_checks: Callable[[Mapping[str, str]], list[str]] | None = None,
     repair: Callable[[dict[str, str]], tuple[dict[str, str], list[str]]] | None = None,
+    keep: str = "",
 ) -> Generated:
     """Ask ``generator``, check the answer, retry once with the failures, then give up.
 
@@ -138,6 +139,7 @@ def generate_checked(
         extra_checks: more checks on the prepared copy; their problems trigger the retry.
         repair: after the retry failed, fixes what it can and returns notes; the copy is
             then checked again.
+        keep: text that cutting to fit must not remove (the offer).
     """
     schema = schema if schema is not None else output_schema(fields, limits)
     conversation = mask_messages(messages)
@@ -183,7 +185,7 @@ def generate_checked(
         problems += notes
     if any(LENGTH_PROBLEM in p for p in problems) and fields_out:
         # Lengths failed twice: enforce the limits, so copy never overflows its channel.
-        fields_out, notes = fit_to_limits(fields_out, limits, channel=channel)
+        fields_out, notes = fit_to_limits(fields_out, limits, channel=channel, keep=keep)
         problems = [p for p in problems if LENGTH_PROBLEM not in p] + notes
     return Generated(
         fields=fields_out,

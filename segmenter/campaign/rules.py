@@ -139,6 +139,15 @@ ESCALATIONS: dict[str, tuple[str, ...]] = {
 """Complaints a person must handle: the reply is drafted but flagged for a human."""
 
 
+DATA_TALK_PATTERNS: tuple[str, ...] = (
+    r"\b(?:above|below|than) (?:the )?average\b",
+    r"\b(?:segments?|data shows?|our records show|compared (?:with|to) (?:other|all) customers)\b",
+    r"(?:高于|低于|超过)(?:了)?平均|平均(?:值|水平)|细分|数据显示",
+)
+"""Copy that tells customers what the data says about them ("your spend is below average")
+instead of speaking to them."""
+
+
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
@@ -152,6 +161,7 @@ PROMISE_RE = _compile(
 TIMELINE_RE = _compile(TIMELINE_PATTERNS)
 OUTCOME_RE = _compile(OUTCOME_PATTERNS)
 CUSTOMER_VOICE_RE = _compile(CUSTOMER_VOICE_PATTERNS)
+DATA_TALK_RE = _compile(DATA_TALK_PATTERNS)
 _ESCALATION_RES = {reason: _compile(patterns) for reason, patterns in ESCALATIONS.items()}
 DIGIT_OR_MONEY_RE = re.compile(r"[0-9０-９%％$€£¥￥₹₩]")
 
