@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +67,16 @@ PROMISE_WORDS_ZH = (
     "退货", "工作日", "礼品", "红包",
 )  # fmt: skip
 _CUSTOMER_VOICE = re.compile(
-    r"\b(?:my (?:account|order|orders|credit|card|bank|refund|package|loan|mortgage|report|"
-    r"money|payment|complaint|item|items)|i (?:want|demand|need) (?:you|a|my|to)|"
+    r"\b(?:my (?:account|order|credit|card|bank|refund|package|loan|mortgage|report|money|"
+    r"payment|complaint|item|statement|bill)s?|i (?:want|demand|need) (?:you|a|my|to)|"
     r"i am writing to|i'm writing to|i have been (?:charged|waiting)|please (?:remove|suppress|"
     r"fix|refund) (?:my|the)|help me)\b|我的(?:订单|账户|快递|包裹|退款)|我要(?:退|投诉)|给我退",
     re.IGNORECASE,
 )
+QUOTE_RUN_LATIN = 30
+QUOTE_RUN_CJK = 10
+"""Copy that repeats this many characters of a customer's quote speaks in the customer's
+words (Latin letters; CJK characters carry more per character)."""
 _HASHTAG = re.compile(r"(?:^|\s)[#＃][\w\u4e00-\u9fff]+")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -151,9 +156,22 @@ def wrong_language(text: str, expected: str) -> bool:
     return share < 0.5 if expected == "zh" else share > 0.1
 
 
-def customer_voice(text: str) -> list[str]:
-    """Phrases where the copy speaks as the customer ("my credit report", "I want a")."""
-    return [m.group(0) for m in _CUSTOMER_VOICE.finditer(text)]
+def customer_voice(text: str, quotes: Sequence[str] = ()) -> list[str]:
+    """Phrases where the copy speaks as the customer ("my credit report", "I want a"), and
+    runs of a customer's quote repeated in the copy ("不会再买了" from a one-star review)."""
+    found = [m.group(0) for m in _CUSTOMER_VOICE.finditer(text)]
+    return found + [f"quote: {run}" for run in _quoted_runs(text, quotes)]
+
+
+def _quoted_runs(text: str, quotes: Sequence[str]) -> list[str]:
+    runs = []
+    for quote in quotes:
+        match = SequenceMatcher(None, text, quote, autojunk=False).find_longest_match()
+        run = text[match.a : match.a + match.size].strip()
+        cjk = len(_CJK.findall(run))
+        if cjk >= QUOTE_RUN_CJK or (not cjk and len(run) >= QUOTE_RUN_LATIN):
+            runs.append(run)
+    return runs
 
 
 def hashtags(text: str, channel: str) -> list[str]:
@@ -198,8 +216,10 @@ def detect(
     labels: Mapping[str, str],
     expected: str,
     terms: set[str],
+    quotes: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Every detector on one draft's copy: lists of what each found, and grounding."""
+    """Every detector on one draft's copy: lists of what each found, and grounding;
+    ``quotes`` are the segment's customer quotes that the model was shown."""
     text = copy_text(fields)
     return {
         "empty": not text.strip(),
@@ -207,7 +227,7 @@ def detect(
         "invented": invented_claims(text, offer),
         "raw_columns": raw_columns(text, labels),
         "wrong_language": wrong_language(text, expected) if text.strip() else False,
-        "wrong_voice": customer_voice(text),
+        "wrong_voice": customer_voice(text, quotes),
         "hashtags": hashtags(text, channel),
         "grounded_on": grounded(text, terms, offer),
     }
@@ -420,7 +440,7 @@ def eval_table(
             for draft, calls in drafts:
                 found = detect(
                     draft.fields, channel=channel, offer=table.case.offer, labels=table.labels,
-                    expected=expected, terms=terms,
+                    expected=expected, terms=terms, quotes=profile.examples,
                 )  # fmt: skip
                 record = {
                     "table": table.case.name,
@@ -490,6 +510,24 @@ def run_eval(
     return result
 
 
+def rescore(records: list[dict[str, Any]], log: Callable[[str], None] = lambda _m: None) -> None:
+    """Run today's detectors again on drafts from an earlier ``--out`` file (in place): the
+    tables are segmented again (same data, same settings, so the same segments)."""
+    tables: dict[str, Segmented] = {}
+    for record in records:
+        name = record["table"]
+        if name not in tables:
+            tables[name] = segment_table(TABLES[name])
+            log(f"segmented {name} again")
+        table = tables[name]
+        profile = next(p for p in table.profiles if p.segment_id == record["segment_id"])
+        record["found"] = detect(
+            record["fields"], channel=record["channel"], offer=record["offer"],
+            labels=table.labels, expected=expected_script(profile, table.columns),
+            terms=grounding_terms(profile, table.labels), quotes=profile.examples,
+        )  # fmt: skip
+
+
 def format_summary(summary: Mapping[str, Any]) -> str:
     """The summary as a two-column Markdown table."""
     lines = ["| measure | value |", "|---|---|"]
@@ -509,10 +547,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--segments-per-table", type=int, default=None, help="default: all")
     parser.add_argument("--variants", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="JSON of every draft + metrics")
+    parser.add_argument(
+        "--rescore", type=Path, default=None, help="re-detect the drafts of an earlier --out file"
+    )
     args = parser.parse_args(argv)
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
+
+    if args.rescore:
+        payload = json.loads(args.rescore.read_text(encoding="utf-8"))
+        for entry in payload["models"].values():
+            rescore(entry["drafts"], log)
+            entry["summary"] = summarise(entry["drafts"])
+            print(f"\n### {entry['model_id']} (rescored {args.rescore})\n")
+            print(format_summary(entry["summary"]))
+        if args.out:
+            args.out.write_text(
+                json.dumps(payload, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+            )
+        return
 
     results = {}
     for model in args.model:

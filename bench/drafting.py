@@ -30,6 +30,7 @@ import platform
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,9 @@ MODELS = {
     SMALL_GENERATOR: (smollm2_path, "SmolLM2-135M-Instruct-Q4_1"),
 }
 LEVERS = ("baseline", "compact", "warm", "spec", "threads1")
-COMPACT = {"FACT_TRAITS": 3, "QUOTES_IN_PROMPT": 2, "QUOTE_MAX_CHARS": 120}
+COMPACT = {"FACT_TRAITS": 3, "QUOTE_MAX_CHARS": 120}
+COMPACT_QUOTES = 2
+"""Compact facts: three traits, two quotes of at most 120 characters (the tree: 6, 4, 200)."""
 
 
 def sample_profiles() -> list[SegmentProfile]:
@@ -142,6 +145,9 @@ def run_lever(
         )
     timed = Timed(generator)
     constants = COMPACT if lever == "compact" else {}
+    if lever == "compact":
+        # quote_block's default count is bound when it is defined: fewer quotes go in instead.
+        profiles = [replace(p, examples=p.examples[:COMPACT_QUOTES]) for p in profiles]
     with patched(campaign_prompts, constants):
         for n, profile in enumerate(profiles, start=1):
             brief = CampaignBrief(

@@ -92,6 +92,14 @@ def test_detectors_pass_clean_copy(text: str, offer: str, expected: str, channel
     assert ce.clean(found), found
 
 
+def test_copy_that_repeats_a_customer_quote_speaks_as_the_customer() -> None:
+    quotes = ["包装完美，物流快速，朋友推荐的，有点失望，不会再买了。订单261号"]
+    taken = ce.customer_voice("朋友推荐的，有点失望，不会再买了。", quotes)
+    assert taken and taken[0].startswith("quote:")
+    assert not ce.customer_voice("包装完美，物流快速，欢迎再次光临！", quotes)  # their words, brief
+    assert ce.customer_voice("I just noticed late payments on my reports that are not mine")
+
+
 def test_grounding_matches_content_words_and_not_the_offer_alone() -> None:
     profile = themed_profiles()[0]  # delivery
     terms = ce.grounding_terms(profile)
