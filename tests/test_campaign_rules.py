@@ -280,3 +280,11 @@ def test_copy_that_talks_about_the_data_is_rejected() -> None:
     assert copy_problems({"text": "您的葡萄酒消费低于平均水平。"}, channel="sms")
     assert copy_problems({"text": "You spend less than average on fruit."}, channel="sms")
     assert not copy_problems({"text": "Fresh fruit is back."}, channel="sms")
+
+
+def test_fractions_and_circled_numbers_are_digits_too() -> None:
+    generator = FakeGenerator()
+    draft_campaign(themed_profiles()[0], CampaignBrief(channel="sms"), generator)
+    pattern = generator.schemas[-1]["properties"]["text"]["pattern"]
+    for bad in ("约⅔", "②", "m²", "½ price"):
+        assert not re.fullmatch(pattern, bad), bad

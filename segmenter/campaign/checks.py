@@ -169,13 +169,20 @@ def shorten_keeping(text: str, limit: int, keep: str = "") -> str:
     if len(pinned) > limit:
         return shorten(text, limit)
     joiner = "" if _CJK_CHAR.search(text) else " "
-    rest = joiner.join(s for s in sentences if s is not pinned and s != pinned)
     room = limit - len(pinned) - len(joiner)
-    if not rest or room < MIN_KEPT_CHARS:
+    if room < MIN_KEPT_CHARS:
+        return pinned
+    # Whole sentences only beside the offer: a word cut ("you've been a…") mid-copy reads
+    # worse than the offer's sentence alone.
+    kept: list[str] = []
+    for sentence in (x for x in sentences if x != pinned):
+        if len(joiner.join([*kept, sentence])) > room:
+            break
+        kept.append(sentence)
+    if not kept:
         return pinned
     before = text.index(pinned) > 0
-    cut = shorten(rest, room)
-    return joiner.join([cut, pinned] if before else [pinned, cut])
+    return joiner.join([*kept, pinned] if before else [pinned, *kept])
 
 
 MIN_KEPT_CHARS = 12

@@ -20,9 +20,14 @@ _SLOT_RE = re.compile(r"(?i:@\s?offer\b)|\bOFFER\b")
 """The slot as models actually write it: ``@OFFER``, ``@offer``, ``@ OFFER``, or the bare
 capitalised word when the ``@`` is dropped."""
 
-FORBIDDEN_CHARS = '"\\[]{}<>0-9０-９%％$€£¥￥₹₩'
+FORBIDDEN_CHARS = (
+    '"\\[]{}<>0-9０-９%％$€£¥￥₹₩'
+    "\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u2079\u2080-\u2089\u2150-\u218b\u2460-\u249b"
+)
 """Characters no copy field may hold, as a regex character-class body: placeholder
-brackets, digits (ASCII and full-width) and money or percent signs. The double quote and
+brackets, digits (ASCII and full-width, and the fractions, superscripts and circled
+numbers a model reaches for when digits are banned: it wrote "⅔") and money or percent
+signs. The double quote and
 backslash are left out too, so the JSON the model writes never needs an escape."""
 
 REPLY_FORBIDDEN_CHARS = '"\\[]{}<>#'
@@ -140,9 +145,9 @@ ESCALATIONS: dict[str, tuple[str, ...]] = {
 
 
 DATA_TALK_PATTERNS: tuple[str, ...] = (
-    r"\b(?:above|below|than) (?:the )?average\b",
+    r"\baverage\b",
     r"\b(?:segments?|data shows?|our records show|compared (?:with|to) (?:other|all) customers)\b",
-    r"(?:高于|低于|超过)(?:了)?平均|平均(?:值|水平)|细分|数据显示",
+    r"平均|细分|数据显示",
 )
 """Copy that tells customers what the data says about them ("your spend is below average")
 instead of speaking to them."""
