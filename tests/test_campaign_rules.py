@@ -288,3 +288,13 @@ def test_fractions_and_circled_numbers_are_digits_too() -> None:
     pattern = generator.schemas[-1]["properties"]["text"]["pattern"]
     for bad in ("约⅔", "②", "m²", "½ price"):
         assert not re.fullmatch(pattern, bad), bad
+
+
+def test_data_talk_is_removed_and_the_draft_is_judged_as_handed_on() -> None:
+    text = "Your wines are exceptional! You spend more than our average on them. @OFFER"
+    generator = FakeGenerator(replies=[answer(title="Thank you", body=text)])
+    brief = CampaignBrief(channel="push", goal="loyalty", offer="free delivery this month")
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert draft.fields["body"] == "Your wines are exceptional! free delivery this month"
+    assert not any("talks about our data" in p for p in draft.problems)  # it was removed
+    assert any(p.startswith("removed from") for p in draft.problems)  # and said so

@@ -306,14 +306,16 @@ def language_problems(
 def drop_promises(
     fields: Mapping[str, str], offer: str, allowed: Sequence[str] = ()
 ) -> tuple[dict[str, str], list[str]]:
-    """Copy with each sentence that promises what the offer does not removed, and a note
-    per removal: the last line, after a retry failed, so such copy is never handed on.
+    """Copy with each sentence that promises what the offer does not (or talks about our
+    data, "below average") removed, and a note per removal: the last line, after a retry
+    failed, so such copy is never handed on.
     A field that would be left empty is kept as it is (and still fails its check)."""
     offer_words = {w.lower() for w in PROMISE_RE.findall(offer)}
 
     def promises(sentence: str) -> list[str]:
         rest = _outside(sentence, [offer, *allowed])
-        return [w for w in PROMISE_RE.findall(rest) if w.lower() not in offer_words]
+        talk = [m.group() for m in DATA_TALK_RE.finditer(rest)]
+        return [w for w in PROMISE_RE.findall(rest) if w.lower() not in offer_words] + talk
 
     out, notes = dict(fields), []
     for name, text in fields.items():

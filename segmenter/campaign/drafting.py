@@ -21,7 +21,7 @@ from segmenter.campaign.checks import (
     check_fields,
     copy_problems,
     drop_promises,
-    shorten,
+    shorten_keeping,
     sms_limit,
 )
 from segmenter.campaign.generate import generate_checked
@@ -198,8 +198,11 @@ def with_offer(
         if limit is not None and len(tail) + MIN_KEPT_CHARS > limit:
             continue
         if limit is not None and len(text) + len(tail) + 2 > limit:
-            # Make room: the offer matters more than the copy's last words.
-            text = shorten(text, limit - len(tail) - 2).rstrip("…").rstrip()
+            # Make room with whole sentences: the offer matters more than the copy's last
+            # words, and a word cut mid-copy reads worse than the offer alone.
+            text = shorten_keeping(f"{text} {tail}", limit, keep=offer)
+            out[name] = text if offer in text else tail
+            break
         end = "" if text.endswith((".", "!", "?", "。", "！", "？")) else ("。" if cjk else ".")
         out[name] = f"{text}{end}{'' if cjk else ' '}{tail}"
         break

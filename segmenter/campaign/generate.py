@@ -16,7 +16,6 @@ from typing import Any
 from segmenter.campaign.brief import FieldSpec
 from segmenter.campaign.checks import (
     CUT_OFF,
-    LENGTH_PROBLEM,
     check_fields,
     fit_to_limits,
     grounding_problems,
@@ -176,17 +175,20 @@ def generate_checked(
         fields_out = {
             f.name: value[f.name].strip() for f in fields if isinstance(value.get(f.name), str)
         }
-    if problems and fields_out and repair is not None:
-        fields_out, notes = repair(fields_out)
-        problems = [CUT_OFF] if CUT_OFF in problems else []
+    if problems and fields_out:
+        notes: list[str] = []
+        if repair is not None:
+            fields_out, notes = repair(fields_out)
+        if check_fields(fields_out, fields, limits, channel=channel):
+            # Lengths failed twice: enforce the limits, so copy never overflows its channel.
+            fields_out, cut_notes = fit_to_limits(fields_out, limits, channel=channel, keep=keep)
+            notes += cut_notes
+        # Judge what is handed on, not what the model wrote: a cut may have removed a flaw.
+        problems = [p for p in problems if p == CUT_OFF][:1]
         problems += check_fields(fields_out, fields, limits, channel=channel)
         problems += grounding_problems(fields_out, offer)
         problems += extra_checks(fields_out) if extra_checks is not None else []
         problems += notes
-    if any(LENGTH_PROBLEM in p for p in problems) and fields_out:
-        # Lengths failed twice: enforce the limits, so copy never overflows its channel.
-        fields_out, notes = fit_to_limits(fields_out, limits, channel=channel, keep=keep)
-        problems = [p for p in problems if LENGTH_PROBLEM not in p] + notes
     return Generated(
         fields=fields_out,
         raw_text=raw,
