@@ -737,8 +737,20 @@ def describe_category(trait: CategoryTrait, labels: Mapping[str, str] | None = N
     return value
 
 
+def _is_year(label: str) -> bool:
+    """A label that measures a calendar year ("Year of birth"): said as 1979, not 1,979,
+    and as later or earlier, never as a multiple of the average."""
+    return bool(re.search(r"\byear\b", inline(label))) and "years" not in inline(label)
+
+
 def _numeric_statement(trait: NumericTrait, label: str) -> str:
     both = f"({_number(trait.segment_mean)} against {_number(trait.overall_mean)})"
+    if _is_year(label) and 1000 <= abs(trait.overall_mean) < 10_000:
+        later = "later" if trait.z > 0 else "earlier"
+        return (
+            f"{label}: {later} than average ({trait.segment_mean:.0f} against "
+            f"{trait.overall_mean:.0f})"
+        )
     if trait.column.endswith(DATE_FEATURE_SUFFIX):
         days = trait.segment_mean - trait.overall_mean
         later = "later" if days > 0 else "earlier"

@@ -439,3 +439,19 @@ def test_campaign_table_columns_are_named_as_their_makers_meant_them(
     z = 1.0 if mean > overall else -1.0
     trait = NumericTrait(column, mean, overall, mean / overall, z, column_label(column))
     assert describe_numeric(trait) == expected
+
+
+def test_a_year_is_said_as_a_year() -> None:
+    born = NumericTrait("Year_Birth", 1979.2, 1967.4, 1979.2 / 1967.4, 0.9, "Year of birth")
+    profile = SegmentProfile(
+        segment_id=0,
+        name="",
+        size=10,
+        share=0.5,
+        numeric=(born,),
+        categories=(),
+        keywords=(),
+        examples=(),
+    )
+    text = describe_traits(profile)[0].text
+    assert "1979 against 1967" in text and "1,979" not in text and "later" in text
