@@ -298,3 +298,11 @@ def test_data_talk_is_removed_and_the_draft_is_judged_as_handed_on() -> None:
     assert draft.fields["body"] == "Your wines are exceptional! free delivery this month"
     assert not any("talks about our data" in p for p in draft.problems)  # it was removed
     assert any(p.startswith("removed from") for p in draft.problems)  # and said so
+
+
+def test_a_slot_cut_short_by_the_grammar_is_still_filled() -> None:
+    generator = FakeGenerator(replies=[answer(title="Thanks", body="We value you. @OFF")])
+    brief = CampaignBrief(channel="push", goal="loyalty", offer="free delivery this month")
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert draft.fields["body"] == "We value you. free delivery this month"
+    assert "@" not in draft.fields["body"]

@@ -141,7 +141,9 @@ def shorten(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     sentences = [s.strip() for s in _SENTENCE_SPLIT.split(text) if s.strip()]
-    joiner = "" if _CJK_CHAR.search(text) else " "
+    # Chinese sentences join with nothing, others with a space: judged by most letters, as
+    # a model's English SMS sometimes ends in a stray Chinese word.
+    joiner = "" if 2 * len(_CJK_CHAR.findall(text)) > len(re.findall(r"\w", text)) else " "
     with_last, prefix = "", ""
     for keep in range(len(sentences) - 1, 0, -1):
         candidate = joiner.join([*sentences[:keep], sentences[-1]])
@@ -254,7 +256,7 @@ def copy_problems(
         if chars:
             shown = " ".join(chars)
             problems.append(f'"{name}" has "{shown}", which copy for this channel may not hold')
-        if has_slot(text):
+        if has_slot(text) or "@" in rest:
             problems.append(
                 f'"{name}" still holds {OFFER_SLOT}'
                 + ("" if offer else ": the brief has no offer, so write none")
