@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from segmenter.campaign import BrandProfile
 from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
 from segmenter.ingest import detect_schema, load_table
 from segmenter.pipeline import run_segmentation
@@ -388,6 +390,31 @@ def test_reply_to_a_customer_found_by_search(drafting_session, fake_generator) -
     prompt = "\n".join(m["content"] for m in fake_generator.prompts[-1])
     assert drafting_session[state.RUN].docs[row][:30] in prompt
     assert any("Sorry about the parcel" in code.value for code in at.code)
+
+
+def test_a_reply_to_a_fraud_complaint_is_marked_for_a_person(
+    drafting_session, fake_generator
+) -> None:  # type: ignore[no-untyped-def]
+    fake_generator.replies = [json.dumps({"reply": "We are sorry: our team will look into it."})]
+    docs = list(drafting_session[state.RUN].docs)
+    row = next(i for i, doc in enumerate(docs) if "parcel" in doc)
+    docs[row] = "Someone used my card for a fraudulent charge on a parcel I never ordered."
+    session = {
+        **drafting_session,
+        state.RUN: replace(drafting_session[state.RUN], docs=docs),
+        state.BRAND: BrandProfile(brand_name="Northwind", policy_text="Refunds within 30 days."),
+    }
+    at = page("pages/2_Segments.py", session)
+    at.run()
+    at.text_input(key="segments_search").input("fraudulent charge card").run()
+    at.selectbox(key="segments_reply_row").set_value(row).run()
+    at.button(key="segments_reply_draft").click().run()
+    assert not at.exception
+    _, result = at.session_state[state.REPLY]
+    assert result.needs_human == ("fraud",)
+    assert any("For a person" in error.value and "fraud" in error.value for error in at.error)
+    prompt = "\n".join(m["content"] for m in fake_generator.prompts[-1])
+    assert "Refunds within 30 days." in prompt  # the brand's policy reached the model
 
 
 def test_most_common_segment_of_a_selection() -> None:

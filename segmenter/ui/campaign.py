@@ -519,6 +519,7 @@ def reply_section(
                         generator,
                         brand_voice=brand_voice,
                         offer=offer,
+                        brand=st.session_state.get(state.BRAND),
                         on_text=lambda text: _show_reply(live, text),
                     )
                 live.empty()
@@ -528,6 +529,11 @@ def reply_section(
         kept = st.session_state.get(state.REPLY)
         if kept is not None and kept[0] == row:
             result = kept[1]
+            if result.needs_human:
+                st.error(
+                    f"For a person, not an automatic reply: this complaint mentions "
+                    f"{' and '.join(result.needs_human)}. Use the draft only as a starting point."
+                )
             if result.problems:
                 st.warning("Check before use: " + "; ".join(result.problems))
             reply = result.fields.get("reply") or result.raw_text
