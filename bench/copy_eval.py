@@ -58,7 +58,7 @@ _PLACEHOLDER = re.compile(
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _CURRENCY = re.compile(r"[$€£¥₹]|\b(?:USD|EUR|GBP|RMB|CNY)\b|元")
 PROMISE_WORDS_EN = (
-    "free", "refund", "refunds", "return", "returns", "shipping", "guarantee", "guaranteed",
+    "free", "refund", "refunds", "returns", "shipping", "guarantee", "guaranteed",
     "gift", "gifts", "discount", "discounts", "cashback", "voucher", "coupon", "bonus",
     "no charge", "money back", "business days", "within", "waive", "waived",
 )  # fmt: skip

@@ -178,6 +178,7 @@ class FakeGenerator:
         self.reply_for = reply_for
         self.prompts: list[list[dict[str, str]]] = []
         self.schemas: list[Any] = []
+        self.avoided: list[tuple[str, ...]] = []
 
     def stream(
         self,
@@ -186,10 +187,12 @@ class FakeGenerator:
         max_tokens: int,
         temperature: float,
         json_schema: Mapping[str, Any] | None = None,
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         conversation = [dict(m) for m in messages]
         self.prompts.append(conversation)
         self.schemas.append(json_schema)
+        self.avoided.append(tuple(avoid))
         if self.reply_for is not None:
             reply = self.reply_for(conversation)
         elif self.replies:

@@ -306,3 +306,15 @@ def test_a_slot_cut_short_by_the_grammar_is_still_filled() -> None:
     [draft] = draft_campaign(themed_profiles()[0], brief, generator)
     assert draft.fields["body"] == "We value you. free delivery this month"
     assert "@" not in draft.fields["body"]
+
+
+def test_the_model_is_kept_from_writing_promise_words_the_offer_does_not_say() -> None:
+    generator = FakeGenerator(replies=[json.dumps({"text": "Come back and see @OFFER."})])
+    brief = CampaignBrief(
+        channel="sms", offer="free delivery this month", brand=BrandProfile(banned_words=("cheap",))
+    )
+    draft_campaign(themed_profiles()[0], brief, generator)
+    avoided = set(generator.avoided[0])
+    assert {"discount", "refund", "gift", "average", "cheap"} <= avoided
+    assert "free" not in avoided  # the offer says it: the copy may name it
+    assert not avoided & {"return", "delivery"}  # a win-back may ask customers to return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -180,6 +181,19 @@ def test_closing_the_stream_stops_the_model() -> None:
     again = "".join(generator.stream(messages, max_tokens=5, temperature=0.0))
     assert all(pieces) and again
     assert time.perf_counter() - start < 20
+
+
+@pytest.mark.model
+def test_words_to_avoid_cannot_be_written() -> None:
+    generator = get_generator(SMALL_GENERATOR)
+    assert isinstance(generator, LlamaCppGenerator)
+    # Each spelling that is one token is banned: " the", "The", "the", " The".
+    assert len(generator.token_ids(["the"])) >= 2
+    messages = [{"role": "user", "content": "Describe the sea and the sky in two sentences."}]
+    free = "".join(generator.stream(messages, max_tokens=40, temperature=0.0))
+    kept = "".join(generator.stream(messages, max_tokens=40, temperature=0.0, avoid=["the"]))
+    assert re.search(r"\bthe\b", free, re.IGNORECASE)  # unbiased, the model writes it
+    assert not re.search(r"\bthe\b", kept, re.IGNORECASE), kept
 
 
 # --- an OpenAI-compatible server on 127.0.0.1 ------------------------------------------------

@@ -45,10 +45,15 @@ class Recording:
         max_tokens: int,
         temperature: float,
         json_schema: Mapping[str, Any] | None = None,
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         self.sent.append([dict(m) for m in messages])  # type: ignore[misc]
         return self.inner.stream(
-            messages, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema
+            messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            json_schema=json_schema,
+            avoid=avoid,
         )
 
     def everything_sent(self) -> str:

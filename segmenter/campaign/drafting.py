@@ -31,7 +31,7 @@ from segmenter.campaign.prompts import (
     output_schema,
     raw_column_names,
 )
-from segmenter.campaign.rules import SLOT_FIELDS, fill_offer
+from segmenter.campaign.rules import SLOT_FIELDS, fill_offer, words_to_avoid
 from segmenter.lm.base import TextGenerator
 from segmenter.profile import SegmentProfile
 
@@ -159,6 +159,7 @@ def draft_campaign(
             extra_checks=checks,
             repair=repair,
             keep=offer,
+            avoid=words_to_avoid(offer, brand.banned_words),
         )
         drafts.append(
             Draft(

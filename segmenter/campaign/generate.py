@@ -63,12 +63,16 @@ def stream_reply(
     temperature: float,
     schema: Mapping[str, Any],
     on_text: Callable[[str], None] | None = None,
+    avoid: Sequence[str] = (),
 ) -> str:
     """The model's whole reply to ``conversation``, constrained to ``schema``; ``on_text``
-    sees the reply so far after each piece (to show it while it streams)."""
+    sees the reply so far after each piece (to show it while it streams); ``avoid``: words
+    the backend should make impossible (only passed when there are some, so generators
+    written before it existed keep working)."""
     raw = ""
+    options: dict[str, Any] = {"avoid": tuple(avoid)} if avoid else {}
     for piece in generator.stream(
-        conversation, max_tokens=max_tokens, temperature=temperature, json_schema=schema
+        conversation, max_tokens=max_tokens, temperature=temperature, json_schema=schema, **options
     ):
         raw += piece
         if on_text is not None:
@@ -125,6 +129,7 @@ def generate_checked(
     extra_checks: Callable[[Mapping[str, str]], list[str]] | None = None,
     repair: Callable[[dict[str, str]], tuple[dict[str, str], list[str]]] | None = None,
     keep: str = "",
+    avoid: Sequence[str] = (),
 ) -> Generated:
     """Ask ``generator``, check the answer, retry once with the failures, then give up.
 
@@ -139,6 +144,7 @@ def generate_checked(
         repair: after the retry failed, fixes what it can and returns notes; the copy is
             then checked again.
         keep: text that cutting to fit must not remove (the offer).
+        avoid: words the backend should make impossible to write (``rules.words_to_avoid``).
     """
     schema = schema if schema is not None else output_schema(fields, limits)
     conversation = mask_messages(messages)
@@ -149,7 +155,9 @@ def generate_checked(
     attempts = 0
     for attempt in range(RETRIES + 1):
         attempts = attempt + 1
-        raw = stream_reply(generator, conversation, max_tokens, temperature, schema, on_text)
+        raw = stream_reply(
+            generator, conversation, max_tokens, temperature, schema, on_text, avoid=avoid
+        )
         value = _plain_text_values(parse_json_object(raw), channel)
         problems = check_fields(value, fields, limits, channel=channel)
         if value is None and (partial := _plain_text_values(partial_fields(raw), channel)):

@@ -48,10 +48,8 @@ PROMISE_WORDS: tuple[str, ...] = (
     "free",
     "refund",
     "refunds",
-    "return",
     "returns",
     "shipping",
-    "delivery",
     "guarantee",
     "guaranteed",
     "warranty",
@@ -86,7 +84,26 @@ PROMISE_WORDS: tuple[str, ...] = (
     "半价",
 )
 """Words that promise something of value. They may appear only where the brief's offer
-says them (the offer's own words are allowed anywhere in the copy)."""
+says them (the offer's own words are allowed anywhere in the copy). Not "return" or
+"delivery": a win-back asks customers to return, and copy for customers who wrote about
+late deliveries may say so; "free delivery" is caught by "free"."""
+
+DATA_TALK_WORDS: tuple[str, ...] = ("average", "averages", "平均")
+"""Single words of ``DATA_TALK_PATTERNS`` that the model can be kept from writing at all:
+the segment's facts are stated against the average, and the model echoed the word."""
+
+
+def words_to_avoid(offer: str, banned_words: Sequence[str] = ()) -> list[str]:
+    """Words a backend should make impossible to write in copy for ``offer``: the promise
+    words the offer does not say, data talk, and the brand's banned words.
+
+    The offer's own words stay allowed: the model writes the slot, but may name the offer
+    around it ("your free delivery").
+    """
+    said = {w.lower() for w in PROMISE_RE.findall(offer)}
+    single = [w for w in PROMISE_WORDS if " " not in w and w.lower() not in said]
+    return [*single, *DATA_TALK_WORDS, *(w.strip() for w in banned_words if w.strip())]
+
 
 TIMELINE_PATTERNS: tuple[str, ...] = (
     r"\b(?:business|working) days?\b",

@@ -29,8 +29,11 @@ class TextGenerator(Protocol):
         max_tokens: int,
         temperature: float,
         json_schema: Mapping[str, Any] | None = None,
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
         """Yield the reply piece by piece; with ``json_schema``, constrain it to that schema
         where the backend can (others get the schema in the prompt and are validated after).
+        ``avoid`` lists words the reply should not hold: backends that can bias tokens make
+        them impossible to write, others ignore it (the caller's checks still apply).
         """
         ...

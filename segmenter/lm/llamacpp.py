@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx2
+
 from segmenter.errors import MissingDependencyError, ModelError
 from segmenter.lm.base import Message
 from segmenter.lm.bundled import available_memory_bytes
@@ -115,6 +117,7 @@ class LlamaCppGenerator:
         self.on_gpu = False
         self.draft_model_path: Path | None = None
         """The draft model in use for speculative decoding, once loaded (``None``: none)."""
+        self._token_cache: dict[str, int | None] = {}
         self.last_timings: dict[str, float] = {}
         """llama.cpp's figures for the latest request: prompt and generation tokens and ms."""
 
@@ -156,6 +159,36 @@ class LlamaCppGenerator:
         start = time.perf_counter()
         self._server.handle_chat_completions(request)
         return time.perf_counter() - start
+
+    def token_ids(self, words: Sequence[str]) -> list[int]:
+        """The single tokens that spell ``words`` (" free", "Free", "免费" …), for banning.
+
+        A spelling that takes several tokens is left out: banning its pieces would ban
+        other words too ("ship" + "ping"). Looked up once per word on the server's own
+        tokenizer (its ``/tokenize`` route on the loopback address it listens on).
+        """
+        variants = {
+            variant
+            for word in words
+            if word.strip()
+            for spelled in {word.strip(), word.strip().capitalize()}
+            for variant in (spelled, f" {spelled}")
+        }
+        missing = sorted(v for v in variants if v not in self._token_cache)
+        if missing:
+            self.load()
+            address = self._server.listening_address
+            for variant in missing:
+                try:
+                    answer = httpx2.post(
+                        f"{address}/tokenize", json={"content": variant}, timeout=10
+                    )
+                    tokens = [int(t) for t in answer.json()["tokens"]]
+                except Exception:  # banning is a first line; the checks are the second
+                    log.warning("could not tokenize %r on %s", variant, self.model_id)
+                    tokens = []
+                self._token_cache[variant] = tokens[0] if len(tokens) == 1 else None
+        return sorted({t for v in variants if (t := self._token_cache.get(v)) is not None})
 
     def _wait_for_warming(self) -> None:
         # A draft sent while the prefix is being read would land on the other, cold slot
@@ -229,8 +262,13 @@ class LlamaCppGenerator:
         max_tokens: int,
         temperature: float,
         json_schema: Mapping[str, Any] | None = None,
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
-        """Yield the reply as it is generated; closing the iterator stops generation."""
+        """Yield the reply as it is generated; closing the iterator stops generation.
+
+        Each word of ``avoid`` is made impossible in its common spellings (with and without
+        a leading space, lower case and capitalised) wherever that spelling is one token.
+        """
         self.load()
         self._wait_for_warming()
         request: dict[str, Any] = {
@@ -242,6 +280,9 @@ class LlamaCppGenerator:
         }
         if self.seed is not None:
             request["seed"] = self.seed
+        banned = self.token_ids(avoid)
+        if banned:
+            request["logit_bias"] = [[token, False] for token in banned]
         if json_schema is not None:
             request["response_format"] = {
                 "type": "json_schema",

@@ -70,8 +70,12 @@ class OpenAICompatibleGenerator:
         max_tokens: int,
         temperature: float,
         json_schema: Mapping[str, Any] | None = None,
+        avoid: Sequence[str] = (),
     ) -> Iterator[str]:
-        """Yield the reply as the server streams it; closing the iterator closes the request."""
+        """Yield the reply as the server streams it; closing the iterator closes the request.
+
+        ``avoid`` is not sent: a server's token ids are its own, so the caller's checks
+        alone keep those words out."""
         import openai  # noqa: PLC0415 - see _get_client
 
         client = self._get_client()
