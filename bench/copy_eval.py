@@ -44,7 +44,13 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from segmenter.campaign import CHANNELS, BrandProfile, CampaignBrief, draft_campaign  # noqa: E402
+from segmenter.campaign import (  # noqa: E402
+    CHANNELS,
+    BrandProfile,
+    CampaignBrief,
+    draft_campaign,
+    edited,
+)
 from segmenter.profile import SegmentProfile, describe_traits  # noqa: E402
 
 AD_CHANNEL = "ad"
@@ -388,8 +394,11 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     n = len(records)
     if not n:
         return {"drafts": 0}
-    final = [r["app_ok"] and clean(r["found"]) for r in records]
-    first = [ok and r["calls"] == 1 for ok, r in zip(final, records, strict=True)]
+    # Final: the copy as handed on passes every check of the app (re-run on it) and every
+    # detector here; a draft the app fixed (cut to fit, a sentence removed) passes when
+    # the fix left clean copy, and is counted apart as "fixed by the app".
+    final = [r.get("handed_on_ok", r["app_ok"]) and clean(r["found"]) for r in records]
+    first = [r["app_ok"] and clean(r["found"]) and r["calls"] == 1 for r in records]
     counts = {k: sum(bool(r["found"][k]) for r in records) for k in COUNTED}
     first_tokens = [r["first_token_s"] for r in records if r["first_token_s"] is not None]
     return {
@@ -397,6 +406,8 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "first_try_pass": sum(first) / n,
         "final_pass": sum(final) / n,
         "app_checks_pass": sum(r["app_ok"] for r in records) / n,
+        "fixed_by_app": sum(ok and not r["app_ok"] for ok, r in zip(final, records, strict=True))
+        / n,
         **counts,
         "grounding": sum(bool(r["found"]["grounded_on"]) for r in records) / n,
         **{f"similarity_{k}": v for k, v in distinctness(records).items()},
@@ -458,6 +469,8 @@ def eval_table(
                     "raw_text": draft.raw_text if not draft.fields else "",
                     "app_ok": draft.ok,
                     "app_problems": list(draft.problems),
+                    "handed_on_ok": edited(draft, draft.fields).ok,
+                    "handed_on_problems": list(edited(draft, draft.fields).problems),
                     "calls": calls - first_call,
                     "first_token_s": counting.first_token[first_call],
                     "seconds": draft.seconds,

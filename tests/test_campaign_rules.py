@@ -17,6 +17,7 @@ from segmenter.campaign import (
     build_messages,
     draft_campaign,
     draft_reply,
+    edited,
 )
 from segmenter.campaign.checks import copy_problems
 from segmenter.campaign.rules import PROMISE_WORDS, escalation_reasons
@@ -318,3 +319,14 @@ def test_the_model_is_kept_from_writing_promise_words_the_offer_does_not_say() -
     assert {"discount", "refund", "gift", "average", "cheap"} <= avoided
     assert "free" not in avoided  # the offer says it: the copy may name it
     assert not avoided & {"return", "delivery"}  # a win-back may ask customers to return
+
+
+def test_an_edit_that_adds_a_promise_is_flagged_like_a_model_would_be() -> None:
+    generator = FakeGenerator(replies=[json.dumps({"text": "We miss you. Come back soon."})])
+    brief = CampaignBrief(channel="sms", brand=BrandProfile(sms_opt_out=""))
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert draft.ok
+    changed = edited(draft, {"text": "We miss you. Free shipping on us! #comeback"})
+    assert any("free" in p and "shipping" in p for p in changed.problems)
+    assert any('"#"' in p for p in changed.problems)
+    assert edited(draft, {"text": "We miss you. Come back and see what is new."}).ok

@@ -237,11 +237,23 @@ def with_brand_lines(
 
 
 def edited(draft: Draft, fields: Mapping[str, str]) -> Draft:
-    """``draft`` with the user's edits; an edited draft is re-checked against its limits."""
+    """``draft`` with the user's edits, re-checked against its limits and the copy rules
+    (promises the offer does not make, hashtags, banned words, script …): an edit that adds
+    "free shipping" is flagged as a model's would be."""
     language = draft.language
-    spec = draft.brief.spec
-    limits = {f.name: field_limit(f, language, draft.brief.channel) for f in spec.fields}
-    problems = check_fields(fields, spec.fields, limits, channel=draft.brief.channel)
+    brief = draft.brief
+    spec = brief.spec
+    limits = {f.name: field_limit(f, language, brief.channel) for f in spec.fields}
+    problems = check_fields(fields, spec.fields, limits, channel=brief.channel)
+    brand = brief.brand
+    problems += copy_problems(
+        fields,
+        channel=brief.channel,
+        offer=brief.offer.strip(),
+        language=language,
+        banned_words=brand.banned_words,
+        allowed=[brand.brand_name, brand.sender_name, brand.sign_off, brand.sms_opt_out],
+    )
     return Draft(
         segment_id=draft.segment_id,
         segment_name=draft.segment_name,
