@@ -20,7 +20,7 @@ from segmenter.campaign import (
     edited,
 )
 from segmenter.campaign.checks import copy_problems
-from segmenter.campaign.rules import PROMISE_WORDS, escalation_reasons
+from segmenter.campaign.rules import PROMISE_WORDS, escalation_reasons, fill_offer, has_slot
 from segmenter.profile import SegmentProfile, profile_segments
 from tests.conftest import FakeGenerator
 from tests.test_campaign import themed_profiles
@@ -330,3 +330,10 @@ def test_an_edit_that_adds_a_promise_is_flagged_like_a_model_would_be() -> None:
     assert any("free" in p and "shipping" in p for p in changed.problems)
     assert any('"#"' in p for p in changed.problems)
     assert edited(draft, {"text": "We miss you. Come back and see what is new."}).ok
+
+
+def test_a_slot_written_right_before_chinese_text_is_filled() -> None:
+    # Chinese characters are word characters to a regex: "@OFFER现在" has no word boundary.
+    assert fill_offer("@OFFER现在是您的", "全场9折") == "全场9折现在是您的"
+    assert fill_offer("回来即享@OFFER。", "满100减20") == "回来即享满100减20。"
+    assert not has_slot("official offers are posted @offered")

@@ -16,7 +16,7 @@ there. The grammar forbids digits, ``%`` and currency signs, so prices and perce
 can only reach the copy through this slot. ``@`` and capitals are allowed by the grammar,
 and the default model copies the token from its examples reliably (docs/drafting.md)."""
 
-_SLOT_RE = re.compile(r"(?i:@\s?o(?:f(?:f(?:er?)?)?)?\b)|\bOFFER\b")
+_SLOT_RE = re.compile(r"(?i:@\s?o(?:f(?:f(?:er?)?)?)?(?![A-Za-z]))|(?<![A-Za-z])OFFER(?![A-Za-z])")
 """The slot as models actually write it: ``@OFFER``, ``@offer``, ``@ OFFER``, the bare
 capitalised word when the ``@`` is dropped, or cut short by the grammar's length cap
 (``@OFF``: the default model did that)."""
