@@ -220,3 +220,14 @@ def test_campaign_folder_is_the_run_folder_or_a_keyed_store(tmp_path: Path, tabl
     assert campaign_folder(run(labels.copy()), tmp_path) == folder  # same run after a reload
     assert campaign_folder(run(labels[::-1].copy()), tmp_path) != folder  # another clustering
     assert campaign_folder(run(labels, opened_from=tmp_path), tmp_path / "elsewhere") == tmp_path
+
+
+def test_a_date_column_is_never_taken_for_phones() -> None:
+    frame = pd.DataFrame(
+        {
+            "Date received": ["2019-04-04", "2019-05-01", "2020-01-31"],
+            "Sent": ["04/04/2019", "05/01/2019", "01/31/2020"],
+            "Complaint ID": ["3200024", "3200031", "3200040"],
+        }
+    )
+    assert "phone" not in detect_contacts(frame, exclude=["Complaint ID"])

@@ -296,7 +296,7 @@ def test_data_talk_is_removed_and_the_draft_is_judged_as_handed_on() -> None:
     generator = FakeGenerator(replies=[answer(title="Thank you", body=text)])
     brief = CampaignBrief(channel="push", goal="loyalty", offer="free delivery this month")
     [draft] = draft_campaign(themed_profiles()[0], brief, generator)
-    assert draft.fields["body"] == "Your wines are exceptional! free delivery this month"
+    assert draft.fields["body"] == "Your wines are exceptional! Free delivery this month"
     assert not any("talks about our data" in p for p in draft.problems)  # it was removed
     assert any(p.startswith("removed from") for p in draft.problems)  # and said so
 
@@ -305,7 +305,7 @@ def test_a_slot_cut_short_by_the_grammar_is_still_filled() -> None:
     generator = FakeGenerator(replies=[answer(title="Thanks", body="We value you. @OFF")])
     brief = CampaignBrief(channel="push", goal="loyalty", offer="free delivery this month")
     [draft] = draft_campaign(themed_profiles()[0], brief, generator)
-    assert draft.fields["body"] == "We value you. free delivery this month"
+    assert draft.fields["body"] == "We value you. Free delivery this month"
     assert "@" not in draft.fields["body"]
 
 
@@ -337,3 +337,12 @@ def test_a_slot_written_right_before_chinese_text_is_filled() -> None:
     assert fill_offer("@OFFER现在是您的", "全场9折") == "全场9折现在是您的"
     assert fill_offer("回来即享@OFFER。", "满100减20") == "回来即享满100减20。"
     assert not has_slot("official offers are posted @offered")
+
+
+def test_an_offer_that_opens_a_sentence_is_capitalised_and_still_counts_as_the_offer() -> None:
+    assert fill_offer("@OFFER when you come back.", "a free review") == (
+        "A free review when you come back."
+    )
+    assert fill_offer("Enjoy @OFFER today.", "a free review") == "Enjoy a free review today."
+    fields = {"text": "We miss you. Up to 30% off is yours."}
+    assert copy_problems(fields, channel="sms", offer="up to 30% off") == []

@@ -167,7 +167,7 @@ def shorten_keeping(text: str, limit: int, keep: str = "") -> str:
     if not keep or keep not in text or len(text) <= limit:
         return shorten(text, limit)
     sentences = [s.strip() for s in _SENTENCE_SPLIT.split(text.strip()) if s.strip()]
-    pinned = next((s for s in sentences if keep in s), keep)
+    pinned = next((s for s in sentences if mentions(s, keep)), keep)
     if len(pinned) > limit:
         return shorten(text, limit)
     joiner = "" if _CJK_CHAR.search(text) else " "
@@ -225,10 +225,16 @@ MIN_SCRIPT_SHARE = 0.5
 
 
 def _outside(text: str, allowed: Sequence[str]) -> str:
-    """``text`` with the allowed phrases (the offer, the brand's name) cut out."""
+    """``text`` with the allowed phrases (the offer, the brand's name) cut out, in any case
+    (an offer that opens a sentence is capitalised)."""
     for phrase in sorted((a for a in allowed if a.strip()), key=len, reverse=True):
-        text = text.replace(phrase, " ")
+        text = re.sub(re.escape(phrase), " ", text, flags=re.IGNORECASE)
     return text
+
+
+def mentions(text: str, phrase: str) -> bool:
+    """Whether ``text`` holds ``phrase`` in any case (the offer, capitalised or not)."""
+    return phrase.casefold() in text.casefold()
 
 
 def copy_problems(
@@ -277,7 +283,7 @@ def copy_problems(
                 f'"{name}" talks about our data ("{talk.group()}"): speak to the customer about '
                 "what they care about, not about averages or segments"
             )
-    if offer and not any(offer in text for text in fields.values()):
+    if offer and not any(mentions(text, offer) for text in fields.values()):
         problems.append(f"the copy does not mention the offer: write {OFFER_SLOT} where it goes")
     problems += language_problems(fields, language, allowed=[offer, *allowed])
     return problems

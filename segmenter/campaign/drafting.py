@@ -21,6 +21,7 @@ from segmenter.campaign.checks import (
     check_fields,
     copy_problems,
     drop_promises,
+    mentions,
     shorten_keeping,
     sms_limit,
 )
@@ -31,7 +32,7 @@ from segmenter.campaign.prompts import (
     output_schema,
     raw_column_names,
 )
-from segmenter.campaign.rules import SLOT_FIELDS, fill_offer, words_to_avoid
+from segmenter.campaign.rules import SLOT_FIELDS, fill_offer, sentence_start, words_to_avoid
 from segmenter.lm.base import TextGenerator
 from segmenter.profile import SegmentProfile
 
@@ -187,14 +188,14 @@ def with_offer(
     added as the last sentence of its main field where it fits: a win-back without its
     offer gives the customer nothing to come back for."""
     out = dict(fields)
-    if not offer or any(offer in text for text in out.values()):
+    if not offer or any(mentions(text, offer) for text in out.values()):
         return out
     for name in (n for n in SLOT_FIELDS if n in out):
         text = out[name].rstrip()
         if not text:
             continue
         cjk = not text.isascii()
-        tail = f"{offer}{'' if cjk else '.'}"
+        tail = f"{sentence_start(offer)}{'' if cjk else '.'}"
         limit = limits.get(name)
         if limit is not None and len(tail) + MIN_KEPT_CHARS > limit:
             continue
@@ -202,7 +203,7 @@ def with_offer(
             # Make room with whole sentences: the offer matters more than the copy's last
             # words, and a word cut mid-copy reads worse than the offer alone.
             text = shorten_keeping(f"{text} {tail}", limit, keep=offer)
-            out[name] = text if offer in text else tail
+            out[name] = text if mentions(text, offer) else tail
             break
         end = "" if text.endswith((".", "!", "?", "。", "！", "？")) else ("。" if cjk else ".")
         out[name] = f"{text}{end}{'' if cjk else ' '}{tail}"

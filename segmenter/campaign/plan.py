@@ -53,7 +53,13 @@ _NAME_HINTS: dict[str, tuple[str, ...]] = {
     "name": ("full name", "fullname", "full_name", "customer name", "name", "姓名"),
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE_CHARS = re.compile(r"^\+?[\d\s().\-/]{7,}$")
+_PHONE_CHARS = re.compile(
+    r"^(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T][\d:]+)?$)"  # 2019-04-04: a date
+    r"(?!\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[ T][\d:]+)?$)"  # 04/04/2019: a date
+    r"\+?[\d\s().\-/]{7,}$"
+)
+"""A phone number's characters; dates have them too and are left out (a complaints
+export's "Date received" was taken for the phone column)."""
 VALUE_SHARE = 0.8
 """Share of a column's non-empty cells that must look like emails (or phones) to count."""
 

@@ -225,7 +225,21 @@ def fill_offer(text: str, offer: str) -> str:
     >>> fill_offer("Come back for @OFFER.", "20% off your next order")
     'Come back for 20% off your next order.'
     """
-    return _SLOT_RE.sub(lambda _: offer, text) if offer else text
+    if not offer:
+        return text
+
+    def placed(match: re.Match[str]) -> str:
+        before = text[: match.start()].rstrip(" ")
+        starts = not before or before.endswith((".", "!", "?", "\n"))
+        return sentence_start(offer) if starts else offer
+
+    return _SLOT_RE.sub(placed, text)
+
+
+def sentence_start(text: str) -> str:
+    """``text`` with its first letter capitalised, as a sentence opens ("a free review"
+    -> "A free review"); text that opens with anything else is left as it is."""
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
 def has_slot(text: str) -> bool:
