@@ -19,7 +19,7 @@ from segmenter.campaign import (
     draft_reply,
     edited,
 )
-from segmenter.campaign.checks import copy_problems
+from segmenter.campaign.checks import copy_problems, quoted_problems
 from segmenter.campaign.rules import PROMISE_WORDS, escalation_reasons, fill_offer, has_slot
 from segmenter.profile import SegmentProfile, profile_segments
 from tests.conftest import FakeGenerator
@@ -346,3 +346,16 @@ def test_an_offer_that_opens_a_sentence_is_capitalised_and_still_counts_as_the_o
     assert fill_offer("Enjoy @OFFER today.", "a free review") == "Enjoy a free review today."
     fields = {"text": "We miss you. Up to 30% off is yours."}
     assert copy_problems(fields, channel="sms", offer="up to 30% off") == []
+
+
+def test_copy_that_repeats_a_customers_words_is_retried_and_marked() -> None:
+    profile = themed_profiles()[0]
+    quote = profile.examples[0]
+    reply = json.dumps({"text": f"{quote[:40]} Come back soon."}, ensure_ascii=False)
+    generator = FakeGenerator(replies=[reply])
+    [draft] = draft_campaign(profile, CampaignBrief(channel="sms"), generator)
+    assert len(generator.prompts) == 2  # asked again, with the problem named
+    assert any("repeats a customer's words" in p for p in draft.problems)
+    chinese = {"subject": "价格实惠，做工太差了，申请退回。"}
+    assert quoted_problems(chinese, ["价格实惠，做工太差了，申请退回。订单33号"])
+    assert not quoted_problems({"subject": "欢迎回来看看新品"}, ["价格实惠，做工太差了"])

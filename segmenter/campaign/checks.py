@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from difflib import SequenceMatcher
 from typing import Any
 
 from segmenter.campaign.brief import SMS_GSM_LIMIT, SMS_UNICODE_LIMIT, FieldSpec
@@ -286,6 +287,31 @@ def copy_problems(
     if offer and not any(mentions(text, offer) for text in fields.values()):
         problems.append(f"the copy does not mention the offer: write {OFFER_SLOT} where it goes")
     problems += language_problems(fields, language, allowed=[offer, *allowed])
+    return problems
+
+
+QUOTE_RUN_LATIN = 30
+QUOTE_RUN_CJK = 10
+"""Copy that repeats this many characters of a customer's quote speaks in the customer's
+words, not the brand's: the default model put "价格实惠，做工太差了，申请退回" (good price,
+poor work, I asked to return it) in a subject line. CJK characters carry more per
+character than Latin letters."""
+
+
+def quoted_problems(fields: Mapping[str, str], quotes: Sequence[str]) -> list[str]:
+    """A problem per field that repeats a run of a customer's quote (``QUOTE_RUN_*``)."""
+    problems = []
+    for name, text in fields.items():
+        for quote in quotes:
+            match = SequenceMatcher(None, text, quote, autojunk=False).find_longest_match()
+            run = text[match.a : match.a + match.size].strip()
+            cjk = len(_CJK_CHAR.findall(run))
+            if cjk >= QUOTE_RUN_CJK or (not cjk and len(run) >= QUOTE_RUN_LATIN):
+                problems.append(
+                    f'"{name}" repeats a customer\'s words ("{run}"): write as the brand, '
+                    "to the customer"
+                )
+                break
     return problems
 
 

@@ -22,6 +22,7 @@ from segmenter.campaign.checks import (
     copy_problems,
     drop_promises,
     mentions,
+    quoted_problems,
     shorten_keeping,
     sms_limit,
 )
@@ -132,7 +133,7 @@ def draft_campaign(
             banned_words=brand.banned_words,
             raw_names=raw_names,
             allowed=allowed,
-        )
+        ) + quoted_problems(fields, profile.examples)
 
     def repair(fields: dict[str, str]) -> tuple[dict[str, str], list[str]]:
         fields, notes = drop_promises(fields, offer, allowed)

@@ -22,16 +22,17 @@ capitalised word when the ``@`` is dropped, or cut short by the grammar's length
 (``@OFF``: the default model did that)."""
 
 FORBIDDEN_CHARS = (
-    '"\\[]{}<>0-9０-９%％$€£¥￥₹₩'
+    '"\\[]{}<>（）【】0-9０-９%％$€£¥￥₹₩'
     "\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u2079\u2080-\u2089\u2150-\u218b\u2460-\u249b"
 )
 """Characters no copy field may hold, as a regex character-class body: placeholder
-brackets, digits (ASCII and full-width, and the fractions, superscripts and circled
+brackets (full-width ones too: the default model wrote "订单号：（数字）", order number:
+(digits)), digits (ASCII and full-width, and the fractions, superscripts and circled
 numbers a model reaches for when digits are banned: it wrote "⅔") and money or percent
 signs. The double quote and
 backslash are left out too, so the JSON the model writes never needs an escape."""
 
-REPLY_FORBIDDEN_CHARS = '"\\[]{}<>#'
+REPLY_FORBIDDEN_CHARS = '"\\[]{}<>【】#'
 """A reply may quote numbers its policy states ("refunds within 14 days"), so only
 placeholder brackets and hashtags are banned by its grammar; the checks judge the rest."""
 
