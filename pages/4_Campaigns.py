@@ -5,7 +5,6 @@ import hashlib
 
 import streamlit as st
 
-from segmenter.errors import SegmenterError
 from segmenter.fusion import describe_drivers
 from segmenter.profile import rename_segments
 from segmenter.ui import state
@@ -15,12 +14,10 @@ from segmenter.ui.campaign import (
     brand_form,
     brief_form,
     draft_board,
+    draft_controls,
     draft_downloads,
-    model_settings,
     persist_campaign,
     restore_campaign,
-    run_drafting,
-    session_generator,
 )
 from segmenter.ui.widgets import plain, profile_card
 
@@ -73,19 +70,7 @@ with work:
         brand_form()
     st.subheader(f"Brief for {plain(profile.name)}")
     brief = brief_form(profile, key="campaigns", voice_box=False)
-    config = model_settings()
-    generator = None
-    try:
-        generator = session_generator(config)
-    except SegmenterError as error:
-        st.error(str(error))
-    draft_col, stop_col = st.columns(2)
-    clicked = draft_col.button(
-        "Draft copy", type="primary", key="campaigns_draft", disabled=generator is None
-    )
-    stop_col.button("Stop", key="campaigns_stop", help="Stops the model; finished variants stay.")
-    if clicked and generator is not None:
-        run_drafting(profile, brief, generator)
+    generator = draft_controls(profile, brief, key="campaigns")
     st.subheader("Drafts")
     draft_board(profile, generator)
     drafts = all_drafts()

@@ -422,6 +422,30 @@ def _remember_segment(key: str) -> None:
     st.session_state[CHOSEN_SEGMENT] = st.session_state[key]
 
 
+def draft_controls(
+    profile: SegmentProfile, brief: CampaignBrief, *, key: str
+) -> TextGenerator | None:
+    """The model settings and the Draft and Stop buttons, drafting when Draft is pressed;
+    returns the session's generator (``None`` when it cannot be had: the error is shown).
+
+    ``key`` prefixes the buttons' keys (the sidebar's ``campaign``, the page's
+    ``campaigns``)."""
+    config = model_settings()
+    generator: TextGenerator | None = None
+    try:
+        generator = session_generator(config)
+    except SegmenterError as error:
+        st.error(str(error))
+    draft_col, stop_col = st.columns(2)
+    clicked = draft_col.button(
+        "Draft copy", type="primary", key=f"{key}_draft", disabled=generator is None
+    )
+    stop_col.button("Stop", key=f"{key}_stop", help="Stops the model; finished variants stay.")
+    if clicked and generator is not None:
+        run_drafting(profile, brief, generator)
+    return generator
+
+
 def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | None) -> None:
     """The whole side panel: pick a segment, write a brief, draft, keep and export."""
     st.header("Campaign copy")
@@ -461,19 +485,7 @@ def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | 
     st.session_state[CHOSEN_SEGMENT] = segment
     profile = by_id[segment]
     brief = brief_form(profile)
-    config = model_settings()
-    generator: TextGenerator | None = None
-    try:
-        generator = session_generator(config)
-    except SegmenterError as error:
-        st.error(str(error))
-    draft_col, stop_col = st.columns(2)
-    clicked = draft_col.button(
-        "Draft copy", type="primary", key="campaign_draft", disabled=generator is None
-    )
-    stop_col.button("Stop", key="campaign_stop", help="Stops the model; finished variants stay.")
-    if clicked and generator is not None:
-        run_drafting(profile, brief, generator)
+    generator = draft_controls(profile, brief, key="campaign")
     st.subheader(f"Drafts for segment {segment}")
     draft_list(profile, generator)
     draft_downloads(all_drafts(), key="campaign_download")
