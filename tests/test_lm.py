@@ -196,6 +196,22 @@ def test_words_to_avoid_cannot_be_written() -> None:
     assert not re.search(r"\bthe\b", kept, re.IGNORECASE), kept
 
 
+@pytest.mark.model
+def test_a_page_can_load_the_model_while_the_brief_is_written() -> None:
+    generator = LlamaCppGenerator(bundled.smollm2_path, "smollm2-background", threads=1)
+    assert not generator.is_loaded
+    generator.load_in_background()
+    deadline = time.perf_counter() + 60
+    while not generator.is_loaded and time.perf_counter() < deadline:
+        time.sleep(0.2)
+    assert generator.is_loaded
+    generator.load_in_background()  # loaded: nothing more happens
+    reply = "".join(
+        generator.stream([{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0)
+    )
+    assert reply
+
+
 # --- an OpenAI-compatible server on 127.0.0.1 ------------------------------------------------
 
 

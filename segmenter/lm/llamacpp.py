@@ -126,6 +126,21 @@ class LlamaCppGenerator:
         """Whether the weights are in memory."""
         return self._server is not None
 
+    def load_in_background(self) -> None:
+        """Start loading the weights (and warming the prompt cache) on a thread of its own,
+        so that a page can get the model ready while the marketer writes the brief; the
+        first draft then waits only for what is left. Does nothing once loaded."""
+        if self._server is None and not self._lock.locked():
+            threading.Thread(
+                target=self._load_quietly, name=f"load-{self.model_id}", daemon=True
+            ).start()
+
+    def _load_quietly(self) -> None:
+        try:
+            self.load()
+        except Exception:  # the first draft loads again and shows the error to the user
+            log.warning("could not load %s in the background", self.model_id, exc_info=True)
+
     def load(self) -> None:
         """Load the weights now (idempotent, thread-safe); ``stream`` does this on first use."""
         with self._lock:

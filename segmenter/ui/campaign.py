@@ -436,6 +436,10 @@ def draft_controls(
         generator = session_generator(config)
     except SegmenterError as error:
         st.error(str(error))
+    # A local model loads (and reads the prompt's fixed start) while the brief is written.
+    preload = getattr(generator, "load_in_background", None)
+    if callable(preload):
+        preload()
     draft_col, stop_col = st.columns(2)
     clicked = draft_col.button(
         "Draft copy", type="primary", key=f"{key}_draft", disabled=generator is None
