@@ -359,3 +359,17 @@ def test_copy_that_repeats_a_customers_words_is_retried_and_marked() -> None:
     chinese = {"subject": "价格实惠，做工太差了，申请退回。"}
     assert quoted_problems(chinese, ["价格实惠，做工太差了，申请退回。订单33号"])
     assert not quoted_problems({"subject": "欢迎回来看看新品"}, ["价格实惠，做工太差了"])
+
+
+def test_a_gap_left_where_the_model_meant_a_number_is_a_problem() -> None:
+    gap = {"body": "感谢您的许多好评，包括订单  、订单  和订单 ，期待您的下次购物。"}
+    assert any(
+        "gap" in p for p in copy_problems(gap, channel="email", language="Simplified Chinese")
+    )
+    whole = {"body": "感谢您的支持。满100减20优惠券 正在等您。"}
+    assert (
+        copy_problems(
+            whole, channel="email", offer="满100减20优惠券", language="Simplified Chinese"
+        )
+        == []
+    )

@@ -238,6 +238,11 @@ def mentions(text: str, phrase: str) -> bool:
     return phrase.casefold() in text.casefold()
 
 
+_GAP = re.compile(r"\S {2,}\S|\S[ \t]+[，、。,;!?！？]")
+"""Two spaces between words, or a space before a comma or stop: what is left where the model
+meant a number the grammar does not allow ("包括订单  、订单  和订单 ，", orders _, _ and _)."""
+
+
 def copy_problems(
     fields: Mapping[str, str],
     *,
@@ -278,6 +283,12 @@ def copy_problems(
         for column in raw_names:
             if re.search(rf"(?<![\w]){re.escape(column)}(?![\w])", text):
                 problems.append(f'"{name}" names the raw column {column}: say it in plain words')
+        gap = _GAP.search(text)
+        if gap:
+            problems.append(
+                f'"{name}" has a gap where something was left out ("{gap.group().strip()}"): '
+                "write whole sentences, with no numbers to fill in"
+            )
         talk = DATA_TALK_RE.search(rest)
         if talk:
             problems.append(
