@@ -684,7 +684,8 @@ def _number(value: float) -> str:
     return f"{value:.{digits}f}".rstrip("0").rstrip(".") if abs(value) >= 0.01 else "0"
 
 
-def _spend_object(label: str) -> str | None:
+def spend_object(label: str) -> str | None:
+    """What a spend column is spent on ("Spend on wines" -> "wines"), or ``None``."""
     lowered = inline(label)
     for prefix in SPEND_PREFIXES:
         if lowered.startswith(prefix):
@@ -712,7 +713,7 @@ def describe_numeric(trait: NumericTrait, labels: Mapping[str, str] | None = Non
         return f"{'Later' if up else 'Earlier'} {lowered}"
     if lowered in DIRECTION_WORDS:
         return DIRECTION_WORDS[lowered][0 if up else 1]
-    spend = _spend_object(label)
+    spend = spend_object(label)
     if spend is not None and _ratio_applies(trait):
         if trait.lift >= STRONG_RATIO:
             return f"Spends {trait.lift:.1f}x on {spend}"
@@ -755,7 +756,7 @@ def _numeric_statement(trait: NumericTrait, label: str) -> str:
         days = trait.segment_mean - trait.overall_mean
         later = "later" if days > 0 else "earlier"
         return f"{label}: {abs(days):,.0f} days {later} than average"
-    spend = _spend_object(label)
+    spend = spend_object(label)
     ratio = trait.lift
     if _ratio_applies(trait) and ratio >= RATIO_WORDING:
         if spend is not None:

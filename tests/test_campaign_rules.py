@@ -373,3 +373,38 @@ def test_a_gap_left_where_the_model_meant_a_number_is_a_problem() -> None:
         )
         == []
     )
+
+
+def test_a_segment_without_text_gets_talking_points_from_its_strong_traits() -> None:
+    from segmenter.campaign.prompts import talking_points
+    from segmenter.profile import CategoryTrait, NumericTrait
+
+    wines = NumericTrait("MntWines", 612.0, 227.0, 2.7, 1.4, "Spend on wines")
+    kids = NumericTrait("Kidhome", 0.1, 0.5, 0.2, -0.9, "Kids at home")  # below: not a topic
+    support = CategoryTrait("TechSupport", "Yes", 0.8, 0.3, 2.7, "Tech support")
+    profile = SegmentProfile(
+        segment_id=0,
+        name="",
+        size=10,
+        share=0.5,
+        numeric=(wines, kids),
+        categories=(support,),
+        keywords=(),
+        examples=(),
+    )
+    assert talking_points(profile) == ["wines", "tech support"]  # strongest first
+    messages = build_messages(profile, CampaignBrief(channel="sms"))
+    assert "care about most: wines, tech support" in messages[-1]["content"]
+
+
+def test_lengths_are_judged_with_the_offer_filled_in() -> None:
+    # 106 characters with the slot, 123 once the offer replaces it: over the push body's 120.
+    body = (
+        "We hope you are having a wonderful week, and we would love to see you back "
+        "with us again very soon. @OFFER"
+    )
+    generator = FakeGenerator(replies=[json.dumps({"title": "Come back", "body": body})])
+    brief = CampaignBrief(channel="push", offer="15% off your next order")
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert len(generator.prompts) == 2  # asked again: too long once filled
+    assert len(draft.fields["body"]) <= 120 and "15% off your next order" in draft.fields["body"]

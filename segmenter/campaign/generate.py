@@ -159,14 +159,17 @@ def generate_checked(
             generator, conversation, max_tokens, temperature, schema, on_text, avoid=avoid
         )
         value = _plain_text_values(parse_json_object(raw), channel)
-        problems = check_fields(value, fields, limits, channel=channel)
+        cut_off = False
         if value is None and (partial := _plain_text_values(partial_fields(raw), channel)):
             # Cut off at the token limit: keep what was written, and ask for shorter copy.
-            value = partial
-            problems = [CUT_OFF, *check_fields(value, fields, limits, channel=channel)]
+            value, cut_off = partial, True
+        if value is not None and prepare is not None:
+            value = {**value, **prepare({k: v for k, v in value.items() if isinstance(v, str)})}
+        # Lengths are judged on the copy as it will be sent (the offer filled in): a push
+        # whose slot became "15% off your next order" ran 9 characters over its limit.
+        problems = [CUT_OFF] if cut_off else []
+        problems += check_fields(value, fields, limits, channel=channel)
         if value is not None:
-            if prepare is not None:
-                value = {**value, **prepare({k: v for k, v in value.items() if isinstance(v, str)})}
             strings = {k: v for k, v in value.items() if isinstance(v, str)}
             problems += grounding_problems(strings, offer)
             if extra_checks is not None:

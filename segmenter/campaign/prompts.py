@@ -21,7 +21,13 @@ from segmenter.campaign.brief import (
 from segmenter.campaign.rules import OFFER_SLOT, copy_pattern, has_slot, slot_field
 from segmenter.campaign.safety import sanitise
 from segmenter.labels import column_label
-from segmenter.profile import SegmentProfile, describe_traits
+from segmenter.profile import (
+    GENERIC_VALUES,
+    SegmentProfile,
+    describe_traits,
+    is_strong,
+    spend_object,
+)
 from segmenter.sentiment import describe_feedback
 
 QUOTES_IN_PROMPT = 4
@@ -310,6 +316,31 @@ def brief_prompt(brief: CampaignBrief, language: str, limits: Mapping[str, int |
     return f"{SYSTEM_PROMPT.format(slot=OFFER_SLOT)}\n\n{body}"
 
 
+TALKING_POINTS = 4
+
+
+def talking_points(profile: SegmentProfile) -> list[str]:
+    """What copy for this segment should speak about: its customers' own words (keywords),
+    or for a table without text what they have or buy more than others ("fruits", "Plus
+    plan"), from its strong traits. Without these, the default model wrote generic loyalty
+    thanks for a campaign table's segments (grounding 2 of 10 drafts in copy_eval)."""
+    if profile.keywords:
+        return list(profile.keywords[:TALKING_POINTS])
+    points: list[tuple[float, str]] = []
+    for trait in profile.numeric:
+        if is_strong(trait) and trait.z > 0:
+            label = trait.label or column_label(trait.column)
+            points.append((trait.z, spend_object(label) or label.lower()))
+    for category in profile.categories:
+        if is_strong(category):
+            # "Yes" says nothing on its own: "tech support" does.
+            generic = category.value.strip().lower() in GENERIC_VALUES
+            label = category.label or column_label(category.column)
+            points.append((category.strength, label.lower() if generic else category.value))
+    ranked = [point for _, point in sorted(points, key=lambda p: -p[0])]
+    return list(dict.fromkeys(ranked))[:TALKING_POINTS]
+
+
 def build_messages(
     profile: SegmentProfile,
     brief: CampaignBrief,
@@ -332,7 +363,7 @@ def build_messages(
             total=brief.variants,
             earlier="; ".join(sanitise(e, 80) for e in earlier) or "none yet",
         )
-    concerns = ", ".join(sanitise(k, FACT_MAX_CHARS) for k in profile.keywords[:4])
+    concerns = ", ".join(sanitise(k, FACT_MAX_CHARS) for k in talking_points(profile))
     quotes = quote_block(profile.examples)
     user = SEGMENT_PROMPT.format(
         facts="\n".join(segment_facts(profile)),
