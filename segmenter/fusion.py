@@ -66,7 +66,7 @@ unbounded: 1.0); see docs/segmentation.md for the sweep."""
 
 ISLAND_NEIGHBOURS_PER_ROWS = 20
 """Neighbours per row in the measurement: one per 20 sampled rows, UMAP's own rule
-(``cluster.NEIGHBOURS_PER_ROWS``), so the check sees the graph UMAP will see."""
+(``reduce.NEIGHBOURS_PER_ROWS``), so the check sees the graph UMAP will see."""
 
 ISLAND_SEARCH_STEPS = 6
 """Bisection steps for a column's factor: 6 halvings place it within 1.6% of its bound."""

@@ -20,7 +20,7 @@ import pytest
 import ray
 from sklearn.metrics import adjusted_rand_score
 
-from segmenter import cluster, fusion
+from segmenter import fusion, kmeans, reduce
 from segmenter.cli import main
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.distributed import segment_on_ray
@@ -117,8 +117,8 @@ def test_same_segments_when_every_model_learns_from_a_sample(
     """Samples smaller than the table, as on a large one: the fusion learns from 100 of the
     180 rows, UMAP from 60 (the rest placed by their neighbours), KMeans from 50."""
     monkeypatch.setattr(fusion, "FIT_ROWS", 100)
-    monkeypatch.setattr(cluster, "UMAP_FIT_ROWS", 60)
-    monkeypatch.setattr(cluster, "KMEANS_FIT_ROWS", 50)
+    monkeypatch.setattr(reduce, "UMAP_FIT_ROWS", 60)
+    monkeypatch.setattr(kmeans, "KMEANS_FIT_ROWS", 50)
     frame = customers()
     local, on_ray = both_engines(tmp_path, frame, "--k", "3")
     assert_same_segments(frame, local, on_ray)

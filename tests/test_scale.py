@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import normalized_mutual_info_score
 
-from segmenter import cluster, pipeline
+from segmenter import cluster, kmeans, pipeline, reduce
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import (
     FAST_EMBEDDER,
@@ -90,7 +90,7 @@ def test_lexical_topics_give_up_quietly_without_shared_words() -> None:
 
 
 def test_large_tables_reduce_through_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cluster, "UMAP_FIT_ROWS", 300)
+    monkeypatch.setattr(reduce, "UMAP_FIT_ROWS", 300)
     features, truth = make_blobs(1200, n_features=60, centers=4, random_state=0)
     reduction = cluster.reduce_features(features.astype(np.float32))
     assert reduction.cluster_space.shape == (1200, 5)
@@ -101,7 +101,7 @@ def test_large_tables_reduce_through_a_sample(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_kmeans_learns_from_a_sample_on_large_tables(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cluster, "KMEANS_FIT_ROWS", 200)
+    monkeypatch.setattr(kmeans, "KMEANS_FIT_ROWS", 200)
     space, truth = make_blobs(3000, n_features=5, centers=4, random_state=2)
     assignment = cluster.assign_segments(space.astype(np.float32), 4)
     assert len(assignment.labels) == 3000 and sum(assignment.sizes) == 3000
