@@ -180,6 +180,29 @@ def test_an_email_gets_the_brands_signature() -> None:
     assert draft.fields["body"] == "Come back.\n\nWarm regards,\nMaya at Vina"
 
 
+def test_chinese_copy_gets_no_english_sign_off_and_a_chinese_opt_out() -> None:
+    brand = BrandProfile(sender_name="小林", sign_off="Best wishes")
+    generator = FakeGenerator(
+        replies=[answer(subject="想念您", body="欢迎回来看看新品。", call_to_action="去看看")]
+    )
+    brief = CampaignBrief(language="zh", brand=brand)
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert draft.fields["body"] == "欢迎回来看看新品。\n\n小林"
+    assert any('sign-off "Best wishes"' in p for p in draft.problems)
+    generator = FakeGenerator(replies=[answer(text="欢迎回来，新品已上架。")])
+    [draft] = draft_campaign(
+        themed_profiles()[0], CampaignBrief(channel="sms", language="zh"), generator
+    )
+    assert draft.fields["text"] == "欢迎回来，新品已上架。回T退订"
+    assert not draft.problems
+    english_only = BrandProfile(sms_opt_out="Text STOP to end")
+    generator = FakeGenerator(replies=[answer(text="欢迎回来，新品已上架。")])
+    brief = CampaignBrief(channel="sms", language="zh", brand=english_only)
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert "STOP" not in draft.fields["text"]
+    assert any('opt-out "Text STOP to end"' in p for p in draft.problems)
+
+
 def test_a_table_without_text_is_written_in_its_column_names_language() -> None:
     english = campaign_profiles()[0]
     assert english.language == "other"

@@ -169,6 +169,9 @@ CHANNELS: dict[str, ChannelSpec] = {
 
 
 DEFAULT_SMS_OPT_OUT = "Reply STOP to opt out"
+ZH_SMS_OPT_OUT = "回T退订"
+"""The opt-out Chinese marketing SMS end with ("reply T to unsubscribe"): Chinese copy gets
+it while the brand's opt-out is still the English default."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,13 @@ class BrandProfile:
     """Added to an SMS when it fits (empty: never added)."""
     policy_text: str = ""
     """What replies may promise (refund rules, response times); replies promise nothing else."""
+
+    def sms_opt_out_for(self, language: str) -> str:
+        """The opt-out line for an SMS in ``language`` (a name such as "English")."""
+        opt_out = self.sms_opt_out.strip()
+        if opt_out == DEFAULT_SMS_OPT_OUT and language == LANGUAGE_NAMES["zh"]:
+            return ZH_SMS_OPT_OUT
+        return opt_out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, as written to ``brand.json``."""

@@ -233,6 +233,18 @@ def _outside(text: str, allowed: Sequence[str]) -> str:
     return text
 
 
+def same_script(line: str, copy: str) -> bool:
+    """Whether ``line`` (a sign-off, an opt-out) reads in the script of ``copy``: CJK copy
+    wants CJK words, other copy none. A line without letters fits any copy."""
+    cjk = bool(_CJK_CHAR.search(line))
+    if not cjk and not _LATIN_LETTER.search(line):
+        return True
+    copy_cjk = len(_CJK_CHAR.findall(copy))
+    return cjk == (
+        copy_cjk > (1 - MIN_SCRIPT_SHARE) * (copy_cjk + len(_LATIN_LETTER.findall(copy)))
+    )
+
+
 def mentions(text: str, phrase: str) -> bool:
     """Whether ``text`` holds ``phrase`` in any case (the offer, capitalised or not)."""
     return phrase.casefold() in text.casefold()

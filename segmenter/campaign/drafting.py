@@ -23,6 +23,7 @@ from segmenter.campaign.checks import (
     drop_promises,
     mentions,
     quoted_problems,
+    same_script,
     shorten_keeping,
     sms_limit,
 )
@@ -111,7 +112,7 @@ def draft_campaign(
     """
     language = brief_language(brief, profile)
     limits = {f.name: field_limit(f, language, brief.channel) for f in brief.spec.fields}
-    opt_out = brief.brand.sms_opt_out.strip()
+    opt_out = brief.brand.sms_opt_out_for(language)
     if brief.channel == "sms" and opt_out:
         # Copy cut to fit leaves room for the opt-out line the app adds.
         limits = {k: v - len(opt_out) - 2 if v else v for k, v in limits.items()}
@@ -163,6 +164,7 @@ def draft_campaign(
             keep=offer,
             avoid=words_to_avoid(offer, brand.banned_words),
         )
+        fields, brand_notes = with_brand_lines(result.fields, brief.channel, brand, language)
         drafts.append(
             Draft(
                 segment_id=profile.segment_id,
@@ -170,9 +172,9 @@ def draft_campaign(
                 brief=brief,
                 language=language,
                 variant=variant,
-                fields=with_brand_lines(result.fields, brief.channel, brand),
+                fields=fields,
                 raw_text=result.raw_text,
-                problems=result.problems,
+                problems=(*result.problems, *brand_notes),
                 model_id=result.model_id,
                 seconds=result.seconds,
             )
@@ -213,29 +215,44 @@ def with_offer(
 
 
 def with_brand_lines(
-    fields: Mapping[str, str], channel: str, brand: BrandProfile
-) -> dict[str, str]:
+    fields: Mapping[str, str], channel: str, brand: BrandProfile, language: str = ""
+) -> tuple[dict[str, str], list[str]]:
     """The lines the app adds, never the model: an email's signature (sign-off and
-    sender), and an SMS's opt-out text when it still fits in one message."""
+    sender), and an SMS's opt-out text when it still fits in one message. A sign-off or
+    opt-out in another script than the copy ("Best wishes" under Chinese copy) is left out,
+    with a note saying so: the marketer writes one in the copy's language."""
     out = dict(fields)
+    notes: list[str] = []
     if channel == "email" and out.get("body"):
         sign_off = brand.sign_off.strip()
+        if sign_off and not same_script(sign_off, out["body"]):
+            notes.append(
+                f'the sign-off "{sign_off}" is in another language than the copy and was '
+                "left out: add one in the copy's language to the body or the brand profile"
+            )
+            sign_off = ""
         if sign_off and not sign_off.endswith((",", "，")):
             sign_off += ","
         signature = "\n".join(line for line in (sign_off, brand.sender_name.strip()) if line)
         if signature and signature not in out["body"]:
             out["body"] = f"{out['body'].rstrip()}\n\n{signature}"
-    opt_out = brand.sms_opt_out.strip()
+    opt_out = brand.sms_opt_out_for(language)
     if channel == "sms" and out.get("text") and opt_out and opt_out not in out["text"]:
         text = out["text"].rstrip()
-        joined = (
-            f"{text} {opt_out}"
-            if text.endswith((".", "!", "?", "。", "！", "？"))
-            else (f"{text}. {opt_out}" if text.isascii() else f"{text}。{opt_out}")
-        )
-        if len(joined) <= sms_limit(joined):
+        if text.endswith(("。", "！", "？")):
+            joined = f"{text}{opt_out}"
+        elif text.endswith((".", "!", "?")):
+            joined = f"{text} {opt_out}"
+        else:
+            joined = f"{text}. {opt_out}" if text.isascii() else f"{text}。{opt_out}"
+        if not same_script(opt_out, text):
+            notes.append(
+                f'the opt-out "{opt_out}" is in another language than the copy and was left '
+                "out: add one in the copy's language before sending"
+            )
+        elif len(joined) <= sms_limit(joined):
             out["text"] = joined
-    return out
+    return out, notes
 
 
 def edited(draft: Draft, fields: Mapping[str, str]) -> Draft:
@@ -254,7 +271,12 @@ def edited(draft: Draft, fields: Mapping[str, str]) -> Draft:
         offer=brief.offer.strip(),
         language=language,
         banned_words=brand.banned_words,
-        allowed=[brand.brand_name, brand.sender_name, brand.sign_off, brand.sms_opt_out],
+        allowed=[
+            brand.brand_name,
+            brand.sender_name,
+            brand.sign_off,
+            brand.sms_opt_out_for(language),
+        ],
     )
     return Draft(
         segment_id=draft.segment_id,

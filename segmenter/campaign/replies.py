@@ -166,11 +166,12 @@ def draft_reply(
             fields.get("reply", ""), policy=brand.policy_text, offer=offer
         ),
     )
-    fields = with_brand_lines(
+    fields, notes = with_brand_lines(
         {"body": result.fields["reply"]} if result.fields.get("reply") else {}, "email", brand
     )
     return replace(
         result,
         fields={"reply": fields["body"]} if fields else result.fields,
+        problems=(*result.problems, *notes),
         needs_human=tuple(escalation_reasons(message)),
     )
