@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from segmenter.ingest.prepare import DATE_FEATURE_SUFFIX
+from segmenter.script_ranges import CJK
 
 WHOLE_NAMES: dict[str, str] = {
     "kidhome": "kids at home",
@@ -107,7 +108,7 @@ _CAMEL = re.compile(
 )
 _SEPARATORS = re.compile(r"[_\-.\s/]+")
 _BRACKETED = re.compile(r"\s*([(\[].*[)\]])\s*$")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CJK = re.compile(CJK)
 
 
 def column_label(name: str) -> str:

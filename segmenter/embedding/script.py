@@ -6,6 +6,14 @@ import re
 from collections.abc import Sequence
 
 from segmenter.embedding.registry import DEFAULT_EMBEDDER, MULTILINGUAL_EMBEDDER
+from segmenter.script_ranges import (
+    HAN_RANGES,
+    HAN_SUPPLEMENTARY,
+    HANGUL_JAMO,
+    HANGUL_RANGES,
+    KANA_EXTRA,
+    KANA_RANGES,
+)
 
 NON_LATIN_THRESHOLD = 0.1
 """Share of texts written mostly outside the Latin script above which the multilingual
@@ -32,9 +40,10 @@ _LATIN = re.compile(
     "[A-Za-z\u00aa\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u1e00-\u1eff"
     "\u2c60-\u2c7f\ua720-\ua7ff\uab30-\uab6f\uff21-\uff3a\uff41-\uff5a]"
 )
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
-_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9d]")
-_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
+# Wider than ``script_ranges.HAN`` and ``CJK``: to tell the languages apart, every block counts.
+_HAN = re.compile(f"[{HAN_RANGES}{HAN_SUPPLEMENTARY}]")
+_KANA = re.compile(f"[{KANA_RANGES}{KANA_EXTRA}]")
+_HANGUL = re.compile(f"[{HANGUL_JAMO}{HANGUL_RANGES}]")
 _WORD = re.compile(r"[a-z']+")
 _ENGLISH_WORDS = frozenset(
     "the a an and or but is are was were be been to of in on at for with my our your "

@@ -18,6 +18,7 @@ from segmenter.ingest.values import (
     parse_dates,
     parse_numbers,
 )
+from segmenter.script_ranges import HAN
 
 Role = Literal["id", "text", "numeric", "categorical", "date", "label", "ignored"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -61,7 +62,7 @@ IDENTIFIER_TOKENS = frozenset(
 identifier: ``Complaint ID``, ``productId``, ``order_id``, ``InvoiceNo``, ``StockCode``,
 ``number``. An identifier's values are labels of things, not quantities or traits."""
 
-IDENTIFIER_CJK_NAME = re.compile(r"(?:编号|代码|号码|单号|序号)$|[\u4e00-\u9fff](?:ID|Id|id)$")
+IDENTIFIER_CJK_NAME = re.compile(rf"(?:编号|代码|号码|单号|序号)$|{HAN}(?:ID|Id|id)$")
 """Chinese names of identifiers: 订单编号, 商品代码, 手机号码, 会员ID ..."""
 
 DOMINANT_VALUE_SHARE = 0.99

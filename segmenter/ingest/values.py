@@ -12,13 +12,16 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from segmenter.script_ranges import CJK_RANGES
+
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "nil", "-", "--", "#n/a"})
 """Cell values (case-insensitive, stripped) that mean "no value"."""
 
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 """Numbers alone are not dates (20260105 or 2026.01 stay numbers)."""
 
-CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+CJK_CLASS = CJK_RANGES
+"""Han, kana and hangul (``script_ranges``), to put inside a character class."""
 CJK_CHARS_PER_WORD = 2.0
 """Chinese and Japanese have no spaces: count CJK characters as words, two to a word,
 since words average about two characters (a 15-character review is free text, a

@@ -14,10 +14,11 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from segmenter.script_ranges import HAN
+
 N_KEYWORDS = 8
 
-_HAN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
-_CJK_RUN = re.compile(f"{_HAN}+")
+_CJK_RUN = re.compile(f"{HAN}+")  # Han only: jieba splits Chinese, not kana or hangul
 _LATIN_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\-])*[^\W\d_]", re.UNICODE)
 
 CHINESE_STOP_WORDS = frozenset(

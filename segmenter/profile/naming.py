@@ -10,9 +10,9 @@ from typing import Any
 
 from segmenter.labels import label_of
 from segmenter.profile.describe import _BRACKET_END, _label, describe_category, describe_numeric
-from segmenter.profile.keywords import _HAN
 from segmenter.profile.segment_profile import SegmentProfile
 from segmenter.profile.traits import RATIO_MIN_Z, CategoryTrait, NumericTrait, is_strong
+from segmenter.script_ranges import HAN
 
 MIN_KEYWORD_LIFT = 1.5
 """A keyword names a segment only when the segment uses it at least 1.5 times as often as
@@ -32,7 +32,7 @@ GENERIC_WORDS = frozenset(
 )
 """Praise, sentiment and filler words (and shop names) that say how a customer feels, not
 what sets a segment apart: they may show among the keywords, never in a name."""
-_CJK_SPACE = re.compile(f"(?<={_HAN}) (?={_HAN})")
+_CJK_SPACE = re.compile(f"(?<={HAN}) (?={HAN})")
 """The space between two Chinese words of a bigram keyword, dropped where a name shows it."""
 
 FEW_WRITERS = 0.2

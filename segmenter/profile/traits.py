@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from segmenter.ingest.values import MISSING_CATEGORY
 from segmenter.labels import DATE_FEATURE_SUFFIX, label_of
 from segmenter.summary import ProfileSummary
 
@@ -34,7 +35,6 @@ STRONG_CATEGORY_SHARE = 0.40
 segment against 9% overall is a weak trait, not a name)..."""
 STRONG_CATEGORY_LIFT = 1.5
 """...and is at least 1.5 times as common in the segment as overall."""
-MISSING_CATEGORY = "(missing)"
 
 
 @dataclass(frozen=True)

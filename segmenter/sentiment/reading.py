@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from segmenter.errors import InputError, MissingDependencyError
 from segmenter.ingest import parse_numbers
+from segmenter.script_ranges import HAN
 from segmenter.sentiment.urgent import urgent_topics
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -347,7 +348,9 @@ CJK_SHARE = 0.3
 """A text with more than this share of CJK characters (among letters) is read by the Chinese
 lexicon, any other by VADER."""
 
-_CJK_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_CHAR = re.compile(
+    HAN
+)  # Han only: kana or hangul would send Japanese or Korean to a Chinese reader
 _LETTER = re.compile(r"[^\W\d_]")
 
 COMPLAINT_WORDS: Mapping[str, float] = {
