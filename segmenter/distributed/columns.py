@@ -45,6 +45,9 @@ class Layout:
     numeric: tuple[str, ...]
     categorical: tuple[str, ...]
     id_name: str
+    labels: tuple[str, ...] = ()
+    """Label columns, stored after the categorical ones: profiled as categories but never
+    segmented on, as in the local engine (``stage_columns.profiled_categories``)."""
     features: str = VECTOR
     """The column the segmentation reads: the text vectors, or in the fast mode the static
     vectors joined with the table's topics."""
@@ -54,10 +57,13 @@ class Layout:
             {name: batch[f"{NUMERIC}{i}"] for i, name in enumerate(self.numeric)}, dtype="float64"
         ).reset_index(drop=True)
 
-    def categorical_frame(self, batch: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    def categorical_frame(
+        self, batch: Mapping[str, np.ndarray], *, profiled: bool = False
+    ) -> pd.DataFrame:
+        """The categorical columns segmented on; with ``profiled``, the label columns too."""
+        names = (*self.categorical, *self.labels) if profiled else self.categorical
         return pd.DataFrame(
-            {name: batch[f"{CATEGORY}{i}"] for i, name in enumerate(self.categorical)},
-            dtype=object,
+            {name: batch[f"{CATEGORY}{i}"] for i, name in enumerate(names)}, dtype=object
         ).reset_index(drop=True)
 
     def original_frame(self, batch: Mapping[str, np.ndarray]) -> pd.DataFrame:
@@ -73,10 +79,6 @@ def numbers_where(rows: Any, flag: str) -> np.ndarray:
     )
     numbers = [p[ROW][np.asarray(p[flag], dtype=bool)] for p in pieces]
     return np.sort(np.concatenate(numbers)) if numbers else np.zeros(0, np.int64)
-
-
-def column_names(rows: Any) -> list[str]:
-    return list(rows.schema().names)
 
 
 def gather(rows: Any, wanted: np.ndarray, columns: list[str]) -> dict[str, np.ndarray]:

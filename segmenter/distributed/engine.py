@@ -37,7 +37,6 @@ from segmenter.distributed.fitting import apply_batch, fit_on_samples, relabel
 from segmenter.distributed.profiles import profile_rows, row_labels
 from segmenter.distributed.reading import (
     date_readings,
-    feedback_only_schema,
     list_parts,
     prepare_part,
     read_parts,
@@ -47,10 +46,11 @@ from segmenter.distributed.writing import RayRun, run_record, write_segments, wr
 from segmenter.embedding.registry import FAST_EMBEDDER
 from segmenter.errors import SchemaError, SegmenterError
 from segmenter.export import profiles_json
-from segmenter.ingest import DATE_FEATURE_SUFFIX, detect_schema
+from segmenter.ingest import detect_schema
 from segmenter.labels import column_labels
 from segmenter.offers import offer_columns
 from segmenter.pipeline import SPACE_FILE
+from segmenter.stage_columns import feedback_only_schema, numeric_features
 
 
 def import_ray() -> Any:
@@ -130,18 +130,15 @@ def segment_on_ray(
     readings = date_readings(ray, frames, schema)
     layout = Layout(
         original=columns,
-        numeric=(
-            *schema.numeric_columns,
-            *(f"{c}{DATE_FEATURE_SUFFIX}" for c in schema.date_columns),
-        ),
-        categorical=(*schema.categorical_columns, *schema.label_columns),
+        numeric=tuple(numeric_features(schema)),
+        categorical=tuple(schema.categorical_columns),
         id_name=schema.id_column or "row_number",
+        labels=tuple(schema.label_columns),
     )
     prepare = ray.remote(max_retries=3)(prepare_part)
-    labels = tuple(schema.label_columns)
     feedback_schema = feedback_only_schema(schema)
     prepared = [
-        prepare.remote(frame, schema, readings, int(offset), labels, feedback_schema)
+        prepare.remote(frame, schema, readings, int(offset), feedback_schema)
         for frame, offset in zip(frames, offsets, strict=True)
     ]
     rows = ray.data.from_pandas_refs(prepared)

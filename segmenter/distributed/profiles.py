@@ -85,7 +85,7 @@ def count_batch(
     summary = summarise(
         labels,
         layout.numeric_frame(batch),
-        layout.categorical_frame(batch),
+        layout.categorical_frame(batch, profiled=True),
         n_segments,
         first_row=first_row,
     )

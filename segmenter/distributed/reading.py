@@ -29,6 +29,7 @@ from segmenter.ingest import (
     parse_dates,
     prepare_columns,
 )
+from segmenter.stage_columns import numeric_features, profiled_categories
 
 PART_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
 
@@ -142,17 +143,17 @@ def prepare_part(
     schema: Schema,
     readings: dict[str, DateReading],
     first_row: int,
-    label_columns: tuple[str, ...],
     feedback_schema: Schema | None,
 ) -> pd.DataFrame:
+    """One part's rows as the cluster holds them: row number, document, feedback document,
+    ID, prepared numeric and categorical columns (label columns after the categorical ones,
+    for the profiles) and the original cells."""
     prepared = prepare_columns(frame, schema, dates=readings, first_row=first_row)
     docs = np.array(build_documents(frame, schema), dtype=object)
     feedback_docs = docs
     if feedback_schema is not None:
         feedback_docs = np.array(build_documents(frame, feedback_schema), dtype=object)
-    categorical = prepared.categorical.copy()
-    for column in label_columns:  # profiled as categories, as the local engine does
-        categorical[column] = frame[column].astype(str).replace("", "(missing)")
+    categorical = profiled_categories(frame, schema, prepared.categorical)
     out = {
         ROW: np.arange(first_row, first_row + len(frame), dtype=np.int64),
         DOC: docs,
@@ -160,7 +161,8 @@ def prepare_part(
         FEEDBACK_DOC: feedback_docs,
         ID: prepared.ids.to_numpy(dtype=object),
     }
-    for i, column in enumerate(prepared.numeric.columns):
+    # Stored in the order the layout names them (``Layout.numeric``), whatever the table's.
+    for i, column in enumerate(numeric_features(schema)):
         out[f"{NUMERIC}{i}"] = prepared.numeric[column].to_numpy(dtype=np.float64)
     for i, column in enumerate(categorical.columns):
         out[f"{CATEGORY}{i}"] = categorical[column].to_numpy(dtype=object)
@@ -184,14 +186,3 @@ def schema_sample(
         if len(inside):
             pieces.append(pick.remote(frame, inside))
     return pd.concat(ray.get(pieces), ignore_index=True)
-
-
-def feedback_only_schema(schema: Schema) -> Schema | None:
-    """The schema whose documents are the feedback texts, when they differ from the
-    segmentation's (``pipeline.feedback_columns`` leaves product lists out)."""
-    from segmenter.pipeline import feedback_columns  # noqa: PLC0415
-
-    columns = feedback_columns(schema)
-    if columns == schema.text_columns:
-        return None
-    return schema.with_roles({c: "ignored" for c in schema.text_columns if c not in columns})
