@@ -10,7 +10,8 @@ not counted, the copy is read again. Per model it prints:
 - counts of drafts with placeholders, invented numbers or promises (digits, ``%``,
   currency, promise words that are not part of the brief's offer), raw column names
   (a column name that differs from its label), wrong script for the language, wrong voice
-  (the copy speaks as the customer), hashtags outside the social-ad channel;
+  (the copy speaks as the customer), hashtags outside the social-ad channel; and fields
+  cut mid-phrase to fit (ending in "…"), which also keep a draft from the final pass;
 - grounding: share of drafts whose copy mentions one of the segment's top traits, keywords
   or next best offers (``grounding_terms``; the brief's own offer does not count);
 - distinctness: mean TF-IDF cosine similarity of copy for different segments of a table
@@ -236,15 +237,24 @@ def detect(
         "wrong_voice": customer_voice(text, quotes),
         "hashtags": hashtags(text, channel),
         "grounded_on": grounded(text, terms, offer),
+        "cut_short": cut_short(fields),
     }
 
 
 COUNTED = ("placeholders", "invented", "raw_columns", "wrong_language", "wrong_voice", "hashtags")
+UNSENDABLE = (*COUNTED, "cut_short")
+"""What keeps a draft from being sent as written: the issue's six counts, and a field cut
+mid-phrase to fit ("Upgrade to our premium…" on a button)."""
+
+
+def cut_short(fields: Mapping[str, Any]) -> list[str]:
+    """The fields that end in an ellipsis: cut to fit, mid-phrase."""
+    return [name for name, value in fields.items() if str(value).rstrip().endswith(("…", "..."))]
 
 
 def clean(found: Mapping[str, Any]) -> bool:
     """No detector found anything (and the copy is not empty)."""
-    return not found["empty"] and not any(found[k] for k in COUNTED)
+    return not found["empty"] and not any(found.get(k) for k in UNSENDABLE)
 
 
 # --- similarity ---------------------------------------------------------------------------
@@ -399,7 +409,7 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     # the fix left clean copy, and is counted apart as "fixed by the app".
     final = [r.get("handed_on_ok", r["app_ok"]) and clean(r["found"]) for r in records]
     first = [r["app_ok"] and clean(r["found"]) and r["calls"] == 1 for r in records]
-    counts = {k: sum(bool(r["found"][k]) for r in records) for k in COUNTED}
+    counts = {k: sum(bool(r["found"].get(k)) for r in records) for k in UNSENDABLE}
     first_tokens = [r["first_token_s"] for r in records if r["first_token_s"] is not None]
     return {
         "drafts": n,
@@ -478,7 +488,7 @@ def eval_table(
                 }
                 first_call = calls
                 records.append(record)
-                flags = [k for k in COUNTED if found[k]]
+                flags = [k for k in UNSENDABLE if found[k]]
                 log(
                     f"{table.case.name} #{profile.segment_id} {channel} v{draft.variant}: "
                     f"{draft.seconds:.1f} s, app {'ok' if draft.ok else 'FAIL'}, "

@@ -431,3 +431,37 @@ def test_lengths_are_judged_with_the_offer_filled_in() -> None:
     [draft] = draft_campaign(themed_profiles()[0], brief, generator)
     assert len(generator.prompts) == 2  # asked again: too long once filled
     assert len(draft.fields["body"]) <= 120 and "15% off your next order" in draft.fields["body"]
+
+
+def test_sentences_with_a_gap_or_a_customers_words_are_removed_after_the_retry() -> None:
+    profile = themed_profiles()[0]
+    quote = profile.examples[0]
+    body = f"Thanks for staying with us. {quote[:45]}. Prices are only  cheaper now. @OFFER"
+    generator = FakeGenerator(replies=[answer(title="Thank you", body=body)])
+    brief = CampaignBrief(channel="push", goal="loyalty", offer="free delivery this month")
+    [draft] = draft_campaign(profile, brief, generator)
+    assert draft.fields["body"] == "Thanks for staying with us. Free delivery this month"
+    assert edited(draft, draft.fields).ok  # what is handed on is clean
+    [note] = [p for p in draft.problems if p.startswith("removed from")]
+    assert "a gap" in note and "a customer's words" in note
+
+
+def test_a_call_to_action_still_too_long_becomes_the_goals_stock_button() -> None:
+    long_button = "Join our community and start saving on every order"
+    reply = answer(
+        subject="We miss you", body="Come back and see what is new.", call_to_action=long_button
+    )
+    generator = FakeGenerator(replies=[reply])
+    [draft] = draft_campaign(themed_profiles()[0], CampaignBrief(goal="win_back"), generator)
+    assert draft.fields["call_to_action"] == "Come back and see"
+    assert any(long_button in p for p in draft.problems)
+    generator = FakeGenerator(
+        replies=[
+            reply.replace(
+                long_button, "现在就加入我们的会员社区，享受每一笔订单的专属优惠和生日惊喜吧"
+            )
+        ]
+    )
+    brief = CampaignBrief(goal="loyalty", language="zh")
+    [draft] = draft_campaign(themed_profiles()[0], brief, generator)
+    assert draft.fields["call_to_action"] == "查看专属礼遇"

@@ -210,3 +210,12 @@ def test_copy_eval_runs_with_smollm2_on_two_drafts() -> None:
     summary = ce.summarise(records)
     assert 0.0 <= summary["final_pass"] <= summary["app_checks_pass"] <= 1.0
     assert summary["first_try_pass"] <= summary["final_pass"]
+
+
+def test_a_field_cut_mid_phrase_keeps_the_draft_from_the_final_pass() -> None:
+    fields = {"subject": "We miss you", "call_to_action": "Upgrade to our premium…"}
+    assert ce.cut_short(fields) == ["call_to_action"]
+    assert ce.cut_short({"call_to_action": "Come back and see"}) == []
+    found = {"empty": False, **{k: [] for k in ce.COUNTED}, "cut_short": ["call_to_action"]}
+    assert not ce.clean(found)
+    assert ce.clean({**found, "cut_short": []})

@@ -24,6 +24,25 @@ GOAL_LABELS: dict[str, str] = {
     "loyalty": "Loyalty",
     "announce": "Announce",
 }
+STOCK_CALLS_TO_ACTION: dict[str, dict[str, str]] = {
+    "English": {
+        "win_back": "Come back and see",
+        "upsell": "See what's new",
+        "welcome": "Get started",
+        "loyalty": "See your reward",
+        "announce": "Find out more",
+    },
+    "Simplified Chinese": {
+        "win_back": "回来看看",
+        "upsell": "看看新品",
+        "welcome": "立即开始",
+        "loyalty": "查看专属礼遇",
+        "announce": "了解更多",
+    },
+}
+"""A button for each goal, used when the model's call to action is still too long after
+the retry: a button cut mid-phrase ("Upgrade to our premium…") cannot be sent, a plain
+one can. Each fits the shortest button limit (25 characters)."""
 GOAL_STRUCTURES: dict[str, tuple[str, ...]] = {
     "win_back": (
         "acknowledge that they have been away or that something went wrong",

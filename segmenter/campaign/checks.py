@@ -321,20 +321,28 @@ poor work, I asked to return it) in a subject line. CJK characters carry more pe
 character than Latin letters."""
 
 
+def _quoted_run(text: str, quotes: Sequence[str]) -> str:
+    """The longest run of a customer's quote that ``text`` repeats, when it is long enough
+    to speak in the customer's words (``QUOTE_RUN_*``), else ``""``."""
+    for quote in quotes:
+        match = SequenceMatcher(None, text, quote, autojunk=False).find_longest_match()
+        run = text[match.a : match.a + match.size].strip()
+        cjk = len(_CJK_CHAR.findall(run))
+        if cjk >= QUOTE_RUN_CJK or (not cjk and len(run) >= QUOTE_RUN_LATIN):
+            return run
+    return ""
+
+
 def quoted_problems(fields: Mapping[str, str], quotes: Sequence[str]) -> list[str]:
     """A problem per field that repeats a run of a customer's quote (``QUOTE_RUN_*``)."""
     problems = []
     for name, text in fields.items():
-        for quote in quotes:
-            match = SequenceMatcher(None, text, quote, autojunk=False).find_longest_match()
-            run = text[match.a : match.a + match.size].strip()
-            cjk = len(_CJK_CHAR.findall(run))
-            if cjk >= QUOTE_RUN_CJK or (not cjk and len(run) >= QUOTE_RUN_LATIN):
-                problems.append(
-                    f'"{name}" repeats a customer\'s words ("{run}"): write as the brand, '
-                    "to the customer"
-                )
-                break
+        run = _quoted_run(text, quotes)
+        if run:
+            problems.append(
+                f'"{name}" repeats a customer\'s words ("{run}"): write as the brand, '
+                "to the customer"
+            )
     return problems
 
 
@@ -361,18 +369,25 @@ def language_problems(
 
 
 def drop_promises(
-    fields: Mapping[str, str], offer: str, allowed: Sequence[str] = ()
+    fields: Mapping[str, str],
+    offer: str,
+    allowed: Sequence[str] = (),
+    quotes: Sequence[str] = (),
 ) -> tuple[dict[str, str], list[str]]:
-    """Copy with each sentence that promises what the offer does not (or talks about our
-    data, "below average") removed, and a note per removal: the last line, after a retry
+    """Copy with each sentence removed that promises what the offer does not, talks about
+    our data ("below average"), has a gap where a number was meant ("only  cheaper"), or
+    repeats a customer's ``quotes``, and a note per removal: the last line, after a retry
     failed, so such copy is never handed on.
     A field that would be left empty is kept as it is (and still fails its check)."""
     offer_words = {w.lower() for w in PROMISE_RE.findall(offer)}
 
-    def promises(sentence: str) -> list[str]:
+    def flaws(sentence: str) -> list[str]:
         rest = _outside(sentence, [offer, *allowed])
         talk = [m.group() for m in DATA_TALK_RE.finditer(rest)]
-        return [w for w in PROMISE_RE.findall(rest) if w.lower() not in offer_words] + talk
+        gap = ["a gap"] if _GAP.search(sentence.strip()) else []
+        quoted = ["a customer's words"] if _quoted_run(sentence, quotes) else []
+        promised = [w for w in PROMISE_RE.findall(rest) if w.lower() not in offer_words]
+        return promised + talk + gap + quoted
 
     out, notes = dict(fields), []
     for name, text in fields.items():
@@ -382,12 +397,12 @@ def drop_promises(
         for paragraph in text.split("\n\n"):
             kept: list[str] = []
             for sentence in (s for s in _SENTENCE_SPLIT.split(paragraph) if s.strip()):
-                bad = promises(sentence)
+                bad = flaws(sentence)
                 (removed if bad else kept).append(bad[0].lower() if bad else sentence.strip())
             if kept:
                 paragraphs.append(joiner.join(kept))
         if removed and paragraphs:
             out[name] = "\n\n".join(paragraphs)
-            listed = ", ".join(removed)
-            notes.append(f'removed from "{name}" what the offer does not back: {listed}')
+            listed = ", ".join(dict.fromkeys(removed))
+            notes.append(f'removed from "{name}" what the brief does not back: {listed}')
     return out, notes

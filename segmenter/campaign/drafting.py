@@ -11,6 +11,7 @@ import pandas as pd
 
 from segmenter.campaign.brief import (
     GOAL_LABELS,
+    STOCK_CALLS_TO_ACTION,
     BrandProfile,
     CampaignBrief,
     brief_language,
@@ -137,8 +138,9 @@ def draft_campaign(
         ) + quoted_problems(fields, profile.examples)
 
     def repair(fields: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-        fields, notes = drop_promises(fields, offer, allowed)
-        return with_offer(fields, offer, limits), notes
+        fields, notes = drop_promises(fields, offer, allowed, quotes=profile.examples)
+        fields, button_notes = with_fitting_button(fields, limits, brief.goal, language)
+        return with_offer(fields, offer, limits), notes + button_notes
 
     drafts: list[Draft] = []
     for variant in range(1, brief.variants + 1):
@@ -182,6 +184,22 @@ def draft_campaign(
         if on_draft is not None:
             on_draft(drafts[-1])
     return drafts
+
+
+def with_fitting_button(
+    fields: Mapping[str, str], limits: Mapping[str, int | None], goal: str, language: str
+) -> tuple[dict[str, str], list[str]]:
+    """Copy whose call to action, still too long after the retry, is replaced by the goal's
+    stock button in the copy's language (``STOCK_CALLS_TO_ACTION``), with a note; other
+    languages keep the model's text, to be cut to fit."""
+    out = dict(fields)
+    text = out.get("call_to_action", "")
+    limit = limits.get("call_to_action")
+    stock = STOCK_CALLS_TO_ACTION.get(language, {}).get(goal, "")
+    if not text or limit is None or len(text) <= limit or not stock:
+        return out, []
+    out["call_to_action"] = stock
+    return out, [f'the call to action "{text}" was too long and became "{stock}"']
 
 
 def with_offer(
