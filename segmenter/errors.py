@@ -17,6 +17,10 @@ class SchemaError(SegmenterError):
     """The column roles cannot support a segmentation."""
 
 
+class PredictError(SegmenterError):
+    """A label or feature set that cannot support an honest model."""
+
+
 class ModelError(SegmenterError):
     """A model backend is missing, unknown or failed to load."""
 

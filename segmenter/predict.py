@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from segmenter.errors import SegmenterError
+from segmenter.errors import PredictError
 from segmenter.profile import tokenize
 
 POSITIVE_WORDS = frozenset(
@@ -45,10 +46,6 @@ MODELS = ("logistic", "boosting")
 MAX_CATEGORIES = 30
 LEAK_AGREEMENT = 0.99
 """A column that equals the label (or its opposite) on this share of rows is a leak."""
-
-
-class PredictError(SegmenterError):
-    """A label or feature set that cannot support an honest model."""
 
 
 CHURN_WORDS = (
@@ -325,7 +322,17 @@ def find_leaks(frame: pd.DataFrame, label: BinaryLabel, columns: Sequence[str]) 
     return leaks
 
 
-def _model(name: str, random_state: int) -> object:
+class Classifier(Protocol):
+    """What the cross-validation asks of a model: scikit-learn's ``fit`` and ``predict_proba``."""
+
+    def fit(self, X: Any, y: Any) -> Any:  # noqa: N803 - scikit-learn's own names
+        """Learn from features ``X`` and labels ``y``."""
+
+    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+        """Per row, the probability of each class (the positive one is column 1)."""
+
+
+def _model(name: str, random_state: int) -> Classifier:
     # No class weights: the risk score stays a calibrated probability (weights also make
     # gradient boosting about 15 times slower on 512 text dimensions).
     if name == "logistic":
@@ -397,8 +404,8 @@ def cross_validate_models(
             probability = np.zeros(len(rows))
             for train, test in folds:
                 model = _model(name, random_state)
-                model.fit(X[train], y[train])  # type: ignore[attr-defined]
-                probability[test] = model.predict_proba(X[test])[:, 1]  # type: ignore[attr-defined]
+                model.fit(X[train], y[train])
+                probability[test] = model.predict_proba(X[test])[:, 1]
             out_of_fold[(name, which)] = probability
             scores.append(
                 ModelScore(
@@ -422,8 +429,8 @@ def cross_validate_models(
         matrix = features.matrix(best[1])
         assert matrix is not None
         model = _model(best[0], random_state)
-        model.fit(matrix[rows], y)  # type: ignore[attr-defined]
-        risk[unlabelled] = model.predict_proba(matrix[unlabelled])[:, 1]  # type: ignore[attr-defined]
+        model.fit(matrix[rows], y)
+        risk[unlabelled] = model.predict_proba(matrix[unlabelled])[:, 1]
     return CrossValidation(label, tuple(scores), out_of_fold, best, risk, threshold)
 
 
@@ -516,8 +523,8 @@ def structured_drivers(
     X = features.structured[rows]
     y = label.y[rows]
     model = _model(model_name, random_state)
-    model.fit(X, y)  # type: ignore[attr-defined]
-    baseline = roc_auc_score(y, model.predict_proba(X)[:, 1])  # type: ignore[attr-defined]
+    model.fit(X, y)
+    baseline = roc_auc_score(y, model.predict_proba(X)[:, 1])
     rng = np.random.default_rng(random_state)
     sources = np.array(features.source_columns)
     drivers = []
@@ -527,7 +534,7 @@ def structured_drivers(
         for _ in range(repeats):
             shuffled = X.copy()
             shuffled[:, block] = X[rng.permutation(len(X))][:, block]
-            score = roc_auc_score(y, model.predict_proba(shuffled)[:, 1])  # type: ignore[attr-defined]
+            score = roc_auc_score(y, model.predict_proba(shuffled)[:, 1])
             drops.append(baseline - score)
         drivers.append((column, float(np.mean(drops))))
     return sorted(drivers, key=lambda d: -d[1])
