@@ -44,6 +44,7 @@ from segmenter.export import (
 )
 from segmenter.fusion import InputSelection, influence_record
 from segmenter.ingest import (
+    MISSING_CATEGORY,
     LoadedTable,
     PreparedTable,
     Role,
@@ -380,7 +381,7 @@ def profile_inputs(
     """Numeric and categorical columns to profile; label columns count as categories."""
     categorical = prepared.categorical.copy()
     for column in schema.label_columns:
-        categorical[column] = frame[column].astype(str).replace("", "(missing)")
+        categorical[column] = frame[column].astype(str).replace("", MISSING_CATEGORY)
     return prepared.numeric, categorical
 
 
