@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import adjusted_rand_score
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
+from segmenter import kmeans, reduce
 from segmenter.cluster import (
     UNSEGMENTED,
     Segmenter,
@@ -15,6 +17,7 @@ from segmenter.cluster import (
     fuse_features,
 )
 from segmenter.errors import SchemaError
+from segmenter.reduce import nearest_sampled, reduce_features
 
 
 def blobs(n_per: int, centres: int, dim: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -163,3 +166,31 @@ def test_warm_up_compiles_the_reduction_once() -> None:
 
     assert warm_up_reduction() > 0
     assert warm_up_reduction() < 15  # compiled now: the light reduction takes about a second
+
+
+def test_large_tables_reduce_through_a_sample(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reduce, "UMAP_FIT_ROWS", 300)
+    features, truth = make_blobs(1200, n_features=60, centers=4, random_state=0)
+    reduction = reduce_features(features.astype(np.float32))
+    assert reduction.cluster_space.shape == (1200, 5)
+    assert reduction.map_coords.shape == (1200, 2)
+    assert np.isfinite(reduction.cluster_space).all() and np.isfinite(reduction.map_coords).all()
+    labels = assign_segments(reduction.cluster_space, 4).labels
+    assert normalized_mutual_info_score(truth, labels) > 0.95
+
+
+def test_kmeans_learns_from_a_sample_on_large_tables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kmeans, "KMEANS_FIT_ROWS", 200)
+    space, truth = make_blobs(3000, n_features=5, centers=4, random_state=2)
+    assignment = assign_segments(space.astype(np.float32), 4)
+    assert len(assignment.labels) == 3000 and sum(assignment.sizes) == 3000
+    assert normalized_mutual_info_score(truth, assignment.labels) > 0.95
+
+
+def test_nearest_sampled_rows_are_exact_and_sorted() -> None:
+    rng = np.random.default_rng(1)
+    sampled, queries = rng.normal(size=(50, 4)), rng.normal(size=(30, 4))
+    distances, indices = nearest_sampled(queries, sampled, 3)
+    brute = np.linalg.norm(queries[:, None, :] - sampled[None, :, :], axis=2)
+    assert (indices == np.argsort(brute, axis=1)[:, :3]).all()
+    assert np.allclose(distances, np.sort(brute, axis=1)[:, :3])

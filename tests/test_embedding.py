@@ -1,34 +1,48 @@
-"""Embedding: embed_texts with the fake model, the disk cache, the registry, script detection."""
+"""Embedding: embed_texts with the fake model, the disk cache, the registry, script detection,
+the fast mode (its choice, its note, the static model), lexical topics, settings from the
+environment."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.metrics import normalized_mutual_info_score
 
+from segmenter import pipeline
+from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import (
     DEFAULT_EMBEDDER,
+    FAST_EMBEDDER,
     MULTILINGUAL_EMBEDDER,
+    TEACHER_EMBEDDER,
     EmbeddingCache,
     available_embedders,
     choose_embedder_name,
     dominant_language_hint,
     embed_texts,
     get_embedder,
+    lexical_topics,
     non_latin_share,
     non_latin_text_share,
     register_embedder,
+    teacher,
     text_key,
     unregister_embedder,
 )
 from segmenter.embedding import embed as embed_module
-from segmenter.errors import MissingDependencyError, ModelError, UnknownModelError
+from segmenter.embedding.static import STATIC_FOLDER, StaticEmbedder, ensure_static_model
+from segmenter.errors import MissingDependencyError, ModelError, SegmenterError, UnknownModelError
+from segmenter.ingest import detect_schema, load_table
 from tests.conftest import FAKE_DIM, FakeEmbedder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +52,7 @@ ENGLISH = [
     "Prices keep rising, too expensive for me",
 ]
 CHINESE = ["快递送得太慢了", "客服态度很好，问题很快解决了", "价格太贵了，希望有折扣"]
+REVIEWS = ["The parcel came late", "Great price for the plan", "Support fixed it fast"] * 4
 
 
 @pytest.fixture
@@ -386,3 +401,129 @@ def test_multilingual_matches_across_languages(cache: EmbeddingCache):
     np.testing.assert_allclose(np.linalg.norm(result.vectors, axis=1), 1.0, atol=1e-4)
     assert _cosine(result.vectors, 0, 1) > _cosine(result.vectors, 0, 2) + 0.2
     assert _cosine(result.vectors, 0, 1) > _cosine(result.vectors, 1, 2) + 0.2
+
+
+def test_auto_mode_switches_minilm_to_the_fast_model_for_many_texts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline, "has_gpu", lambda: False)
+    many = [f"{text} ({i})" for i, text in enumerate(REVIEWS * 10)]
+    small = EmbedConfig(fast_min_texts=100)
+    assert pipeline.resolve_embedder_name(many[:50], small) == "minilm"
+    assert pipeline.resolve_embedder_name(many, small) == FAST_EMBEDDER
+    assert pipeline.resolve_embedder_name(many, replace(small, mode="accurate")) == "minilm"
+    assert pipeline.resolve_embedder_name(REVIEWS, replace(small, mode="fast")) == FAST_EMBEDDER
+    # A model the user chose is kept, and the multilingual model has no fast twin.
+    assert pipeline.resolve_embedder_name(many, replace(small, model="multilingual")) == (
+        "multilingual"
+    )
+    chinese = [f"快递太慢了，等了一个星期 {i}" for i in range(200)]
+    assert pipeline.resolve_embedder_name(chinese, small) == "multilingual"
+    monkeypatch.setattr(pipeline, "has_gpu", lambda: True)
+    assert pipeline.resolve_embedder_name(many, small) == "minilm"
+
+
+def test_the_fast_mode_is_explained_to_the_user() -> None:
+    note = pipeline.embedding_note(FAST_EMBEDDER, REVIEWS)
+    assert note is not None and "3 texts" in note and "accurate" in note
+    assert "aligned" not in note  # too few texts to align on
+    many = pipeline.embedding_note(FAST_EMBEDDER, [f"text {i}" for i in range(2_500)])
+    assert many is not None and "aligned with MiniLM on 250 of your texts" in many
+    assert pipeline.embedding_note("minilm", REVIEWS) is None
+
+
+def test_a_wrong_mode_in_the_environment_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SEGMENTER_EMBED_MODE", "turbo")
+    with pytest.raises(SegmenterError, match="auto, accurate or fast"):
+        EmbedConfig.from_env()
+
+
+def test_the_batch_size_is_automatic_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEGMENTER_BATCH_SIZE", raising=False)
+    assert EmbedConfig.from_env().batch_size is None
+    monkeypatch.setenv("SEGMENTER_BATCH_SIZE", "256")
+    assert EmbedConfig.from_env().batch_size == 256
+    monkeypatch.setenv("SEGMENTER_BATCH_SIZE", "lots")
+    with pytest.raises(SegmenterError, match="SEGMENTER_BATCH_SIZE='lots'"):
+        EmbedConfig.from_env()
+
+
+def test_lexical_topics_are_unit_rows_and_zero_without_text() -> None:
+    texts = [
+        *(f"late parcel delivery courier {i}" for i in range(20)),
+        *(f"price discount plan cost {i}" for i in range(20)),
+        "",
+    ]
+    has_text = np.array([bool(t) for t in texts])
+    topics = lexical_topics(texts, has_text, dims=8)
+    assert topics.shape[0] == len(texts) and 1 <= topics.shape[1] <= 8
+    np.testing.assert_allclose(np.linalg.norm(topics[:-1], axis=1), 1.0, atol=1e-5)
+    assert not topics[-1].any()
+    # The two themes point different ways.
+    assert float(topics[0] @ topics[20]) < float(topics[0] @ topics[1])
+
+
+def test_lexical_topics_give_up_quietly_without_shared_words() -> None:
+    texts = ["alpha", "beta", "gamma", "delta"]
+    topics = lexical_topics(texts, np.ones(4, dtype=bool))
+    assert topics.shape == (4, 0)
+
+
+@pytest.fixture(scope="session")
+def distilled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The static model, distilled once for the session (about 45 s on 2 cores)."""
+    return ensure_static_model(tmp_path_factory.mktemp("static"))
+
+
+@pytest.mark.model
+def test_the_static_model_is_distilled_locally_and_embeds(distilled: Path) -> None:
+    assert (distilled / "model.safetensors").exists()
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+    embedder = StaticEmbedder(distilled.parents[1])
+    vectors = embedder.embed(["The parcel came late", "Late delivery again", "Great price"])
+    assert vectors.shape == (3, 256)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+@pytest.mark.model
+def test_a_fast_mode_run_segments_every_row(
+    distilled: Path, isolated_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Align with MiniLM on half the texts (a large table's tenth, here 90 of 180).
+    monkeypatch.setattr(teacher, "TEACHER_SHARE", 0.5)
+    monkeypatch.setattr(teacher, "TEACHER_MIN_TEXTS", 20)
+    (isolated_cache / "models").mkdir(parents=True, exist_ok=True)
+    (isolated_cache / "models" / STATIC_FOLDER).symlink_to(distilled)
+    rng = np.random.default_rng(0)
+    words = {
+        "delivery": "parcel courier late delivery shipping package tracking arrived days",
+        "price": "price expensive cost discount cheaper fee bill money charge",
+        "support": "support agent helpful friendly call chat answered solved service",
+    }
+    themes = np.repeat(list(words), 60)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"{i:04d}" for i in range(len(themes))],
+            "feedback": [" ".join(rng.choice(words[t].split(), 6)) for t in themes],
+            "theme": themes,
+        }
+    )
+    path = tmp_path / "customers.csv"
+    frame.drop(columns=["theme"]).to_csv(path, index=False)
+    loaded = load_table(path, path.name)
+    config = replace(EmbedConfig.from_env(), mode="fast", sentiment_model="none")
+    schema = detect_schema(loaded.frame)
+    steps: list[str] = []
+    run = pipeline.run_segmentation(
+        loaded, schema, config, ClusterConfig(n_segments=3), lambda m, _f: steps.append(m)
+    )
+    assert run.embedder_name == FAST_EMBEDDER
+    assert "lexical" in run.timings
+    assert "Aligning the fast model with MiniLM on 90 sampled texts" in steps
+    assert "Aligning the fast model with MiniLM on 90 sampled texts: 0 of 90 new texts" in steps
+    assert get_embedder(TEACHER_EMBEDDER).is_loaded  # type: ignore[attr-defined]
+    assert (run.result.labels >= 0).all()
+    assert normalized_mutual_info_score(frame["theme"], run.result.labels) > 0.9

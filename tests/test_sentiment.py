@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from segmenter import pipeline
 from segmenter.config import ClusterConfig, EmbedConfig
-from segmenter.embedding import get_embedder
+from segmenter.embedding import EmbeddingResult, get_embedder
 from segmenter.errors import InputError
 from segmenter.export import profiles_json, results_frame
 from segmenter.ingest import LoadedTable, detect_schema
@@ -29,6 +30,7 @@ from segmenter.sentiment import (
     SentimentSource,
     TextModel,
     analyse_feedback,
+    carry_sentiment,
     classify_text,
     complaint_cues,
     describe_feedback,
@@ -43,6 +45,7 @@ from segmenter.sentiment import (
     urgent_flags,
     urgent_topics,
 )
+from tests.conftest import FakeEmbedder, make_customers
 from tests.labelled import load_labelled
 
 CHECK_SET = Path(__file__).parent / "data" / "sentiment_check.csv"
@@ -349,3 +352,73 @@ def test_feedback_line_says_how_few_wrote_when_most_of_a_segment_is_silent() -> 
     line = describe_feedback(feedback, 533)
     assert "of the 90 customers (17%) who wrote something" in line
     assert line.startswith("83% negative")
+
+
+def test_carried_sentiment_keeps_the_sample_and_fills_the_rest() -> None:
+    rng = np.random.default_rng(0)
+    directions = {"negative": 0, "neutral": 1, "positive": 2}
+    truth = np.array(["negative", "neutral", "positive"] * 100, dtype=object)
+    vectors = np.eye(3)[[directions[t] for t in truth]] + rng.normal(0, 0.1, (300, 3))
+    has_text = np.ones(300, dtype=bool)
+    has_text[-1] = False
+    rows = np.arange(0, 240, 2)
+    sample_labels = truth[rows].copy()
+    sample_labels[0] = "positive"  # the sample's own reading wins for its rows
+    sample = SentimentResult(
+        sample_labels, np.linspace(-1, 1, len(rows)), SentimentSource("prototypes")
+    )
+    carried = carry_sentiment(sample, rows, vectors, has_text)
+    assert carried.labels[0] == "positive"
+    assert carried.labels[-1] == NO_TEXT and np.isnan(carried.scores[-1])
+    others = np.setdiff1d(np.arange(299), rows)
+    assert (carried.labels[others] == truth[others]).mean() > 0.95
+    assert "sample of 120 texts" in carried.note and "agreement" in carried.note
+
+
+def test_large_tables_read_sentiment_on_a_sample(
+    fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "SENTIMENT_FULL_ROWS", 50)
+    monkeypatch.setattr(pipeline, "SENTIMENT_SAMPLE_ROWS", 60)
+    frame = make_customers(n_per_theme=40)
+    schema = detect_schema(frame)
+    docs = pipeline.build_documents(frame, schema)
+    vectors = fake_embedder.embed(docs)
+    embedding = EmbeddingResult(vectors, np.ones(len(docs), dtype=bool), "other-model", 0, 0)
+    config = EmbedConfig(sentiment_model="fake")
+    fake_embedder.calls.clear()
+    feedback = pipeline.feedback_stage(docs, embedding, "other", frame, schema, config)
+    assert feedback is not None
+    embedded = sum(len(call) for call in fake_embedder.calls)
+    prototypes = len(pipeline.reader_phrases()[0])
+    assert embedded <= 60 + prototypes  # only the sample (and the prototypes) were read
+    assert len(feedback.sentiment.labels) == len(frame)
+    assert NO_TEXT not in set(feedback.sentiment.labels)
+    assert "sample of 60 texts" in feedback.sentiment.note
+
+
+def test_the_cheap_urgent_prefilter_never_hides_a_match() -> None:
+    from segmenter import sentiment
+
+    assert all(stem for stems in sentiment._STEMS.values() for stem in stems)
+    check = pd.read_csv(Path(__file__).parent / "data" / "sentiment_check.csv")
+    texts = [
+        *check.iloc[:, 0].astype(str),
+        "I will SUE you",
+        "We are suing",
+        "Charged me twice!",
+        "double-charged again",
+        "closing my account today",
+        "it burnt my hand",
+        "smoking charger",
+        "without permission",
+        "我要起诉你们",
+        "申请退款",
+        "sure, no issue at all",
+        "support was superb",
+    ]
+    for text in texts:
+        expected = tuple(
+            topic for topic, pattern in sentiment._TOPIC_PATTERNS.items() if pattern.search(text)
+        )
+        assert sentiment.urgent_topics(text) == expected, text
