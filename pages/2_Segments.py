@@ -2,8 +2,6 @@
 
 from dataclasses import replace
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
 from segmenter.call_list import call_list, call_list_filename
@@ -15,20 +13,17 @@ from segmenter.export import to_csv_bytes
 from segmenter.fusion import describe_drivers
 from segmenter.maps import (
     ROW_KEY,
-    SEGMENT_COLOUR,
     map_frame,
-    rows_in_areas,
     screen_sample,
     segment_map,
     silhouette_chart,
     sizes_chart,
 )
 from segmenter.pipeline import embedding_note, recluster_run, run_details, run_segmentation
-from segmenter.profile import rename_segments
 from segmenter.search import matches_frame, search_texts
 from segmenter.ui import state
 from segmenter.ui.campaign import campaign_panel, reply_section, session_generator
-from segmenter.ui.data import embedder, texts_keyword_index
+from segmenter.ui.data import embedder, keep_lm_names, named_profiles, texts_keyword_index
 from segmenter.ui.widgets import (
     most_common_segment,
     plain,
@@ -36,13 +31,19 @@ from segmenter.ui.widgets import (
     rows_from_selection,
     selection_of,
 )
+from segmenter.views import (
+    colour_choices,
+    colour_values,
+    in_view,
+    row_segment_names,
+    segment_names,
+    selected_rows,
+)
 
-SENTIMENT_COLOUR = "sentiment (feedback)"
 SHOW_ALL = "All customers"
 SHOW_NEGATIVE = "Negative feedback"
 SHOW_URGENT = "Urgent-risk feedback"
 CALL_LIST_VIEWS = {SHOW_NEGATIVE: "negative", SHOW_URGENT: "urgent"}
-CALL_PICKED = "segments_call_picked"  # the call-list row last picked in the table
 
 state.init_state()
 st.title("Segments")
@@ -151,14 +152,14 @@ if run is None:
     st.info("Choose the settings above and click **Find segments**.")
     st.stop()
 
-profiles = rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES])
-names = {p.segment_id: p.name for p in profiles}
-segmenter = run.segmenter
+profiles = named_profiles(run)
+names = segment_names(profiles)
+fitted = run.segmenter
 unsegmented = int((run.result.labels < 0).sum())
 
 metrics = st.columns(4)
 metrics[0].metric("Segments", len(profiles))
-metrics[1].metric("Silhouette", f"{segmenter.silhouette_:.3f}")
+metrics[1].metric("Silhouette", f"{fitted.silhouette_:.3f}")
 metrics[2].metric("Customers segmented", f"{len(run.result.labels) - unsegmented:,}")
 metrics[3].metric("Unsegmented rows", f"{unsegmented:,}", help="Rows with no usable value.")
 
@@ -171,16 +172,17 @@ if run.opened_from is not None:
 note = embedding_note(run.embedder_name, run.docs)
 if note:
     st.info(note)
-with st.expander("Run details: time per stage"):
+with st.expander("Run details: time per stage, parameters, models and versions"):
     st.dataframe(run_details(run), hide_index=True, key="segments_run_details")
     if run.reused:
         st.caption("Same table and settings as a recent run: reused, so these are its times.")
+    st.json(run.parameters(), expanded=False)
 
 with st.expander("How the number of segments was chosen"):
-    st.text(f"{segmenter.k_choice_.k} segments: {segmenter.k_choice_.reason}.")
-    if segmenter.k_choice_.silhouettes:
+    st.text(f"{fitted.k_choice_.k} segments: {fitted.k_choice_.reason}.")
+    if fitted.k_choice_.silhouettes:
         st.plotly_chart(
-            silhouette_chart(segmenter.k_choice_.silhouettes, segmenter.k_choice_.k),
+            silhouette_chart(fitted.k_choice_.silhouettes, fitted.k_choice_.k),
             key="segments_silhouette",
         )
     st.plotly_chart(
@@ -188,9 +190,9 @@ with st.expander("How the number of segments was chosen"):
         key="segments_sizes",
     )
     new_k = st.number_input(
-        "Try another number of segments", 2, 30, segmenter.n_segments_, key="segments_new_k"
+        "Try another number of segments", 2, 30, fitted.n_segments_, key="segments_new_k"
     )
-    if st.button("Re-cluster", key="segments_recluster") and new_k != segmenter.n_segments_:
+    if st.button("Re-cluster", key="segments_recluster") and new_k != fitted.n_segments_:
         try:
             st.session_state[state.RUN] = recluster_run(run, int(new_k))
         except SegmenterError as error:
@@ -226,25 +228,12 @@ with search_col:
         st.session_state[state.SEARCH_ROWS] = []
 with colour_col:
     prediction = state.get(state.PREDICTION)
-    # Named as the Predict page names it: "risk score" for churn, "response score" …
-    score_colour = f"{prediction.wording.score} (Predict)" if prediction is not None else ""
-    extra = [score_colour] if prediction is not None else []
-    if run.feedback is not None:
-        extra.append(SENTIMENT_COLOUR)
     colour = st.selectbox(
         "Colour by",
-        [SEGMENT_COLOUR, *extra, *run.loaded.frame.columns],
+        colour_choices(run, prediction),
         key="segments_colour",
         help="The predicted score appears once a model is trained on the Predict page.",
     )
-    if prediction is not None and colour == score_colour:
-        colour_values = pd.Series(np.round(prediction.risk, 3))
-    elif colour == SENTIMENT_COLOUR and run.feedback is not None:
-        colour_values = pd.Series(run.feedback.sentiment.labels)
-    elif colour != SEGMENT_COLOUR:
-        colour_values = run.loaded.frame[colour]
-    else:
-        colour_values = None
 
 hover_columns = [c for c in (*schema.numeric_columns, *schema.categorical_columns)][:4]
 points = map_frame(
@@ -268,13 +257,10 @@ if run.feedback is not None:
         help="Urgent: negative feedback about cancelling, refunds, legal threats, safety or "
         f"fraud ({urgent_count:,} customers). A starting list for win-back campaigns.",
     )
-    if show == SHOW_NEGATIVE:
-        points = points[run.feedback.sentiment.labels[points[ROW_KEY]] == "negative"]
-    elif show == SHOW_URGENT:
-        points = points[run.feedback.urgent[points[ROW_KEY]]]
-    if show != SHOW_ALL:
-        st.caption(f"{len(points):,} customers shown. {run.feedback.sentiment.source.describe()}")
     view = CALL_LIST_VIEWS.get(show)
+    points = in_view(points, view, run.feedback)
+    if view is not None:
+        st.caption(f"{len(points):,} customers shown. {run.feedback.sentiment.source.describe()}")
 drawn = screen_sample(points)
 if len(drawn) < len(points):
     st.caption(
@@ -285,7 +271,7 @@ if len(drawn) < len(points):
 figure = segment_map(
     drawn,
     colour=colour,
-    colour_values=colour_values,
+    colour_values=colour_values(run, colour, prediction),
     highlight_rows=st.session_state[state.SEARCH_ROWS],
     hover_columns=hover_columns,
     id_name=prepared.id_name,
@@ -299,7 +285,7 @@ event = st.plotly_chart(
 st.caption("Click a legend entry to isolate a segment; lasso or box to select customers.")
 
 id_labels = [f"{prepared.id_name} {value}" for value in prepared.ids]
-row_segments = [names.get(int(label), "Unsegmented") for label in run.result.labels]
+row_segments = row_segment_names(run.result.labels, names)
 picked_segment = None
 if view is not None and run.feedback is not None:
     calls = call_list(
@@ -330,26 +316,28 @@ if view is not None and run.feedback is not None:
     picked_rows = picked.selection.rows if picked is not None else []
     if picked_rows:
         row = candidates[picked_rows[0]]
-        if st.session_state.get(CALL_PICKED) != row:
+        if st.session_state.get(state.CALL_PICKED) != row:
             # A new pick in the table chooses the customer below; after that, the box's.
-            st.session_state[CALL_PICKED] = row
-            st.session_state["segments_call_reply_row"] = row
+            st.session_state[state.CALL_PICKED] = row
+            st.session_state[state.CALL_REPLY_ROW] = row
         candidates = [row, *(r for r in candidates if r != row)]
         picked_segment = int(run.result.labels[row])
     reply_section(
         run.docs,
         candidates,
         id_labels,
-        brand_voice=st.session_state.get("campaign_voice", ""),
-        key="segments_call_reply",
+        brand_voice=st.session_state.get(state.CAMPAIGN_VOICE, ""),
+        key=state.CALL_REPLY,
         expanded=bool(picked_rows),
     )
 
-selected = rows_from_selection(event)
-if len(drawn) < len(points) and run.result.coords.shape[1] == 2:
-    in_areas = rows_in_areas(run.result.coords, selection_of(event))
-    shown = set(points[ROW_KEY].tolist())
-    selected = sorted(set(selected) | {row for row in in_areas if row in shown})
+selected = selected_rows(
+    rows_from_selection(event),
+    selection_of(event),
+    run.result.coords,
+    points[ROW_KEY],
+    sampled=len(drawn) < len(points),
+)
 searched = bool(st.session_state[state.SEARCH_ROWS]) and not selected
 if searched:
     selected = list(st.session_state[state.SEARCH_ROWS])
@@ -387,7 +375,7 @@ if selected:
             else:
                 st.warning("Give the group a name first.")
     reply_section(
-        run.docs, selected, id_labels, brand_voice=st.session_state.get("campaign_voice", "")
+        run.docs, selected, id_labels, brand_voice=st.session_state.get(state.CAMPAIGN_VOICE, "")
     )
 
 saved = st.session_state[state.SAVED_SELECTIONS]
@@ -411,17 +399,12 @@ if st.button(
     except SegmenterError as error:
         st.error(str(error))
     else:
-        for segment_id, persona in personas.items():
-            st.session_state[state.SEGMENT_NAMES][segment_id] = persona.name
-            st.session_state[state.PERSONAS][segment_id] = persona.persona
-            st.session_state[state.LM_NAMES][segment_id] = persona
-            # The name box keeps its own value; give it the new name before it is drawn.
-            st.session_state[f"segments_profile_{segment_id}_name"] = persona.name
+        keep_lm_names(personas, page="segments")
         st.rerun()
 for profile in profiles:
     new_name = profile_card(
         profile,
-        key=f"segments_profile_{profile.segment_id}",
+        key=state.profile_key("segments", profile.segment_id),
         persona=st.session_state[state.PERSONAS].get(profile.segment_id, ""),
         named=st.session_state[state.LM_NAMES].get(profile.segment_id),
         drivers=describe_drivers(run.drivers.get(profile.segment_id, []), run.labels),
@@ -429,13 +412,6 @@ for profile in profiles:
     if new_name is not None and new_name != profile.name:
         st.session_state[state.SEGMENT_NAMES][profile.segment_id] = new_name
         st.rerun()
-
-with st.expander("Run details"):
-    timings = pd.DataFrame(
-        {"stage": list(run.timings), "seconds": np.round(list(run.timings.values()), 2)}
-    )
-    st.dataframe(timings, hide_index=True, key="segments_timings")
-    st.json(run.parameters(), expanded=False)
 
 with st.sidebar:
     campaign_panel(profiles, suggested_segment)

@@ -1,23 +1,23 @@
 """Predict: churn or propensity from a yes/no column, with honest cross-validated metrics."""
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from segmenter.errors import SegmenterError
 from segmenter.maps import map_frame, segment_map
-from segmenter.predict import (
-    DEFAULT_THRESHOLD,
-    TOP_CUSTOMERS,
-    label_candidates,
-    predict_label,
-    segment_risk,
-    top_customers,
-)
+from segmenter.predict import DEFAULT_THRESHOLD, TOP_CUSTOMERS, label_candidates, predict_label
 from segmenter.predict_charts import calibration_chart, confusion_chart, gains_chart, lift_at
-from segmenter.profile import rename_segments
 from segmenter.ui import state
+from segmenter.ui.data import named_profiles
 from segmenter.ui.widgets import plain
+from segmenter.views import (
+    RISK_SCORE,
+    colour_values,
+    risk_by_segment,
+    score_colour,
+    segment_names,
+    top_customers_table,
+)
 
 state.init_state()
 st.title("Predict")
@@ -118,13 +118,10 @@ charts[1].plotly_chart(confusion_chart(y, probability, cv.threshold), key="predi
 charts[2].plotly_chart(gains_chart(y, probability), key="predict_gains")
 
 st.subheader(wording.by_segment)
-profiles = rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES])
-names = {p.segment_id: p.name for p in profiles}
-by_segment = segment_risk(prediction.risk, run.result.labels).rename(
-    columns={"mean risk": f"mean {wording.score}", "share high risk": "share above 0.5"}
+names = segment_names(named_profiles(run))
+st.dataframe(
+    risk_by_segment(prediction, run.result.labels, names), hide_index=True, key="predict_segments"
 )
-by_segment.insert(1, "segment", by_segment["segment_id"].map(names))
-st.dataframe(by_segment, hide_index=True, key="predict_segments")
 points = map_frame(
     frame,
     run.result.labels,
@@ -138,7 +135,7 @@ st.plotly_chart(
     segment_map(
         points,
         colour=wording.score,
-        colour_values=pd.Series(np.round(prediction.risk, 3), name=wording.score),
+        colour_values=colour_values(run, score_colour(prediction), prediction),
         id_name=run.prepared.id_name,
     ),
     key="predict_map",
@@ -160,7 +157,6 @@ left.markdown("**Strongest columns** (permutation importance)")
 left.dataframe(drivers.round(4), hide_index=True, key="predict_drivers")
 
 st.subheader(f"The {TOP_CUSTOMERS} customers {wording.top}")
-segment_names = [names.get(int(label), "Unsegmented") for label in run.result.labels]
-top = top_customers(prediction, run.prepared.ids, run.prepared.id_name, segment_names, run.docs)
+top = top_customers_table(prediction, run, names)
 st.dataframe(top, hide_index=True, key="predict_top")
-st.caption(f"The {wording.score}s join the export as the column risk_score.")
+st.caption(f"The {wording.score}s join the export as the column {RISK_SCORE}.")

@@ -6,10 +6,8 @@ import hashlib
 import streamlit as st
 
 from segmenter.fusion import describe_drivers
-from segmenter.profile import rename_segments
 from segmenter.ui import state
 from segmenter.ui.campaign import (
-    CHOSEN_SEGMENT,
     all_drafts,
     brand_form,
     brief_form,
@@ -19,6 +17,7 @@ from segmenter.ui.campaign import (
     persist_campaign,
     restore_campaign,
 )
+from segmenter.ui.data import named_profiles
 from segmenter.ui.widgets import plain, profile_card
 
 state.init_state()
@@ -26,7 +25,7 @@ st.title("Campaigns")
 
 run = state.require_run("No segments yet: find segments first, then draft campaigns here.")
 folder = restore_campaign(run)
-profiles = rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES])
+profiles = named_profiles(run)
 by_id = {p.segment_id: p for p in profiles}
 if not profiles:
     st.info("This run has no segments to write for: segment the table again.")
@@ -37,7 +36,7 @@ if st.session_state.get(state.DRAFTING):
 
 cards, work = st.columns([2, 3], gap="large")
 with cards:
-    chosen = st.session_state.get(CHOSEN_SEGMENT)
+    chosen = st.session_state.get(state.CHOSEN_SEGMENT)
     if chosen not in by_id:
         chosen = profiles[0].segment_id
     # Keyed by the names, as the sidebar's picker: a renamed segment gets a fresh widget.
@@ -50,11 +49,11 @@ with cards:
         format_func=lambda i: f"{i}. {by_id[i].name} ({by_id[i].size:,})",
         key=picker,
     )
-    st.session_state[CHOSEN_SEGMENT] = segment
+    st.session_state[state.CHOSEN_SEGMENT] = segment
     profile = by_id[segment]
     new_name = profile_card(
         profile,
-        key=f"campaigns_profile_{segment}",
+        key=state.profile_key("campaigns", segment),
         persona=st.session_state[state.PERSONAS].get(segment, ""),
         named=st.session_state[state.LM_NAMES].get(segment),
         drivers=describe_drivers(run.drivers.get(segment, []), run.labels),

@@ -2,7 +2,6 @@
 
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 from segmenter.export import (
@@ -12,7 +11,6 @@ from segmenter.export import (
     segments_zip,
     to_csv_bytes,
 )
-from segmenter.profile import rename_segments
 from segmenter.ui import state
 from segmenter.ui.campaign import (
     all_drafts,
@@ -20,31 +18,29 @@ from segmenter.ui.campaign import (
     draft_downloads,
     restore_campaign,
 )
+from segmenter.ui.data import named_profiles
 from segmenter.ui.widgets import plain
+from segmenter.views import RISK_SCORE, session_export
 
 state.init_state()
 st.title("Export")
 
 run = state.require_run("Nothing to export yet: find segments first.")
 
-profiles = tuple(rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES]))
-result = replace(run.result, profiles=profiles)
-frame = results_frame(run.loaded.frame, result)
-for name, rows in st.session_state[state.SAVED_SELECTIONS].items():
-    column = f"in_{name}"
-    frame[column] = False
-    frame.loc[rows, column] = True
-
+profiles = tuple(named_profiles(run))
 prediction = state.get(state.PREDICTION)
-if prediction is not None:
-    frame["risk_score"] = np.round(prediction.risk, 4)
+frame = session_export(
+    results_frame(run.loaded.frame, replace(run.result, profiles=profiles)),
+    groups=st.session_state[state.SAVED_SELECTIONS],
+    risk=prediction.risk if prediction is not None else None,
+)
 
 stem = run.loaded.report.filename.rsplit(".", 1)[0] or "customers"
 added = "`segment_id`, `segment_name`, map coordinates"
 if run.feedback is not None:
     added += ", `sentiment`, `sentiment_score`, `urgent_flags`"
 if prediction is not None:
-    added += ", `risk_score`"
+    added += f", `{RISK_SCORE}`"
 st.write(
     f"{len(frame):,} rows — every row of **{plain(run.loaded.report.filename)}** with its original "
     f"columns, plus {added}."

@@ -52,8 +52,6 @@ from segmenter.ui.widgets import plain
 CAMPAIGNS_PAGE = "pages/4_Campaigns.py"
 GGUF_LABEL = "A GGUF file on this server"
 SEGMENT_PICKER = "campaign_segment"
-CHOSEN_SEGMENT = "campaign_chosen_segment"
-SUGGESTED = "campaign_suggested"
 SERVER_LABEL = "An OpenAI-compatible server (Ollama, vLLM, LM Studio…)"
 
 
@@ -419,7 +417,7 @@ def draft_downloads(drafts: Sequence[Draft], *, key: str) -> None:
 
 
 def _remember_segment(key: str) -> None:
-    st.session_state[CHOSEN_SEGMENT] = st.session_state[key]
+    st.session_state[state.CHOSEN_SEGMENT] = st.session_state[key]
 
 
 def draft_controls(
@@ -464,11 +462,14 @@ def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | 
         st.session_state[state.DRAFTING] = False
     ids = [p.segment_id for p in profiles]
     by_id = {p.segment_id: p for p in profiles}
-    chosen = st.session_state.get(CHOSEN_SEGMENT)
-    if suggested_segment in by_id and st.session_state.get(SUGGESTED) != suggested_segment:
+    chosen = st.session_state.get(state.CHOSEN_SEGMENT)
+    if (
+        suggested_segment in by_id
+        and st.session_state.get(state.SUGGESTED_SEGMENT) != suggested_segment
+    ):
         # A new selection on the map picks the segment; after that the user's choice stands.
         chosen = suggested_segment
-        st.session_state[SUGGESTED] = suggested_segment
+        st.session_state[state.SUGGESTED_SEGMENT] = suggested_segment
     if chosen not in by_id:
         chosen = ids[0]
     # The picker's key follows the segment names: a widget keeps the labels it was built
@@ -486,7 +487,7 @@ def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | 
         on_change=_remember_segment,
         args=(key,),
     )
-    st.session_state[CHOSEN_SEGMENT] = segment
+    st.session_state[state.CHOSEN_SEGMENT] = segment
     profile = by_id[segment]
     brief = brief_form(profile)
     generator = draft_controls(profile, brief, key="campaign")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -14,6 +15,7 @@ from segmenter.cluster import warm_up_reduction
 from segmenter.embedding import Embedder, get_embedder
 from segmenter.ingest import LoadedTable, detect_schema, load_table
 from segmenter.pipeline import SegmentationRun
+from segmenter.profile import SegmentProfile, rename_segments
 from segmenter.search import KeywordIndex, keyword_index
 from segmenter.transactions import (
     CustomerTable,
@@ -22,6 +24,9 @@ from segmenter.transactions import (
     customer_schema,
 )
 from segmenter.ui import state
+
+if TYPE_CHECKING:
+    from segmenter.campaign import SegmentPersona
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 SAMPLE_PATH = ASSETS / "sample_customers.csv"
@@ -146,3 +151,19 @@ def accept_run(folder: Path) -> SegmentationRun:
     st.session_state[state.SCHEMA] = run.schema
     st.session_state[state.RUN] = run
     return run
+
+
+def named_profiles(run: SegmentationRun) -> list[SegmentProfile]:
+    """The run's profiles under the names this user gave them (blank keeps the made name)."""
+    return rename_segments(run.result.profiles, st.session_state[state.SEGMENT_NAMES])
+
+
+def keep_lm_names(personas: Mapping[int, SegmentPersona], *, page: str = "segments") -> None:
+    """Keep the language model's names and personas as this user's; the name boxes on
+    ``page``'s profile cards show the new names when they are next drawn."""
+    for segment_id, persona in personas.items():
+        st.session_state[state.SEGMENT_NAMES][segment_id] = persona.name
+        st.session_state[state.PERSONAS][segment_id] = persona.persona
+        st.session_state[state.LM_NAMES][segment_id] = persona
+        # A text box keeps its own value over its default: give it the new name.
+        st.session_state[state.profile_name_key(page, segment_id)] = persona.name

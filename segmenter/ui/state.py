@@ -41,6 +41,28 @@ OFFERS_TYPED = "offers_typed"  # list[str] offers written in briefs for this run
 CAMPAIGN_STORE = "campaign_store"  # tuple[int, str]: id of the run whose drafts were
 #                                    restored, and the folder they are saved in    Campaigns
 CAMPAIGN_SAVED = "campaign_saved"  # str: what was last written there (no rewrite)  Campaigns
+CHOSEN_SEGMENT = "campaign_chosen_segment"  # int: the segment being drafted for  Campaigns,
+#                                             Segments (panel)
+SUGGESTED_SEGMENT = "campaign_suggested"  # int: the segment the map's selection last picked
+#                                           (the user's pick stands after it)  Segments (panel)
+CALL_PICKED = "segments_call_picked"  # int: the call-list row last picked in the table  Segments
+
+# Widget keys read or set outside the widget that owns them (a widget's own key is set where
+# it is drawn, prefixed with its page's name).
+CAMPAIGN_VOICE = "campaign_voice"  # str: the side panel's brand-voice notes  Segments (panel)
+CALL_REPLY = "segments_call_reply"  # prefix of the call list's reply box  Segments
+CALL_REPLY_ROW = f"{CALL_REPLY}_row"  # int: the customer the call list's reply box shows
+
+
+def profile_key(page: str, segment_id: int) -> str:
+    """The widget-key prefix of a segment's profile card on ``page`` ("segments", "campaigns")."""
+    return f"{page}_profile_{segment_id}"
+
+
+def profile_name_key(page: str, segment_id: int) -> str:
+    """The key of the name box on a segment's profile card (``widgets.profile_card``)."""
+    return f"{profile_key(page, segment_id)}_name"
+
 
 _FROM_RUN = (
     SEGMENT_NAMES,
