@@ -11,8 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from segmenter.campaign import AUTO_LANGUAGE, CHANNELS, GOALS, BrandProfile
 from segmenter.campaign.brief import DEFAULT_SMS_OPT_OUT
 from segmenter.config import SEGMENT_BY_CHOICES, ClusterConfig, EmbedConfig, LMConfig
@@ -22,7 +20,9 @@ from segmenter.export import to_csv_bytes
 if TYPE_CHECKING:
     import pandas as pd
 
+    from segmenter.campaign import SegmentPersona
     from segmenter.ingest import LoadedTable, Schema
+    from segmenter.pipeline import SegmentationRun
 
 
 def _n_segments(value: str) -> int | str:
@@ -91,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="INPUT is a transaction log: segment one row per customer (RFM, products, "
         "lifecycle stage); rows without a customer go to unattributed_transactions.csv",
+    )
+    segment.add_argument(
+        "--lm-names",
+        action="store_true",
+        help="name the segments and write one-line personas with the language model, as the "
+        "Segments page's button does; a name that claims what its segment does not show "
+        "keeps the rule-based one (see lm_names.json)",
+    )
+    segment.add_argument(
+        "--lm-model",
+        default=None,
+        help="with --lm-names: registry name (qwen2.5-coder-1.5b, smollm2-135m) or 'openai' "
+        "(default: SEGMENTER_LM, else the bundled default)",
     )
     segment.add_argument(
         "--engine",
@@ -248,6 +261,7 @@ def _predict(args: argparse.Namespace) -> int:
     )
     from segmenter.pipeline import embed_documents, resolve_embedder_name  # noqa: PLC0415
     from segmenter.predict import binary_label, metrics_json, predict_label  # noqa: PLC0415
+    from segmenter.views import with_risk_score  # noqa: PLC0415
 
     if not args.input.is_file():
         raise SegmenterError(
@@ -280,8 +294,7 @@ def _predict(args: argparse.Namespace) -> int:
     for leak in leaks:
         print(f"note: {leak!r} equals {args.label!r}; left out as a leak", file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
-    scores = frame.copy()
-    scores["risk_score"] = np.round(result.risk, 4)
+    scores = with_risk_score(frame, result.risk)
     (args.out / "scores.csv").write_bytes(to_csv_bytes(neutralise_frame(scores)))
     metrics = metrics_json(result) | {"leaks_left_out": leaks}
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
@@ -352,7 +365,13 @@ def _segment(args: argparse.Namespace) -> int:
         print(f"\r{message} ({fraction:.0%})".ljust(80), end="", file=sys.stderr, flush=True)
 
     run = run_segmentation(loaded, schema, embed_config, cluster_config, progress)
+    personas: dict[int, SegmentPersona] = {}
+    if args.lm_names:
+        run, personas = _named_by_lm(run, args.lm_model)
     paths = write_outputs(run, args.out)
+    if personas:
+        paths["lm_names"] = args.out / "lm_names.json"
+        paths["lm_names"].write_text(_personas_json(personas), encoding="utf-8")
     if unattributed is not None and len(unattributed):
         paths["unattributed"] = args.out / "unattributed_transactions.csv"
         paths["unattributed"].write_bytes(to_csv_bytes(unattributed))
@@ -362,10 +381,49 @@ def _segment(args: argparse.Namespace) -> int:
     mode_note = embedding_note(run.embedder_name, run.docs)
     if mode_note:
         print(f"note: {mode_note}", file=sys.stderr)
+    for persona in personas.values():
+        if persona.note:
+            print(f"note: segment {persona.segment_id}: {persona.note}", file=sys.stderr)
     sizes = ", ".join(f"{p.segment_id}: {p.name} ({p.size})" for p in run.result.profiles)
     print(f"{len(run.result.profiles)} segments — {sizes}")
     print(f"wrote {', '.join(str(path) for path in paths.values())}")
     return 0
+
+
+def _named_by_lm(
+    run: SegmentationRun, model: str | None
+) -> tuple[SegmentationRun, dict[int, SegmentPersona]]:
+    """The run with the language model's segment names (``campaign.name_segments``, as the
+    Segments page asks for them), and the personas."""
+    from segmenter.campaign import name_segments  # noqa: PLC0415 - fast --help
+    from segmenter.lm import generator_from_config  # noqa: PLC0415
+    from segmenter.profile import rename_segments  # noqa: PLC0415
+
+    config = LMConfig.from_env()
+    if model:
+        config = replace(config, model=model)
+    print(file=sys.stderr)
+    print(f"naming {len(run.result.profiles)} segments with the language model", file=sys.stderr)
+    personas = name_segments(run.result.profiles, generator_from_config(config))
+    names = {segment_id: persona.name for segment_id, persona in personas.items()}
+    profiles = tuple(rename_segments(run.result.profiles, names))
+    return replace(run, result=replace(run.result, profiles=profiles)), personas
+
+
+def _personas_json(personas: dict[int, SegmentPersona]) -> str:
+    """``lm_names.json``: per segment the name, the persona, what they rest on and, when the
+    model's name was not kept, why."""
+    records = [
+        {
+            "segment_id": p.segment_id,
+            "name": p.name,
+            "persona": p.persona,
+            "grounds": list(p.grounds),
+            "note": p.note,
+        }
+        for p in sorted(personas.values(), key=lambda p: p.segment_id)
+    ]
+    return json.dumps(records, ensure_ascii=False, indent=2)
 
 
 def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
@@ -388,13 +446,14 @@ def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
 
 
 def _segment_on_ray(args: argparse.Namespace) -> int:
+    if args.transactions or args.text_cols or args.lm_names:
+        raise SegmenterError(
+            "--transactions, --text-cols and --lm-names are not yet available with --engine "
+            "ray: prepare the table with the local engine, or let the Ray engine detect the "
+            "roles (and name the segments on the Segments page)."
+        )
     from segmenter.distributed import segment_on_ray  # noqa: PLC0415 - Ray is optional
 
-    if args.transactions or args.text_cols:
-        raise SegmenterError(
-            "--transactions and --text-cols are not yet available with --engine ray: prepare "
-            "the table with the local engine, or let the Ray engine detect the roles."
-        )
     embed_config, cluster_config = _configs(args)
     run = segment_on_ray(
         args.input,

@@ -161,10 +161,60 @@ def test_draft_prints_json_for_a_segment(
     assert record["segment_id"] == 1 and record["channel"] == "ad" and record["goal"] == "upsell"
     assert set(record["fields"]) == {"headline", "primary_text", "call_to_action"}
     assert record["model"] == "fake-lm" and record["checks"] == "passed"
-    assert record["seconds"] >= 0
     prompt = "\n".join(m["content"] for m in fake_generator.prompts[0])
     profiles = json.loads((out / "profiles.json").read_text())
     assert profiles[1]["examples"][0][:30] in prompt
+
+
+def test_lm_names_name_the_segments_as_the_page_does(
+    tmp_path: Path,
+    customers: pd.DataFrame,
+    fake_embedder: FakeEmbedder,
+    fake_generator: FakeGenerator,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "customers.csv"
+    customers.to_csv(source, index=False)
+    args = ["segment", str(source), "--embedder", "fake", "--k", "3", "--seed", "0"]
+    assert main([*args, "--out", str(tmp_path / "plain")]) == 0
+    plain = json.loads((tmp_path / "plain" / "profiles.json").read_text())
+    # Each name fits its segment's own words, whichever number the clustering gave a theme;
+    # the third is invented, so the grounding check keeps the rule-based name.
+    ids = {
+        word: next(p["segment_id"] for p in plain if any(word in k for k in p["keywords"]))
+        for word in ("deliver", "price", "support")
+    }
+    named = [
+        {"id": ids["deliver"], "name": "Parcel worriers", "persona": "Wait for late parcels."},
+        {"id": ids["price"], "name": "Price watchers", "persona": "Compare every price."},
+        {"id": ids["support"], "name": "Travel Enthusiasts", "persona": "Always on a trip."},
+    ]
+    fake_generator.replies = [json.dumps({"segments": named})]
+    capsys.readouterr()
+    out = tmp_path / "named"
+    assert main([*args, "--out", str(out), "--lm-names", "--lm-model", "fake-lm"]) == 0
+    assert fake_generator.prompts, "the model was never asked"
+    names = {p["segment_id"]: p["name"] for p in json.loads((out / "profiles.json").read_text())}
+    assert names[ids["deliver"]] == "Parcel worriers"
+    assert names[ids["price"]] == "Price watchers"
+    rule_based = next(p["name"] for p in plain if p["segment_id"] == ids["support"])
+    assert names[ids["support"]] == rule_based
+    segments = pd.read_csv(out / "segments.csv")
+    assert set(segments["segment_name"]) == set(names.values())
+    personas = {p["segment_id"]: p for p in json.loads((out / "lm_names.json").read_text())}
+    assert personas[ids["price"]]["persona"] == "Compare every price."
+    assert personas[ids["support"]]["note"]
+    captured = capsys.readouterr()
+    assert f"note: segment {ids['support']}: " in captured.err
+    assert "Price watchers" in captured.out
+
+
+def test_lm_names_are_not_offered_on_ray(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["segment", str(tmp_path), "--out", str(tmp_path / "o"), "--engine", "ray"]
+    assert main([*args, "--lm-names"]) == 2
+    assert "--lm-names are not yet available with --engine ray" in capsys.readouterr().err
 
 
 def test_draft_with_a_bad_folder_or_segment_says_what_to_do(
