@@ -153,6 +153,7 @@ def generate_checked(
     problems: list[str] = []
     value: dict[str, Any] | None = None
     attempts = 0
+    cut_off = False
     for attempt in range(RETRIES + 1):
         attempts = attempt + 1
         raw = stream_reply(
@@ -195,7 +196,7 @@ def generate_checked(
             fields_out, cut_notes = fit_to_limits(fields_out, limits, channel=channel, keep=keep)
             notes += cut_notes
         # Judge what is handed on, not what the model wrote: a cut may have removed a flaw.
-        problems = [p for p in problems if p == CUT_OFF][:1]
+        problems = [CUT_OFF] if cut_off else []  # the last answer's, known, not matched
         problems += check_fields(fields_out, fields, limits, channel=channel)
         problems += grounding_problems(fields_out, offer)
         problems += extra_checks(fields_out) if extra_checks is not None else []
