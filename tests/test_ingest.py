@@ -254,8 +254,7 @@ def test_xlsx_round_trip_with_float_ids() -> None:
 
 def test_xlsx_title_rows_are_skipped() -> None:
     book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
+    sheet = book.worksheets[0]
     sheet.append(["Customer export"])
     sheet.append([])
     sheet.append(["id", "name", "spend"])
