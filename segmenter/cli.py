@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         "lifecycle stage); rows without a customer go to unattributed_transactions.csv",
     )
     segment.add_argument(
+        "--call-lists",
+        action="store_true",
+        help="with feedback text: also write call_list_negative.csv and call_list_urgent.csv, "
+        "the Segments page's call lists (most negative first)",
+    )
+    segment.add_argument(
         "--lm-names",
         action="store_true",
         help="name the segments and write one-line personas with the language model, as the "
@@ -372,6 +378,8 @@ def _segment(args: argparse.Namespace) -> int:
     if personas:
         paths["lm_names"] = args.out / "lm_names.json"
         paths["lm_names"].write_text(_personas_json(personas), encoding="utf-8")
+    if args.call_lists:
+        paths.update(_write_call_lists(run, args.out))
     if unattributed is not None and len(unattributed):
         paths["unattributed"] = args.out / "unattributed_transactions.csv"
         paths["unattributed"].write_bytes(to_csv_bytes(unattributed))
@@ -410,6 +418,33 @@ def _named_by_lm(
     return replace(run, result=replace(run.result, profiles=profiles)), personas
 
 
+def _write_call_lists(run: SegmentationRun, out: Path) -> dict[str, Path]:
+    """The Segments page's call lists as CSV files; none (and a note) without feedback."""
+    from segmenter.call_list import VIEWS, call_list, call_list_filename  # noqa: PLC0415
+    from segmenter.views import row_segment_names, segment_names  # noqa: PLC0415
+
+    if run.feedback is None:
+        print(
+            "note: no call lists: the table has no feedback text to read sentiment from",
+            file=sys.stderr,
+        )
+        return {}
+    names = row_segment_names(run.result.labels, segment_names(run.result.profiles))
+    paths: dict[str, Path] = {}
+    for view in VIEWS:
+        frame = call_list(
+            view,
+            run.feedback,
+            ids=run.prepared.ids,
+            id_name=run.prepared.id_name,
+            segment_names=names,
+            docs=run.docs,
+        )
+        paths[f"call_list_{view}"] = out / call_list_filename(view)
+        paths[f"call_list_{view}"].write_bytes(to_csv_bytes(frame))
+    return paths
+
+
 def _personas_json(personas: dict[int, SegmentPersona]) -> str:
     """``lm_names.json``: per segment the name, the persona, what they rest on and, when the
     model's name was not kept, why."""
@@ -446,11 +481,11 @@ def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
 
 
 def _segment_on_ray(args: argparse.Namespace) -> int:
-    if args.transactions or args.text_cols or args.lm_names:
+    if args.transactions or args.text_cols or args.lm_names or args.call_lists:
         raise SegmenterError(
-            "--transactions, --text-cols and --lm-names are not yet available with --engine "
-            "ray: prepare the table with the local engine, or let the Ray engine detect the "
-            "roles (and name the segments on the Segments page)."
+            "--transactions, --text-cols, --lm-names and --call-lists are not yet available "
+            "with --engine ray: use the local engine for them, or let the Ray engine detect "
+            "the roles (and name the segments on the Segments page)."
         )
     from segmenter.distributed import segment_on_ray  # noqa: PLC0415 - Ray is optional
 

@@ -209,12 +209,34 @@ def test_lm_names_name_the_segments_as_the_page_does(
     assert "Price watchers" in captured.out
 
 
+def test_call_lists_are_the_pages_call_lists(
+    tmp_path: Path, customers: pd.DataFrame, fake_embedder: FakeEmbedder
+) -> None:
+    source = tmp_path / "customers.csv"
+    customers.to_csv(source, index=False)
+    out = tmp_path / "out"
+    args = ["segment", str(source), "--out", str(out), "--embedder", "fake", "--k", "3"]
+    assert main([*args, "--call-lists"]) == 0
+    segments = pd.read_csv(out / "segments.csv", dtype=str, keep_default_na=False)
+    negative = pd.read_csv(out / "call_list_negative.csv", dtype=str, keep_default_na=False)
+    assert len(negative) == (segments["sentiment"] == "negative").sum() > 0
+    assert set(negative["sentiment"]) == {"negative"}
+    scores = negative["sentiment score"].astype(float)
+    assert scores.is_monotonic_increasing  # most negative first
+    by_id = segments.set_index("customer_id")["segment_name"]
+    assert negative["segment"].tolist() == by_id[negative["customer_id"]].tolist()
+    urgent = pd.read_csv(out / "call_list_urgent.csv", dtype=str, keep_default_na=False)
+    assert len(urgent) == (segments["urgent_flags"] != "").sum()
+    assert (urgent["urgent flags"] != "").all()
+
+
 def test_lm_names_are_not_offered_on_ray(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["segment", str(tmp_path), "--out", str(tmp_path / "o"), "--engine", "ray"]
     assert main([*args, "--lm-names"]) == 2
-    assert "--lm-names are not yet available with --engine ray" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--lm-names" in err and "not yet available with --engine ray" in err
 
 
 def test_draft_with_a_bad_folder_or_segment_says_what_to_do(
