@@ -1,8 +1,6 @@
 """Campaigns: the drafting workspace. Segment cards on one side; brief, brand profile and
 drafts on the other, variants side by side. Drafts are saved with the run."""
 
-import hashlib
-
 import streamlit as st
 
 from segmenter.fusion import describe_drivers
@@ -16,6 +14,7 @@ from segmenter.ui.campaign import (
     draft_downloads,
     persist_campaign,
     restore_campaign,
+    segment_picker_key,
 )
 from segmenter.ui.data import named_profiles
 from segmenter.ui.widgets import plain, profile_card
@@ -40,8 +39,7 @@ with cards:
     if chosen not in by_id:
         chosen = profiles[0].segment_id
     # Keyed by the names, as the sidebar's picker: a renamed segment gets a fresh widget.
-    names = "|".join(p.name for p in profiles)
-    picker = f"campaigns_segment_{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+    picker = segment_picker_key("campaigns_segment", profiles)
     st.session_state.setdefault(picker, chosen)
     segment = st.selectbox(
         "Segment",

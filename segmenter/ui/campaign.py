@@ -416,6 +416,13 @@ def draft_downloads(drafts: Sequence[Draft], *, key: str) -> None:
     )
 
 
+def segment_picker_key(prefix: str, profiles: Sequence[SegmentProfile]) -> str:
+    """The key of a segment picker, following the segment names: a widget keeps the labels
+    it was built with, so after a rename a new widget shows the new names."""
+    names = "|".join(p.name for p in profiles)
+    return f"{prefix}_{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+
+
 def _remember_segment(key: str) -> None:
     st.session_state[state.CHOSEN_SEGMENT] = st.session_state[key]
 
@@ -472,10 +479,7 @@ def campaign_panel(profiles: Sequence[SegmentProfile], suggested_segment: int | 
         st.session_state[state.SUGGESTED_SEGMENT] = suggested_segment
     if chosen not in by_id:
         chosen = ids[0]
-    # The picker's key follows the segment names: a widget keeps the labels it was built
-    # with, so after a rename a new widget shows the new names, starting at the same segment.
-    names = "|".join(p.name for p in profiles)
-    key = f"{SEGMENT_PICKER}_{hashlib.sha256(names.encode()).hexdigest()[:8]}"
+    key = segment_picker_key(SEGMENT_PICKER, profiles)
     if st.session_state.get(key) != chosen:
         st.session_state[key] = chosen
     segment = st.selectbox(
