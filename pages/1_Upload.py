@@ -19,6 +19,7 @@ from segmenter.ui.data import (
     undo_transactions,
 )
 from segmenter.ui.widgets import open_finished_run, plain
+from segmenter.views import roles_table
 
 state.init_state()
 st.title("Upload customers")
@@ -110,19 +111,9 @@ st.caption(
     "**label** is what segment names and cards call it."
 )
 labels = column_labels([c.name for c in schema.columns], st.session_state[state.COLUMN_LABELS])
-roles_table = pd.DataFrame(
-    {
-        "column": [c.name for c in schema.columns],
-        "role": [c.role for c in schema.columns],
-        "label": [labels[c.name] for c in schema.columns],
-        "why": [c.reason for c in schema.columns],
-        "distinct": [c.distinct for c in schema.columns],
-        "missing": [c.missing for c in schema.columns],
-        "examples": [" | ".join(c.examples) for c in schema.columns],
-    }
-)
+roles = roles_table(schema, labels)
 edited = st.data_editor(
-    roles_table,
+    roles,
     hide_index=True,
     disabled=["column", "why", "distinct", "missing", "examples"],
     column_config={
@@ -134,7 +125,7 @@ edited = st.data_editor(
         ),
     },
     key=f"upload_roles_{state.get(state.UPLOAD_FINGERPRINT)}",
-    height=min(38 * (len(roles_table) + 1), 760),
+    height=min(38 * (len(roles) + 1), 760),
 )
 changes = {
     row.column: row.role for row in edited.itertuples() if row.role != schema.role_of(row.column)

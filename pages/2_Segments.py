@@ -34,9 +34,11 @@ from segmenter.ui.widgets import (
 from segmenter.views import (
     colour_choices,
     colour_values,
+    hover_columns,
     in_view,
     row_segment_names,
     segment_names,
+    selected_customers,
     selected_rows,
 )
 
@@ -235,7 +237,7 @@ with colour_col:
         help="The predicted score appears once a model is trained on the Predict page.",
     )
 
-hover_columns = [c for c in (*schema.numeric_columns, *schema.categorical_columns)][:4]
+hover = hover_columns(schema)
 points = map_frame(
     run.loaded.frame,
     run.result.labels,
@@ -244,7 +246,7 @@ points = map_frame(
     run.docs,
     id_values=prepared.ids,
     id_name=prepared.id_name,
-    hover_columns=hover_columns,
+    hover_columns=hover,
 )
 view = None
 if run.feedback is not None:
@@ -273,7 +275,7 @@ figure = segment_map(
     colour=colour,
     colour_values=colour_values(run, colour, prediction),
     highlight_rows=st.session_state[state.SEARCH_ROWS],
-    hover_columns=hover_columns,
+    hover_columns=hover,
     id_name=prepared.id_name,
 )
 event = st.plotly_chart(
@@ -359,9 +361,11 @@ if selected and searched and hits is not None:
     )
 elif selected:
     st.subheader(f"{len(selected):,} selected customers")
-    table = run.loaded.frame.iloc[selected].copy()
-    table.insert(0, "segment", [row_segments[i] for i in selected])
-    st.dataframe(table, hide_index=True, key="segments_selected")
+    st.dataframe(
+        selected_customers(run.loaded.frame, selected, row_segments),
+        hide_index=True,
+        key="segments_selected",
+    )
 if selected:
     with st.form("segments_save"):
         label = st.text_input("Name for this group", key="segments_save_name")

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from segmenter.call_list import View, view_rows
-from segmenter.maps import ROW_KEY, SEGMENT_COLOUR, rows_in_areas
+from segmenter.maps import HOVER_FIELDS, ROW_KEY, SEGMENT_COLOUR, rows_in_areas
 
 if TYPE_CHECKING:
+    from segmenter.ingest import Schema
     from segmenter.pipeline import SegmentationRun
     from segmenter.predict import Prediction
     from segmenter.profile import SegmentProfile
@@ -52,7 +53,38 @@ def row_segment_names(labels: np.ndarray, names: Mapping[int, str]) -> list[str]
     return [names.get(int(label), UNSEGMENTED) for label in labels]
 
 
+def selected_customers(
+    frame: pd.DataFrame, rows: Sequence[int], row_names: Sequence[str]
+) -> pd.DataFrame:
+    """The rows of ``frame`` at positions ``rows``, their segment name first."""
+    table = frame.iloc[list(rows)].copy()
+    table.insert(0, "segment", [row_names[i] for i in rows])
+    return table
+
+
+def roles_table(schema: Schema, labels: Mapping[str, str]) -> pd.DataFrame:
+    """One row per column: its role, its label (what names and cards call it), why the role
+    was proposed, distinct and missing values and three examples; the Upload page's table."""
+    columns = schema.columns
+    return pd.DataFrame(
+        {
+            "column": [c.name for c in columns],
+            "role": [c.role for c in columns],
+            "label": [labels.get(c.name, c.name) for c in columns],
+            "why": [c.reason for c in columns],
+            "distinct": [c.distinct for c in columns],
+            "missing": [c.missing for c in columns],
+            "examples": [" | ".join(c.examples) for c in columns],
+        }
+    )
+
+
 # --- the map ----------------------------------------------------------------------------
+
+
+def hover_columns(schema: Schema) -> list[str]:
+    """The columns a map point's tooltip shows: the first numeric, then categorical ones."""
+    return [*schema.numeric_columns, *schema.categorical_columns][:HOVER_FIELDS]
 
 
 def score_colour(prediction: Prediction) -> str:

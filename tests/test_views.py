@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmenter.maps import ROW_KEY, SEGMENT_COLOUR
+from segmenter.ingest import detect_schema
+from segmenter.maps import HOVER_FIELDS, ROW_KEY, SEGMENT_COLOUR
 from segmenter.sentiment import FeedbackResult
 from segmenter.sentiment.reading import SentimentResult
 from segmenter.views import (
@@ -18,9 +19,12 @@ from segmenter.views import (
     UNSEGMENTED,
     colour_choices,
     colour_values,
+    hover_columns,
     in_view,
     risk_by_segment,
+    roles_table,
     row_segment_names,
+    selected_customers,
     selected_rows,
     session_export,
     top_customers_table,
@@ -147,3 +151,31 @@ def test_session_columns_join_the_export_by_row_position() -> None:
     assert RISK_SCORE not in frame.columns  # the run's table is not changed
     assert RISK_SCORE not in session_export(frame).columns
     assert with_risk_score(frame, np.full(5, 1 / 3))[RISK_SCORE].iloc[0] == 0.3333
+
+
+def test_selected_customers_are_the_rows_at_those_positions() -> None:
+    frame = _run().loaded.frame
+    table = selected_customers(frame, [3, 0], ["S", "T", "S", "T", "S"])
+    assert table["segment"].tolist() == ["T", "S"]
+    assert table["plan"].tolist() == ["c", "a"]
+    assert "segment" not in frame.columns
+
+
+def test_roles_table_and_hover_columns_follow_the_schema() -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(40)],
+            "plan": ["basic", "plus"] * 20,
+            **{f"n{i}": [float(j * (i + 1)) for j in range(40)] for i in range(5)},
+        }
+    )
+    schema = detect_schema(frame)
+    table = roles_table(schema, {"plan": "subscription plan"})
+    assert table["column"].tolist() == list(frame.columns)
+    assert table.set_index("column").loc["plan", "label"] == "subscription plan"
+    assert table.set_index("column").loc["n0", "label"] == "n0"
+    assert table["role"].tolist() == [c.role for c in schema.columns]
+    hover = hover_columns(schema)
+    assert len(hover) == HOVER_FIELDS
+    assert hover == [*schema.numeric_columns, *schema.categorical_columns][:HOVER_FIELDS]
+    assert "customer_id" not in hover
