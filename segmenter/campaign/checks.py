@@ -17,6 +17,7 @@ from segmenter.campaign.rules import (
     forbidden_chars,
     has_slot,
 )
+from segmenter.script_ranges import CJK
 
 LENGTH_PROBLEM = " characters; the limit is "
 CUT_OFF = "the reply stopped before its end: write less"
@@ -125,7 +126,7 @@ def plain_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-_CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_CJK_CHAR = re.compile(CJK)
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 

@@ -28,6 +28,7 @@ from segmenter.profile import (
     is_strong,
     spend_object,
 )
+from segmenter.script_ranges import CJK
 from segmenter.sentiment import describe_feedback
 
 QUOTES_IN_PROMPT = 4
@@ -271,7 +272,7 @@ def _without_slot(text: str) -> str:
     for paragraph in text.split("\n\n"):
         sentences = re.split(r"(?<=[.!?。！？])\s*", paragraph)
         kept = [s for s in sentences if s.strip() and not has_slot(s)]
-        joiner = "" if re.search(r"[\u3400-\u9fff]", paragraph) else " "
+        joiner = "" if re.search(CJK, paragraph) else " "
         if kept:
             paragraphs.append(joiner.join(kept))
     return "\n\n".join(paragraphs)
