@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from segmenter.config import SegmentBy
+from segmenter.config import ClusterConfig, SegmentBy
 from segmenter.fusion import (  # noqa: F401  (re-exported: the stages live together here)
     FusedFeatures,
     driver_rows,
@@ -35,6 +35,7 @@ from segmenter.kmeans import (  # noqa: F401
     fit_centres,
     kmeans_rows,
     largest_first,
+    largest_first_remap,
     sampled_silhouette,
     silhouette_rows,
 )
@@ -165,9 +166,7 @@ class Segmenter(BaseEstimator):
             timings["choose_k"] = time.perf_counter() - start
             k = self.k_choice_.k
         else:
-            self.k_choice_ = KChoice(
-                k=int(k), silhouettes={}, smallest_segment={}, reason="set by the user"
-            )
+            self.k_choice_ = KChoice.fixed(int(k))
         return self.recluster(int(k))
 
     def recluster(self, n_segments: int) -> Segmenter:
@@ -203,6 +202,26 @@ class Segmenter(BaseEstimator):
     def silhouette_(self) -> float:
         """Silhouette of the current segmentation in cluster space (sampled)."""
         return self.assignment_.silhouette
+
+
+def make_segmenter(config: ClusterConfig) -> Segmenter:
+    """A Segmenter estimator with the settings of ``config`` (both engines record its
+    ``get_params()``)."""
+    return Segmenter(
+        n_segments=config.n_segments,
+        k_min=config.k_min,
+        k_max=config.k_max,
+        text_weight=config.text_weight,
+        cluster_dims=config.cluster_dims,
+        map_dims=config.map_dims,
+        n_neighbors=config.n_neighbors,
+        min_segment_size=config.min_segment_size,
+        silhouette_sample=config.silhouette_sample,
+        random_state=config.random_state,
+        segment_by=config.segment_by,
+        exclude_columns=config.exclude_columns,
+        segment_dates=config.segment_dates,
+    )
 
 
 def expand_to_rows(values: np.ndarray, usable: np.ndarray, *, fill: Any) -> np.ndarray:

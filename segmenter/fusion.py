@@ -20,6 +20,7 @@ from scipy.stats.contingency import association, crosstab
 from segmenter.config import SEGMENT_BY_CHOICES, SegmentBy
 from segmenter.errors import SchemaError
 from segmenter.ingest import DATE_FEATURE_SUFFIX, MISSING_CATEGORY
+from segmenter.sampling import uniform_rows
 
 OUTLIER_CLIP = 5.0
 """Standardised numeric values are clipped to +/- this many deviations so one outlier
@@ -78,14 +79,6 @@ and are bounded together, as one: on a complaints export, Product, Sub-product a
 it, and together they made the segments (text drove 1-19% of each). 0.9 joins such
 hierarchies and Telco's PhoneService/MultipleLines (1.0), not Telco's internet add-ons
 (0.71-0.77, related through one shared "No internet service" value, each telling more)."""
-
-
-def uniform_rows(n_rows: int, at_most: int, random_state: int = 0) -> np.ndarray:
-    """Positions (sorted) of all ``n_rows`` rows, or of a uniform sample of ``at_most``."""
-    if n_rows <= at_most:
-        return np.arange(n_rows)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n_rows, at_most, replace=False))
 
 
 def fit_rows(n_usable: int, random_state: int = 0) -> np.ndarray:

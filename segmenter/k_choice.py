@@ -26,6 +26,11 @@ class KChoice:
     reason: str
     largest_share: dict[int, float] = field(default_factory=dict)
 
+    @classmethod
+    def fixed(cls, k: int) -> KChoice:
+        """The choice of a user who set the number of segments."""
+        return cls(k=int(k), silhouettes={}, smallest_segment={}, reason="set by the user")
+
 
 def choose_n_segments(
     cluster_space: np.ndarray,

@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from segmenter.errors import SchemaError
+from segmenter.sampling import drawn_rows, permuted_rows
 
 KMEANS_N_INIT = 4
 KMEANS_FIT_ROWS = 20_000
@@ -32,7 +33,7 @@ class Assignment:
 
 def silhouette_rows(n_rows: int, sample: int, random_state: int) -> np.ndarray:
     """The rows a sampled silhouette reads: scikit-learn's own draw in ``silhouette_score``."""
-    return np.random.RandomState(random_state).permutation(n_rows)[:sample]
+    return permuted_rows(n_rows, sample, random_state)
 
 
 def sampled_silhouette(space: np.ndarray, labels: np.ndarray) -> float:
@@ -49,9 +50,7 @@ def _silhouette(space: np.ndarray, labels: np.ndarray, sample: int, random_state
 
 def kmeans_rows(n_rows: int, random_state: int) -> np.ndarray | None:
     """Positions (in draw order) of the rows KMeans learns its centres from; None for all."""
-    if n_rows <= KMEANS_FIT_ROWS:
-        return None
-    return np.random.default_rng(random_state).choice(n_rows, KMEANS_FIT_ROWS, replace=False)
+    return drawn_rows(n_rows, KMEANS_FIT_ROWS, random_state)
 
 
 def fit_centres(points: np.ndarray, n_segments: int, random_state: int) -> KMeans:
@@ -63,6 +62,13 @@ def fit_centres(points: np.ndarray, n_segments: int, random_state: int) -> KMean
 def largest_first(counts: np.ndarray) -> np.ndarray:
     """The old labels in new order: segment 0 the largest, ties broken by the old label."""
     return np.array(sorted(range(len(counts)), key=lambda label: (-counts[label], label)))
+
+
+def largest_first_remap(counts: np.ndarray) -> np.ndarray:
+    """Old label -> new label, so that segment 0 is the largest (``largest_first``)."""
+    remap = np.empty(len(counts), dtype=np.int16)
+    remap[largest_first(counts)] = np.arange(len(counts))
+    return remap
 
 
 def assign_segments(
@@ -91,9 +97,7 @@ def assign_segments(
     raw = model.labels_ if learn is None else model.predict(cluster_space)
     counts = np.bincount(raw, minlength=n_segments)
     order = largest_first(counts)
-    remap = np.empty(n_segments, dtype=int)
-    remap[order] = np.arange(n_segments)
-    labels = remap[raw]
+    labels = largest_first_remap(counts).astype(int)[raw]
     return Assignment(
         labels=labels,
         centers=model.cluster_centers_[order].astype(np.float32),

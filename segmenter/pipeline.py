@@ -1,18 +1,19 @@
-"""The whole segmentation path as stage functions, shared by the CLI and the pages.
+"""The local engine: the whole segmentation path, shared by the CLI and the pages.
 
-``run_segmentation`` strings the stages together for the CLI and the Segments page.
+``run_segmentation`` strings the stages together for the CLI and the Segments page. The
+decisions both engines share live in modules of their own, which the Ray engine
+(``distributed``) uses too: ``embed_stage`` (model choice, GPU check, fast features),
+``feedback_stage`` (the sentiment plan), ``sampling`` (the rows each stage learns from),
+``stage_columns`` (the columns each stage reads) and ``run_record`` (``run.json``);
+``run_cache`` keeps recent runs and ``run_folder`` writes a run's folder. Their names that
+callers imported from here are re-exported.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-import re
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -20,34 +21,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmenter.cluster import UMAP_FIT_ROWS, Segmenter, cuda_in_use, expand_to_rows
+from segmenter.cluster import UMAP_FIT_ROWS, Segmenter, cuda_in_use, make_segmenter
 from segmenter.config import ClusterConfig, EmbedConfig
-from segmenter.embedding import (
-    DEFAULT_EMBEDDER,
-    FAST_EMBEDDER,
-    TEACHER_EMBEDDER,
-    EmbeddingCache,
-    EmbeddingResult,
-    choose_embedder_name,
-    embed_texts,
-    get_embedder,
-    lexical_topics,
+from segmenter.embed_stage import (  # noqa: F401  (re-exported: callers found them here)
+    CPU_BATCH_SIZE,
+    GPU_BATCH_SIZE,
+    Progress,
+    distinct_texts,
+    embed_documents,
+    embedding_note,
+    has_any_text,
+    has_gpu,
+    resolve_embedder_name,
+    text_features,
 )
-from segmenter.embedding.teacher import fit_alignment, teacher_rows
-from segmenter.errors import InputError
-from segmenter.export import (
-    SegmentationResult,
-    profiles_json,
-    results_frame,
-    run_sidecar,
-    to_csv_bytes,
+from segmenter.embed_stage import no_progress as _no_progress
+from segmenter.embedding import FAST_EMBEDDER, EmbeddingResult
+from segmenter.export import SegmentationResult
+from segmenter.feedback_stage import (  # noqa: F401
+    NO_SENTIMENT,
+    SENTIMENT_FULL_ROWS,
+    feedback_stage,
+    reader_vectors,
 )
 from segmenter.fusion import InputSelection, influence_record
-from segmenter.ingest import (
-    MISSING_CATEGORY,
+from segmenter.ingest import (  # noqa: F401
     LoadedTable,
     PreparedTable,
-    Role,
     Schema,
     build_documents,
     prepare_columns,
@@ -63,120 +63,12 @@ from segmenter.profile import (
     name_profiles,
     profile_segments,
 )
-from segmenter.sentiment import (
-    FeedbackResult,
-    analyse_feedback,
-    carry_sentiment,
-    classify_text,
-    find_sentiment_source,
-    learn_from_labels,
-    reader_phrases,
-    segment_feedback,
-    source_labels,
-    urgent_flags,
-)
-
-Progress = Callable[[str, float], None]
-"""Called with a description of the current step and the fraction done (0..1)."""
-
-
-def _no_progress(_message: str, _fraction: float) -> None:
-    return None
-
-
-def resolve_embedder_name(docs: Sequence[str], config: EmbedConfig) -> str:
-    """The registry name to embed with: the configured one, or the automatic choice.
-
-    The automatic choice is MiniLM for mostly Latin-script text and the multilingual model
-    otherwise; MiniLM becomes the fast static model in ``"fast"`` mode, and in ``"auto"``
-    mode on a CPU when there are at least ``config.fast_min_texts`` distinct texts.
-    """
-    name = choose_embedder_name(docs) if config.model == "auto" else config.model
-    if name != DEFAULT_EMBEDDER or config.mode == "accurate":
-        return name
-    if config.mode == "fast" or (
-        config.model == "auto" and distinct_texts(docs) >= config.fast_min_texts and not has_gpu()
-    ):
-        return FAST_EMBEDDER
-    return name
-
-
-def distinct_texts(docs: Sequence[str]) -> int:
-    """How many different non-empty texts there are to embed."""
-    return len({doc for doc in docs if doc.strip()})
-
-
-CPU_BATCH_SIZE = 64
-"""On a CPU, larger batches are no faster (measured 32 to 128) and only pad more."""
-GPU_BATCH_SIZE = 512
-"""On a GPU, small batches leave it idle between Python calls."""
-
-
-def has_gpu() -> bool:
-    """Whether torch sees a CUDA device (False when torch is not installed)."""
-    try:
-        import torch  # noqa: PLC0415 - seconds to import; only asked for large tables
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
-def embedding_note(name: str | None, docs: Sequence[str]) -> str | None:
-    """A line telling the user that the fast mode was chosen, and why (else ``None``)."""
-    if name != FAST_EMBEDDER:
-        return None
-    taught = len(teacher_rows(sum(1 for doc in docs if doc.strip())))
-    aligned = f" and aligned with MiniLM on {taught:,} of your texts" if taught else ""
-    return (
-        f"Fast embedding mode for {distinct_texts(docs):,} texts: MiniLM distilled into a "
-        f"static model on this machine, joined with topics from your table's own words{aligned}. "
-        "About 30 times faster than MiniLM on a CPU, with about 90% of its segment quality; "
-        "choose the text model minilm under Settings (or --embed-mode accurate) for the "
-        "accurate mode."
-    )
-
-
-def text_features(
-    docs: Sequence[str],
-    embedding: EmbeddingResult,
-    config: EmbedConfig | None = None,
-    progress: Progress = _no_progress,
-) -> np.ndarray:
-    """What the segmenter clusters on: the embedding; for the fast static model, joined with
-    lexical topics (each half at unit length, so both weigh the same) and then aligned with
-    MiniLM on a sample of the texts (``align_with_teacher``)."""
-    if embedding.model_id != get_embedder(FAST_EMBEDDER).model_id:
-        return embedding.vectors
-    topics = lexical_topics(docs, embedding.has_text)
-    features = embedding.vectors
-    if topics.shape[1]:
-        features = np.hstack([features, topics]) / np.float32(np.sqrt(2.0))
-    return align_with_teacher(docs, features, embedding.has_text, config or EmbedConfig(), progress)
-
-
-def align_with_teacher(
-    docs: Sequence[str],
-    features: np.ndarray,
-    has_text: np.ndarray,
-    config: EmbedConfig,
-    progress: Progress = _no_progress,
-) -> np.ndarray:
-    """The fast features with their MiniLM-aligned half (``embedding/teacher.py``), learnt
-    from the texts of ``teacher_rows``; unchanged when the table has too few texts."""
-    rows = np.flatnonzero(has_text)
-    chosen = rows[teacher_rows(len(rows))]
-    if not len(chosen):
-        return features
-    step = f"Aligning the fast model with MiniLM on {len(chosen):,} sampled texts"
-    progress(step, 0.0)
-
-    def report(message: str, fraction: float) -> None:  # not the registry's internal name
-        progress(f"{step}: {message.rsplit(': ', 1)[-1]}", fraction)
-
-    teacher = embed_documents([docs[int(i)] for i in chosen], TEACHER_EMBEDDER, config, report)
-    assert teacher is not None  # the chosen rows have text
-    return fit_alignment(features[chosen], teacher.vectors).transform(features)
-
+from segmenter.run_cache import cached_run, clear_run_cache, remember_run, run_key  # noqa: F401
+from segmenter.run_folder import SPACE_FILE, write_outputs  # noqa: F401
+from segmenter.run_record import RunRecord, result_record
+from segmenter.sampling import SENTIMENT_SAMPLE_ROWS  # noqa: F401
+from segmenter.sentiment import FeedbackResult, reader_phrases, segment_feedback  # noqa: F401
+from segmenter.stage_columns import feedback_columns, profiled_categories  # noqa: F401
 
 UMAP_SECONDS_PER_ROW = 0.0034
 """Both UMAP fits on the 2-core benchmark machine: 34 s at 10k rows after the start-up
@@ -198,160 +90,6 @@ def reduction_estimate(n_rows: int) -> str:
     if seconds < 60:
         return "usually under a minute"
     return f"about {round(seconds / 60)} minutes for {n_rows:,} rows"
-
-
-def has_any_text(docs: Sequence[str]) -> bool:
-    """Whether at least one row has text to embed."""
-    return any(doc.strip() for doc in docs)
-
-
-def embed_documents(
-    docs: Sequence[str], name: str, config: EmbedConfig, progress: Progress = _no_progress
-) -> EmbeddingResult | None:
-    """Embed the documents with embedder ``name`` (``None`` when no row has text),
-    through the on-disk cache."""
-    if not has_any_text(docs):
-        return None
-    embedder = get_embedder(name)
-    worth_caching = getattr(embedder, "worth_caching", True)
-    use_cache = config.use_cache and worth_caching
-    cache = EmbeddingCache(config.cache_dir / "embeddings") if use_cache else None
-
-    def report(done: int, total: int) -> None:
-        progress(
-            f"Embedding text with {name}: {done:,} of {total:,} new texts", done / max(total, 1)
-        )
-
-    batch_size = config.batch_size or (GPU_BATCH_SIZE if has_gpu() else CPU_BATCH_SIZE)
-    return embed_texts(docs, embedder, cache=cache, batch_size=batch_size, progress=report)
-
-
-NO_SENTIMENT = "none"
-SENTIMENT_FULL_ROWS = 5_000
-"""Above this many rows with text, the sentiment reader reads a sample, not every row: the
-multilingual model reads about 350 texts a second on 2 cores (5 minutes at 100k rows, 51 s
-at 10k), and the lexicons 5,000-10,000 short texts a second (VADER is pure Python)."""
-SENTIMENT_SAMPLE_ROWS = 2_000
-PRODUCT_LIST_COLUMN = re.compile(
-    r"(?i)(?:^|[^a-z])(?:products?|items?|skus?|purchases|bought|basket|categories)(?:$|[^a-z])"
-)
-"""Text columns named like lists of things bought: embedded, but they carry no sentiment."""
-
-
-def feedback_columns(schema: Schema) -> list[str]:
-    """The text columns that hold what customers wrote: product lists are left out."""
-    return [c for c in schema.text_columns if not PRODUCT_LIST_COLUMN.search(c)]
-
-
-def feedback_stage(
-    docs: Sequence[str],
-    embedding: EmbeddingResult | None,
-    embedder_name: str | None,
-    frame: pd.DataFrame,
-    schema: Schema,
-    config: EmbedConfig,
-    progress: Progress = _no_progress,
-) -> FeedbackResult | None:
-    """Sentiment and urgent flags for every row with text (``None`` without feedback text,
-    or when ``config.sentiment_model`` is ``"none"``).
-
-    Only feedback columns are read (a column of products bought has no sentiment). The
-    segmentation's own vectors are reused when they come from the sentiment model and
-    cover the same columns; otherwise the texts are embedded with it (through the cache).
-    Above ``SENTIMENT_FULL_ROWS`` rows with text, only a sample is read and a classifier on
-    the segmentation's vectors carries it to the rest (``_sampled_feedback``).
-    """
-    columns = feedback_columns(schema)
-    if embedding is None or not columns or config.sentiment_model == NO_SENTIMENT:
-        return None
-    if columns != schema.text_columns:
-        others: dict[str, Role] = {c: "ignored" for c in schema.text_columns if c not in columns}
-        docs = build_documents(frame, schema.with_roles(others))
-    candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
-    reuse = embedder_name == config.sentiment_model and columns == schema.text_columns
-    if int(embedding.has_text.sum()) > SENTIMENT_FULL_ROWS:
-        return _sampled_feedback(docs, embedding, frame, candidates, config, progress, reuse)
-    if reuse:
-        vectors = embedding
-    else:
-        embedded = embed_documents(docs, config.sentiment_model, config, progress)
-        if embedded is None:
-            return None
-        vectors = embedded
-    return analyse_feedback(
-        docs, vectors.vectors, vectors.has_text, reader_vectors(config), frame, candidates
-    )
-
-
-def reader_vectors(config: EmbedConfig) -> np.ndarray:
-    """``reader_phrases()`` embedded with the sentiment model (through the cache)."""
-    phrases, _ = reader_phrases()
-    embedded = embed_documents(phrases, config.sentiment_model, config)
-    assert embedded is not None  # the phrases are not empty
-    return embedded.vectors
-
-
-def _sampled_feedback(
-    docs: Sequence[str],
-    embedding: EmbeddingResult,
-    frame: pd.DataFrame,
-    candidates: Sequence[str],
-    config: EmbedConfig,
-    progress: Progress,
-    reuse: bool,
-) -> FeedbackResult:
-    """Sentiment of a large table: a rating column is learnt on the segmentation's vectors;
-    otherwise a sample is read (``reuse``: with the segmentation's vectors, which come from
-    the sentiment model) and ``carry_sentiment`` does the rest."""
-    source = find_sentiment_source(frame, candidates)
-    if source.method == "rating":
-        try:
-            rated = learn_from_labels(
-                embedding.vectors, embedding.has_text, source_labels(frame, source), source
-            )
-            return FeedbackResult(rated, tuple(urgent_flags(docs, list(rated.labels))))
-        except InputError:
-            pass  # too few of some rating: read a sample with the model, as without one
-    rows = sentiment_sample(np.flatnonzero(embedding.has_text))
-    sample_docs = [docs[i] for i in rows]
-    if reuse:
-        sample_vectors = embedding.vectors[rows]
-    else:
-        embedded = embed_documents(sample_docs, config.sentiment_model, config, progress)
-        assert embedded is not None  # sampled rows have text
-        sample_vectors = embedded.vectors
-    sample = classify_text(
-        sample_docs, sample_vectors, np.ones(len(rows), dtype=bool), reader_vectors(config)
-    )
-    carried = carry_sentiment(sample, rows, embedding.vectors, embedding.has_text)
-    return FeedbackResult(carried, tuple(urgent_flags(docs, list(carried.labels))))
-
-
-def sentiment_sample(with_text: np.ndarray) -> np.ndarray:
-    """The rows (sorted) a large table's sentiment is read on: ``SENTIMENT_SAMPLE_ROWS`` of
-    ``with_text`` (the row numbers with text), drawn with a fixed seed, so that both engines
-    read the same rows."""
-    rng = np.random.default_rng(0)
-    return np.sort(rng.choice(with_text, min(SENTIMENT_SAMPLE_ROWS, len(with_text)), replace=False))
-
-
-def make_segmenter(config: ClusterConfig) -> Segmenter:
-    """A Segmenter estimator with the settings of ``config``."""
-    return Segmenter(
-        n_segments=config.n_segments,
-        k_min=config.k_min,
-        k_max=config.k_max,
-        text_weight=config.text_weight,
-        cluster_dims=config.cluster_dims,
-        map_dims=config.map_dims,
-        n_neighbors=config.n_neighbors,
-        min_segment_size=config.min_segment_size,
-        silhouette_sample=config.silhouette_sample,
-        random_state=config.random_state,
-        segment_by=config.segment_by,
-        exclude_columns=config.exclude_columns,
-        segment_dates=config.segment_dates,
-    )
 
 
 def fit_segmenter(
@@ -379,10 +117,7 @@ def profile_inputs(
     frame: pd.DataFrame, schema: Schema, prepared: PreparedTable
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Numeric and categorical columns to profile; label columns count as categories."""
-    categorical = prepared.categorical.copy()
-    for column in schema.label_columns:
-        categorical[column] = frame[column].astype(str).replace("", MISSING_CATEGORY)
-    return prepared.numeric, categorical
+    return prepared.numeric, profiled_categories(frame, schema, prepared.categorical)
 
 
 def profile_fitted(
@@ -462,40 +197,27 @@ class SegmentationRun:
             drivers = {int(k): [(str(n), float(v)) for n, v in d] for k, d in recorded.items()}
         return drivers
 
-    def parameters(self) -> dict[str, Any]:
-        """Every setting, model id and timing, for the JSON sidecar."""
+    def record(self) -> RunRecord:
+        """Every setting, model id, finding and timing: ``run.json``. An opened run's is its
+        folder's, with its current number of segments."""
         if self.opened_from is not None:
-            record = json.loads((self.opened_from / "run.json").read_text(encoding="utf-8"))
-            record.pop("library_versions", None)
-            record.setdefault("result", {})["n_segments"] = self.segmenter.n_segments_
-            record["opened_from"] = str(self.opened_from)
-            return dict(record)
-        record = run_parameters(
-            self.loaded,
-            self.schema,
-            self.segmenter,
-            self.embedding,
-            self.embed_config,
-            self.timings,
-            self.feedback,
-        )
-        record["labels"] = self.labels
-        return record
+            opened = RunRecord.read(self.opened_from)
+            extra = {k: v for k, v in opened.extra.items() if k != "library_versions"}
+            extra["opened_from"] = str(self.opened_from)
+            result = {**opened.result, "n_segments": self.segmenter.n_segments_}
+            return replace(opened, result=result, extra=extra)
+        return local_record(self)
+
+    def parameters(self) -> dict[str, Any]:
+        """``record()`` as a dict, for the JSON sidecar and the "Run details" panel."""
+        return self.record().to_dict()
 
 
-def run_parameters(
-    loaded: LoadedTable,
-    schema: Schema,
-    segmenter: Segmenter,
-    embedding: EmbeddingResult | None,
-    embed_config: EmbedConfig,
-    timings: dict[str, float],
-    feedback: FeedbackResult | None = None,
-) -> dict[str, Any]:
-    """The sidecar record of one run (the UI and the CLI write the same fields)."""
-    k_choice = segmenter.k_choice_
-    return {
-        "input": {
+def local_record(run: SegmentationRun) -> RunRecord:
+    """The record of a run of the local engine."""
+    loaded, segmenter, embedding = run.loaded, run.segmenter, run.embedding
+    return RunRecord(
+        input={
             "filename": loaded.report.filename,
             "rows": loaded.report.n_rows,
             "columns": loaded.report.n_columns,
@@ -503,60 +225,29 @@ def run_parameters(
             "delimiter": loaded.report.delimiter,
             "notes": list(loaded.report.notes),
         },
-        "schema": schema.to_dict(),
-        "embedding": {
+        schema=run.schema.to_dict(),
+        embedding={
             "model_id": embedding.model_id if embedding else None,
-            "requested": embed_config.model,
+            "requested": run.embed_config.model,
             "texts_embedded": embedding.n_computed if embedding else 0,
             "texts_from_cache": embedding.n_cached if embedding else 0,
         },
-        "segmenter": segmenter.get_params(),
-        "result": {
-            "n_segments": segmenter.n_segments_,
-            "silhouette": segmenter.silhouette_,
-            "k_choice": {
-                "k": k_choice.k,
-                "reason": k_choice.reason,
-                "silhouettes": k_choice.silhouettes,
-                "smallest_segment": k_choice.smallest_segment,
-                "largest_share": k_choice.largest_share,
-            },
-            "reduction": segmenter.reduction_.method,
-            "text_weight_applied": segmenter.text_weight_,
-            "unsegmented_rows": int((segmenter.labels_ < 0).sum()),
-            **influence_record(
+        segmenter=segmenter.get_params(),
+        result=result_record(
+            n_segments=segmenter.n_segments_,
+            silhouette=segmenter.silhouette_,
+            choice=segmenter.k_choice_,
+            reduction=segmenter.reduction_.method,
+            text_weight_applied=segmenter.text_weight_,
+            unsegmented_rows=int((segmenter.labels_ < 0).sum()),
+            influence=influence_record(
                 getattr(segmenter, "fusion_", None), getattr(segmenter, "drivers_", {})
             ),
-        },
-        "feedback": feedback.record() if feedback is not None else None,
-        "seconds": {stage: round(seconds, 3) for stage, seconds in timings.items()},
-    }
-
-
-RUN_CACHE_SIZE = 3
-"""Finished runs kept in memory per process, so the same table with the same settings comes
-back at once (a 100k-row run holds about 300 MB)."""
-_runs: OrderedDict[tuple[Any, ...], SegmentationRun] = OrderedDict()
-_runs_lock = threading.Lock()
-
-
-def run_key(
-    loaded: LoadedTable, schema: Schema, embed_config: EmbedConfig, cluster_config: ClusterConfig
-) -> tuple[Any, ...]:
-    """What a run depends on: the table's content (hashed), the roles and the settings.
-
-    Keyed by content, so a cached run answers only someone who has the same table.
-    """
-    frame = loaded.frame
-    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest.update(repr(tuple(frame.columns)).encode())
-    return (digest.hexdigest(), schema, embed_config, cluster_config)
-
-
-def clear_run_cache() -> None:
-    """Forget every cached run (for tests and benchmarks of cold runs)."""
-    with _runs_lock:
-        _runs.clear()
+        ),
+        feedback=run.feedback.record() if run.feedback is not None else None,
+        seconds=RunRecord.seconds_of(run.timings),
+        labels=run.labels,
+    )
 
 
 def run_segmentation(
@@ -575,18 +266,12 @@ def run_segmentation(
         SegmenterError: on input that cannot be segmented, with a message for the user.
     """
     key = run_key(loaded, schema, embed_config, cluster_config)
-    with _runs_lock:
-        cached = _runs.get(key)
-        if cached is not None:
-            _runs.move_to_end(key)
+    cached = cached_run(key)
     if cached is not None:
         progress("Same table and settings as a recent run: reusing it", 1.0)
         return with_labels(replace(cached, loaded=loaded, reused=True), edited_labels or {})
     run = _run_segmentation(loaded, schema, embed_config, cluster_config, progress)
-    with _runs_lock:
-        _runs[key] = run
-        while len(_runs) > RUN_CACHE_SIZE:
-            _runs.popitem(last=False)
+    remember_run(key, run)
     return with_labels(run, edited_labels or {})
 
 
@@ -734,31 +419,3 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
         run.result, labels=segmenter.labels_, coords=segmenter.coords_, profiles=tuple(profiles)
     )
     return replace(run, segmenter=segmenter, result=result, timings=timings, terms=terms)
-
-
-SPACE_FILE = "space.npy"
-"""Each row's position in the clustering space (NaN where unsegmented), so that a dashboard
-opening the run folder can still change the number of segments."""
-
-
-def write_outputs(run: SegmentationRun, out_dir: Path) -> dict[str, Path]:
-    """Write ``segments.csv``, ``profiles.json``, ``space.npy`` and ``run.json`` into
-    ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    paths = {
-        "segments": out_dir / "segments.csv",
-        "profiles": out_dir / "profiles.json",
-        "space": out_dir / SPACE_FILE,
-        "run": out_dir / "run.json",
-    }
-    frame = results_frame(run.loaded.frame, run.result)
-    paths["segments"].write_bytes(to_csv_bytes(frame))
-    paths["profiles"].write_text(profiles_json(run.result.profiles), encoding="utf-8")
-    space = expand_to_rows(
-        run.segmenter.reduction_.cluster_space, run.segmenter.usable_, fill=np.nan
-    )
-    np.save(paths["space"], space.astype(np.float32))
-    run.timings["export"] = time.perf_counter() - start
-    paths["run"].write_text(run_sidecar(run.parameters()), encoding="utf-8")
-    return paths

@@ -19,6 +19,7 @@ import numpy as np
 
 from segmenter.config import default_cache_dir
 from segmenter.fusion import fit_rows
+from segmenter.sampling import uniform_rows
 
 MIN_ROWS_FOR_UMAP = 30
 """Below this, UMAP's neighbour graph is meaningless; PCA is used instead."""
@@ -187,10 +188,7 @@ PLACEMENT_NEIGHBOURS = 10
 
 def umap_sample_rows(n_rows: int, random_state: int) -> np.ndarray:
     """Positions (sorted) of the rows UMAP learns from: all, or a uniform sample."""
-    if n_rows <= UMAP_FIT_ROWS:
-        return np.arange(n_rows)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n_rows, UMAP_FIT_ROWS, replace=False))
+    return uniform_rows(n_rows, UMAP_FIT_ROWS, random_state)
 
 
 @dataclass(frozen=True)

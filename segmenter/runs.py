@@ -19,14 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmenter.cluster import UNSEGMENTED, Assignment, KChoice, Reduction, Segmenter
+from segmenter.cluster import UNSEGMENTED, Assignment, Reduction, Segmenter
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.errors import InputError
 from segmenter.export import SegmentationResult
 from segmenter.ingest import IngestReport, LoadedTable, Schema, build_documents, prepare_columns
 from segmenter.labels import column_label
-from segmenter.pipeline import SPACE_FILE, SegmentationRun
+from segmenter.pipeline import SegmentationRun
 from segmenter.profile import SegmentProfile
+from segmenter.run_folder import PROFILES_FILE, SPACE_FILE
+from segmenter.run_record import RUN_FILE, RunRecord, k_choice_from_record
 from segmenter.sentiment import FeedbackResult, SentimentResult, SentimentSource
 
 
@@ -40,21 +42,21 @@ def find_runs(root: Path) -> list[Path]:
     """Run folders under ``root`` (any depth), newest first."""
     if not root.is_dir():
         return []
-    found = [p.parent for p in root.rglob("run.json") if (p.parent / "profiles.json").exists()]
-    return sorted(found, key=lambda p: (p / "run.json").stat().st_mtime, reverse=True)
+    found = [p.parent for p in root.rglob(RUN_FILE) if (p.parent / PROFILES_FILE).exists()]
+    return sorted(found, key=lambda p: (p / RUN_FILE).stat().st_mtime, reverse=True)
 
 
 def describe_run(folder: Path, root: Path) -> str:
     """One line for a run folder: where, how many rows, which engine, segments, when."""
     label = str(folder.relative_to(root)) if folder.is_relative_to(root) else str(folder)
     try:
-        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        when = datetime.fromtimestamp((folder / "run.json").stat().st_mtime)
+        record = RunRecord.read(folder)
+        when = datetime.fromtimestamp((folder / RUN_FILE).stat().st_mtime)
     except (OSError, ValueError):
         return label
-    engine = record.get("engine", {}).get("name", "local")
-    rows = record.get("input", {}).get("rows", 0)
-    segments = record.get("result", {}).get("n_segments", "?")
+    rows = record.input.get("rows", 0)
+    segments = record.result.get("n_segments", "?")
+    engine = record.engine_name
     return f"{label} — {rows:,} rows, {segments} segments, {engine} engine, {when:%Y-%m-%d %H:%M}"
 
 
@@ -83,7 +85,9 @@ def _added(frame: pd.DataFrame, originals: list[str], name: str) -> pd.Series | 
     return None
 
 
-def _feedback(frame: pd.DataFrame, originals: list[str], record: Any) -> FeedbackResult | None:
+def _feedback(
+    frame: pd.DataFrame, originals: list[str], record: dict[str, Any] | None
+) -> FeedbackResult | None:
     labels = _added(frame, originals, "sentiment")
     scores = _added(frame, originals, "sentiment_score")
     flags = _added(frame, originals, "urgent_flags")
@@ -110,17 +114,16 @@ def _embedder_name(model_id: str | None) -> str | None:
 
 
 def _segmenter(
-    labels: np.ndarray, coords: np.ndarray, space: np.ndarray | None, record: dict[str, Any]
+    labels: np.ndarray, coords: np.ndarray, space: np.ndarray | None, record: RunRecord
 ) -> Segmenter:
     """A fitted Segmenter rebuilt from the files: it can recluster when ``space`` is there."""
-    params = {k: v for k, v in record.get("segmenter", {}).items() if k in Segmenter().get_params()}
+    params = {k: v for k, v in record.segmenter.items() if k in Segmenter().get_params()}
     segmenter = Segmenter(**params)
-    result = record.get("result", {})
+    result = record.result
     usable = labels >= 0
     k = int(labels.max()) + 1 if usable.any() else 0
     cluster_space = space[usable] if space is not None else coords[usable]
     centres = np.array([cluster_space[labels[usable] == s].mean(axis=0) for s in range(k)])
-    choice = result.get("k_choice", {})
     segmenter.usable_ = usable
     segmenter.reduction_ = Reduction(
         cluster_space.astype(np.float32),
@@ -129,13 +132,7 @@ def _segmenter(
     )
     segmenter.text_weight_ = float(result.get("text_weight_applied", segmenter.text_weight))
     segmenter.timings_ = {}
-    segmenter.k_choice_ = KChoice(
-        k=int(choice.get("k", k)),
-        silhouettes={int(a): float(b) for a, b in choice.get("silhouettes", {}).items()},
-        smallest_segment={int(a): int(b) for a, b in choice.get("smallest_segment", {}).items()},
-        reason=str(choice.get("reason", "")),
-        largest_share={int(a): float(b) for a, b in choice.get("largest_share", {}).items()},
-    )
+    segmenter.k_choice_ = k_choice_from_record(result.get("k_choice", {}), k)
     segmenter.assignment_ = Assignment(
         labels=labels[usable],
         centers=centres.astype(np.float32),
@@ -155,14 +152,14 @@ def open_run(folder: Path) -> SegmentationRun:
         InputError: when the folder is not a complete run folder; the message says why.
     """
     try:
-        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        profiles_data = json.loads((folder / "profiles.json").read_text(encoding="utf-8"))
+        record = RunRecord.read(folder)
+        profiles_data = json.loads((folder / PROFILES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         raise InputError(
             f"{folder} is not a finished run ({err.__class__.__name__}: {err}): open a folder "
             "that `python -m segmenter segment --out` wrote."
         ) from None
-    schema = Schema.from_dict(record["schema"])
+    schema = Schema.from_dict(record.schema)
     originals = [c.name for c in schema.columns]
     segments = _read_segments(folder)
     missing = [c for c in originals if c not in segments.columns]
@@ -186,9 +183,9 @@ def open_run(folder: Path) -> SegmentationRun:
         space = None
     labels_array = labels.to_numpy()
     segmenter = _segmenter(labels_array, coords, space, record)
-    feedback = _feedback(segments, originals, record.get("feedback"))
+    feedback = _feedback(segments, originals, record.feedback)
     profiles = tuple(SegmentProfile.from_dict(p) for p in profiles_data)
-    source = record.get("input", {})
+    source = record.input
     report = IngestReport(
         filename=str(source.get("filename", folder.name)),
         file_format="run folder",
@@ -201,11 +198,11 @@ def open_run(folder: Path) -> SegmentationRun:
         renamed_columns=(),
         notes=tuple(source.get("notes", ())),
     )
-    params = record.get("segmenter", {})
+    params = record.segmenter
     cluster_config = ClusterConfig()
     if "random_state" in params:
         cluster_config = replace(cluster_config, random_state=int(params["random_state"]))
-    model_id = record.get("embedding", {}).get("model_id")
+    model_id = record.embedding.get("model_id")
     return SegmentationRun(
         loaded=LoadedTable(frame, report),
         schema=schema,
@@ -222,13 +219,11 @@ def open_run(folder: Path) -> SegmentationRun:
         ),
         embed_config=EmbedConfig(),
         cluster_config=cluster_config,
-        timings={k: float(v) for k, v in record.get("seconds", {}).items()},
+        timings=dict(record.seconds),
         feedback=feedback,
         opened_from=folder,
         edited_labels={  # the labels the run was named with, where the user changed them
-            str(c): str(v)
-            for c, v in (record.get("labels") or {}).items()
-            if str(v) != column_label(str(c))
+            str(c): str(v) for c, v in record.labels.items() if str(v) != column_label(str(c))
         },
     )
 

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import normalized_mutual_info_score
 
-from segmenter import pipeline
+from segmenter import embed_stage, pipeline
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import (
     DEFAULT_EMBEDDER,
@@ -406,7 +406,7 @@ def test_multilingual_matches_across_languages(cache: EmbeddingCache):
 def test_auto_mode_switches_minilm_to_the_fast_model_for_many_texts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(pipeline, "has_gpu", lambda: False)
+    monkeypatch.setattr(embed_stage, "has_gpu", lambda: False)
     many = [f"{text} ({i})" for i, text in enumerate(REVIEWS * 10)]
     small = EmbedConfig(fast_min_texts=100)
     assert pipeline.resolve_embedder_name(many[:50], small) == "minilm"
@@ -419,7 +419,7 @@ def test_auto_mode_switches_minilm_to_the_fast_model_for_many_texts(
     )
     chinese = [f"快递太慢了，等了一个星期 {i}" for i in range(200)]
     assert pipeline.resolve_embedder_name(chinese, small) == "multilingual"
-    monkeypatch.setattr(pipeline, "has_gpu", lambda: True)
+    monkeypatch.setattr(embed_stage, "has_gpu", lambda: True)
     assert pipeline.resolve_embedder_name(many, small) == "minilm"
 
 

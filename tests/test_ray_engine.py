@@ -208,6 +208,22 @@ def test_same_segments_on_a_campaign_response_table(tmp_path: Path) -> None:
     )
 
 
+def test_a_one_segment_run_writes_valid_json(tmp_path: Path) -> None:
+    """One segment has no silhouette (NaN): run.json writes it as null, as the local engine
+    does, not as the bare NaN that JSON readers other than Python's refuse."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not JSON")
+
+    parts = write_parts(marketing_campaign(120), tmp_path / "parts", sep="\t")
+    assert (
+        main(["segment", str(parts), "--out", str(tmp_path / "ray"), "--engine", "ray", "--k", "1"])
+        == 0
+    )
+    run = json.loads((tmp_path / "ray" / "run.json").read_text(), parse_constant=refuse)
+    assert run["result"]["n_segments"] == 1 and run["result"]["silhouette"] is None
+
+
 def test_a_bad_part_is_reported_and_the_others_are_kept(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmenter import pipeline
+from segmenter import feedback_stage, pipeline, sampling
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embedding import EmbeddingResult, get_embedder
 from segmenter.errors import InputError
@@ -378,8 +378,8 @@ def test_carried_sentiment_keeps_the_sample_and_fills_the_rest() -> None:
 def test_large_tables_read_sentiment_on_a_sample(
     fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "SENTIMENT_FULL_ROWS", 50)
-    monkeypatch.setattr(pipeline, "SENTIMENT_SAMPLE_ROWS", 60)
+    monkeypatch.setattr(feedback_stage, "SENTIMENT_FULL_ROWS", 50)
+    monkeypatch.setattr(sampling, "SENTIMENT_SAMPLE_ROWS", 60)
     frame = make_customers(n_per_theme=40)
     schema = detect_schema(frame)
     docs = pipeline.build_documents(frame, schema)

@@ -19,8 +19,18 @@ from segmenter.distributed.columns import (
     numbers_where,
     texts_at,
 )
-from segmenter.distributed.reading import SCHEMA_ROWS
+from segmenter.embed_stage import (
+    batch_size,
+    embed_documents,
+    fast_features,
+    no_progress,
+    resolve_embedder_name,
+    teacher_alignment,
+)
+from segmenter.embedding.lexical import fit_lexical
+from segmenter.embedding.teacher import teacher_rows
 from segmenter.fusion import fit_rows
+from segmenter.sampling import SCHEMA_ROWS
 
 
 class TextEmbedder:
@@ -52,8 +62,6 @@ class TextEmbedder:
         embedder.embed(["load the weights now, once per actor"])
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        from segmenter.pipeline import embed_documents  # noqa: PLC0415
-
         docs = [str(d) for d in batch[self.source]]
         result = embed_documents(docs, self.name, self.config)
         if result is None:
@@ -77,7 +85,7 @@ def embed_rows(
     resources = ray.cluster_resources()
     gpus = int(resources.get("GPU", 0))
     cpus = max(1, int(resources.get("CPU", 1)))
-    batch = config.batch_size or (512 if gpus else 64)
+    batch = batch_size(config, bool(gpus))
     return rows.map_batches(
         TextEmbedder,
         fn_constructor_kwargs={
@@ -97,51 +105,27 @@ def embed_rows(
 
 
 def choose_model(ray: Any, rows: Any, config: EmbedConfig, n_rows: int) -> str:
-    """The model the local engine would pick (``pipeline.resolve_embedder_name``), judged on
-    a sample of the texts: the fast static mode on a cluster without GPUs when the table has
-    at least ``config.fast_min_texts`` distinct texts (estimated from the sample)."""
-    from segmenter.embedding.script import choose_embedder_name  # noqa: PLC0415
-    from segmenter.pipeline import DEFAULT_EMBEDDER, FAST_EMBEDDER, distinct_texts  # noqa: PLC0415
-
+    """The local engine's choice (``embed_stage.resolve_embedder_name``), judged on a sample
+    of the texts, with the cluster's GPUs."""
     sample = [str(r[DOC]) for r in rows.select_columns([DOC]).limit(SCHEMA_ROWS).take_all()]
-    name = choose_embedder_name(sample) if config.model == "auto" else config.model
-    if name != DEFAULT_EMBEDDER or config.mode == "accurate":
-        return name
-    distinct = distinct_texts(sample) * max(1.0, n_rows / max(len(sample), 1))
     gpus = ray.cluster_resources().get("GPU", 0)
-    if config.mode == "fast" or (
-        config.model == "auto" and distinct >= config.fast_min_texts and not gpus
-    ):
-        return FAST_EMBEDDER
-    return name
+    return resolve_embedder_name(sample, config, n_rows=n_rows, gpu=bool(gpus))
 
 
 def with_topics(batch: dict[str, np.ndarray], topics: Any, alignment: Any) -> dict[str, np.ndarray]:
-    batch[FEATURES] = fast_features(batch, topics, alignment)
+    """A batch with its fast features (``embed_stage.fast_features``)."""
+    docs = [str(d) for d in batch[DOC]]
+    has_text = np.asarray(batch[HAS_TEXT], dtype=bool)
+    extra = topics.transform(docs, has_text) if topics is not None else None
+    batch[FEATURES] = fast_features(batch[VECTOR], extra, alignment)
     return batch
 
 
-def fast_features(batch: dict[str, np.ndarray], topics: Any, alignment: Any) -> np.ndarray:
-    """``pipeline.text_features`` for one batch: static vectors, table topics, alignment."""
-    features: np.ndarray = np.asarray(batch[VECTOR], dtype=np.float32)
-    if topics is not None:
-        docs = [str(d) for d in batch[DOC]]
-        extra = topics.transform(docs, np.asarray(batch[HAS_TEXT], dtype=bool))
-        features = np.hstack([features, extra]) / np.float32(np.sqrt(2.0))
-    if alignment is not None:
-        features = alignment.transform(features)
-    return features.astype(np.float32, copy=False)
-
-
 def add_table_topics(rows: Any, config: EmbedConfig) -> Any:
-    """The fast mode's second half (``pipeline.text_features``): topics learnt from the
+    """The fast mode's second half (``embed_stage.text_features``): topics learnt from the
     table's own words, from a uniform sample of at most ``fusion.FIT_ROWS`` texts (all of a
     smaller table), joined to every row's static vector; then the alignment with MiniLM,
     learnt on the driver from the texts of ``teacher_rows``."""
-    from segmenter.embedding.lexical import fit_lexical  # noqa: PLC0415
-    from segmenter.embedding.teacher import fit_alignment, teacher_rows  # noqa: PLC0415
-    from segmenter.pipeline import TEACHER_EMBEDDER, embed_documents  # noqa: PLC0415
-
     numbers = numbers_where(rows, HAS_TEXT)
     chosen = numbers[fit_rows(len(numbers))]
     texts = texts_at(rows, chosen)
@@ -149,11 +133,9 @@ def add_table_topics(rows: Any, config: EmbedConfig) -> Any:
     alignment = None
     taught = numbers[teacher_rows(len(numbers))]
     if len(taught):
-        found = gather(rows, taught, [ROW, DOC, VECTOR, HAS_TEXT])
-        features = fast_features(found, topics, None)
-        teacher = embed_documents([str(d) for d in found[DOC]], TEACHER_EMBEDDER, config)
-        assert teacher is not None  # the taught rows have text
-        alignment = fit_alignment(features, teacher.vectors)
+        found = with_topics(gather(rows, taught, [ROW, DOC, VECTOR, HAS_TEXT]), topics, None)
+        docs = [str(d) for d in found[DOC]]
+        alignment = teacher_alignment(found[FEATURES], docs, config, no_progress)
     if topics is None and alignment is None:
         return rows
     return rows.map_batches(

@@ -18,7 +18,6 @@ Ray is an optional dependency (``requirements-ray.txt``); nothing else imports t
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -28,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from segmenter.cluster import largest_first, sampled_silhouette
 from segmenter.config import MIN_ROWS, ClusterConfig, EmbedConfig
 from segmenter.distributed.columns import BATCH_ROWS, FEATURES, Layout
 from segmenter.distributed.embedding import add_table_topics, choose_model, embed_rows
@@ -47,9 +45,10 @@ from segmenter.embedding.registry import FAST_EMBEDDER
 from segmenter.errors import SchemaError, SegmenterError
 from segmenter.export import profiles_json
 from segmenter.ingest import detect_schema
+from segmenter.kmeans import largest_first_remap, sampled_silhouette
 from segmenter.labels import column_labels
 from segmenter.offers import offer_columns
-from segmenter.pipeline import SPACE_FILE
+from segmenter.run_folder import PROFILES_FILE, SPACE_FILE
 from segmenter.stage_columns import feedback_only_schema, numeric_features
 
 
@@ -183,10 +182,7 @@ def segment_on_ray(
     ).materialize()
     raw, has_doc = row_labels(applied)
     k = fit.choice.k
-    counts_by_label = np.bincount(raw[raw >= 0], minlength=k)
-    order = largest_first(counts_by_label)
-    remap = np.empty(k, dtype=np.int16)
-    remap[order] = np.arange(k)
+    remap = largest_first_remap(np.bincount(raw[raw >= 0], minlength=k))
     segmented = raw >= 0
     labels_all = raw.copy()
     labels_all[segmented] = remap[raw[segmented]]
@@ -211,18 +207,26 @@ def segment_on_ray(
     progress("Writing the results")
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"segments": write_segments(final, layout, profiles, out_dir, n_rows)}
-    paths["profiles"] = out_dir / "profiles.json"
+    paths["profiles"] = out_dir / PROFILES_FILE
     paths["profiles"].write_text(profiles_json(profiles), encoding="utf-8")
     paths["space"] = write_space(final, out_dir / SPACE_FILE, n_rows)
     timings["export"] = time.perf_counter() - start
-    run = RayRun(out_dir, paths, profiles, tuple(results), n_rows, timings)
+    unsegmented = int((labels_all < 0).sum())
+    run = RayRun(out_dir, paths, profiles, tuple(results), n_rows, timings, unsegmented)
     record = run_record(
-        run, schema, name, embed_config, cluster_config, fit, silhouette, address, ray, labels_all
+        run,
+        schema,
+        name,
+        embed_config,
+        cluster_config,
+        fit,
+        silhouette,
+        remap,
+        ray,
+        address,
+        source=source,
+        feedback=feedback_record(feedback, counted),
+        labels=readable,
     )
-    record["result"].update(fit.influence(remap))
-    record["feedback"] = feedback_record(feedback, counted)
-    record["labels"] = readable
-    record["input"]["filename"] = source.name
-    paths["run"] = out_dir / "run.json"
-    paths["run"].write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    paths["run"] = record.write(out_dir)
     return replace(run, paths=paths)

@@ -1,7 +1,8 @@
-"""Feedback sentiment and urgent flags on the cluster, as ``pipeline.feedback_stage`` reads them."""
+"""Feedback sentiment and urgent flags on the cluster, by ``feedback_stage``'s plan."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,7 +29,9 @@ from segmenter.distributed.columns import (
 from segmenter.distributed.embedding import embed_rows
 from segmenter.distributed.profiles import BatchCounts
 from segmenter.errors import InputError
+from segmenter.feedback_stage import plan_feedback_stage, read_sample, reader_vectors
 from segmenter.ingest import Schema
+from segmenter.sampling import sentiment_rows
 from segmenter.sentiment import (
     NO_TEXT,
     SENTIMENTS,
@@ -36,7 +39,6 @@ from segmenter.sentiment import (
     SentimentSource,
     carried_note,
     carrier,
-    classify_text,
     find_sentiment_source,
     prototype_reader,
     rating_reader,
@@ -48,7 +50,7 @@ from segmenter.sentiment import (
 @dataclass(frozen=True)
 class FeedbackPlan:
     """How every row's sentiment and urgent flags are read, learnt on the driver as the
-    local engine's ``pipeline.feedback_stage`` learns them; ``read_feedback`` applies it."""
+    local engine's ``feedback_stage`` learns them; ``read_feedback`` applies it."""
 
     reader: SentimentReader
     vectors: str  # the column of vectors the reader reads
@@ -109,17 +111,11 @@ def _rated_rows(
     return vectors_out, np.concatenate([p["y"] for p in pieces])[order]
 
 
-def _prototypes(config: EmbedConfig) -> np.ndarray:
-    from segmenter.pipeline import reader_vectors  # noqa: PLC0415
-
-    return reader_vectors(config)
-
-
 def _analysis_plan(
     rows: Any,
     layout: Layout,
     frame: pd.DataFrame,
-    candidates: list[str],
+    candidates: Sequence[str],
     config: EmbedConfig,
     vectors: str,
     has_text: str,
@@ -134,7 +130,7 @@ def _analysis_plan(
             return FeedbackPlan(reader, vectors, has_text, layout, rating=source)
         except InputError as error:
             note = f"{error} Sentiment is read from the text instead."
-    reader = replace(prototype_reader(_prototypes(config)), note=note)
+    reader = replace(prototype_reader(reader_vectors(config)), note=note)
     return FeedbackPlan(reader, vectors, has_text, layout)
 
 
@@ -147,40 +143,26 @@ def plan_feedback(
     embedder: str | None,
     config: EmbedConfig,
 ) -> tuple[Any, FeedbackPlan | None]:
-    """The local engine's choices (``pipeline.feedback_stage``): reuse the segmentation's
-    vectors when they come from the sentiment model; else embed every feedback text with it.
-    Above ``SENTIMENT_FULL_ROWS`` rows with text, only a sample is read, and a classifier on
-    the segmentation's vectors carries it to the rest. ``frame`` (the roles' sample) is where a
-    rating column is looked for."""
-    from segmenter.pipeline import (  # noqa: PLC0415
-        NO_SENTIMENT,
-        SENTIMENT_FULL_ROWS,
-        embed_documents,
-        feedback_columns,
-        sentiment_sample,
-    )
-
-    columns = feedback_columns(schema)
-    if embedder is None or not columns or config.sentiment_model == NO_SENTIMENT:
+    """How each batch's feedback is read (``read_feedback``), by the local engine's plan
+    (``feedback_stage.plan_feedback_stage``): with the segmentation's vectors where they come
+    from the sentiment model, else with every feedback text embedded with it; a large table
+    by a rating column's classifier, or by a sample the model reads and a classifier carries.
+    ``frame`` (the roles' sample) is where a rating column is looked for."""
+    stage = plan_feedback_stage(schema, embedder, config)
+    if stage is None:
         return rows, None
-    candidates = [*schema.numeric_columns, *schema.categorical_columns, *schema.label_columns]
-    reuse = embedder == config.sentiment_model and columns == schema.text_columns
     with_text = numbers_where(rows, HAS_TEXT)
-    if len(with_text) <= SENTIMENT_FULL_ROWS:
-        if reuse:
-            return rows, _analysis_plan(rows, layout, frame, candidates, config, VECTOR, HAS_TEXT)
-        rows = embed_rows(
-            ray,
-            rows,
-            config.sentiment_model,
-            config,
-            (FEEDBACK_DOC, SENTIMENT_VECTOR, SENTIMENT_HAS_TEXT),
-        )
+    if not stage.sampled(len(with_text)):
+        if stage.reuse:
+            plan = _analysis_plan(rows, layout, frame, stage.candidates, config, VECTOR, HAS_TEXT)
+            return rows, plan
+        columns = (FEEDBACK_DOC, SENTIMENT_VECTOR, SENTIMENT_HAS_TEXT)
+        rows = embed_rows(ray, rows, config.sentiment_model, config, columns)
         plan = _analysis_plan(
-            rows, layout, frame, candidates, config, SENTIMENT_VECTOR, SENTIMENT_HAS_TEXT
+            rows, layout, frame, stage.candidates, config, SENTIMENT_VECTOR, SENTIMENT_HAS_TEXT
         )
         return rows, plan
-    source = find_sentiment_source(frame, candidates)
+    source = find_sentiment_source(frame, stage.candidates)
     if source.method == "rating":
         try:
             known_vectors, known_labels = _rated_rows(rows, layout, source, VECTOR, HAS_TEXT)
@@ -188,18 +170,10 @@ def plan_feedback(
             return rows, FeedbackPlan(reader, VECTOR, HAS_TEXT, layout, rating=source)
         except InputError:
             pass  # too few of some rating: read a sample with the model, as without one
-    chosen = sentiment_sample(with_text)
+    chosen = sentiment_rows(with_text)
     sample = gather(rows, chosen, [ROW, FEEDBACK_DOC, VECTOR])
     sample_docs = [str(d) for d in sample[FEEDBACK_DOC]]
-    if reuse:
-        sample_vectors = np.asarray(sample[VECTOR])
-    else:
-        embedded = embed_documents(sample_docs, config.sentiment_model, config)
-        assert embedded is not None  # sampled rows have text
-        sample_vectors = embedded.vectors
-    read = classify_text(
-        sample_docs, sample_vectors, np.ones(len(chosen), dtype=bool), _prototypes(config)
-    )
+    read = read_sample(stage, sample_docs, np.asarray(sample[VECTOR]), config)
     reader = carrier(read, np.asarray(sample[VECTOR]))
     n_read = int((read.labels != NO_TEXT).sum())
     reader = replace(reader, note=carried_note(n_read, len(with_text), reader))

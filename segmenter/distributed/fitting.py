@@ -171,12 +171,7 @@ def fit_on_samples(embedded: Any, layout: Layout, text: bool, config: ClusterCon
     def space_at(positions: np.ndarray) -> np.ndarray:
         return reduction.place(fused_at(positions), positions).cluster_space
 
-    choice = KChoice(
-        k=int(config.n_segments) if config.n_segments != "auto" else 0,
-        silhouettes={},
-        smallest_segment={},
-        reason="set by the user",
-    )
+    choice = KChoice.fixed(0 if config.n_segments == "auto" else int(config.n_segments))
     if config.n_segments == "auto":
         start = time.perf_counter()
         choice = choose_n_segments(

@@ -36,6 +36,7 @@ from segmenter.profile import (
     profiles_from_summary,
     writer_shares,
 )
+from segmenter.sampling import sample_of
 from segmenter.sentiment import (
     FeedbackCounts,
     count_feedback,
@@ -201,10 +202,7 @@ def profile_rows(
     and ``unnamed`` as in ``profile.profile_segments``)."""
     counts = count_rows(rows, layout, n_segments, offer_columns)
     with_text = np.flatnonzero(has_doc)
-    keyword_rows = with_text
-    if len(with_text) > KEYWORD_SAMPLE_ROWS:
-        rng = np.random.default_rng(0)
-        keyword_rows = np.sort(rng.choice(with_text, KEYWORD_SAMPLE_ROWS, replace=False))
+    keyword_rows = sample_of(with_text, KEYWORD_SAMPLE_ROWS)  # profile.count_terms's rows
     spread = {s: _spread(np.flatnonzero(labels == s)) for s in range(n_segments)}
     wanted = np.unique(np.concatenate([keyword_rows, *spread.values()]).astype(np.int64))
     texts = texts_at(rows, wanted)

@@ -29,14 +29,10 @@ from segmenter.ingest import (
     parse_dates,
     prepare_columns,
 )
+from segmenter.sampling import schema_rows
 from segmenter.stage_columns import numeric_features, profiled_categories
 
 PART_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet")
-
-
-SCHEMA_ROWS = 50_000
-"""Column roles are detected on a uniform sample of at most this many rows (all of a smaller
-table, so the roles are the local engine's)."""
 
 
 @dataclass(frozen=True)
@@ -174,11 +170,8 @@ def prepare_part(
 def schema_sample(
     ray: Any, frames: list[Any], counts: list[int], offsets: np.ndarray
 ) -> pd.DataFrame:
-    """A uniform sample of at most ``SCHEMA_ROWS`` rows in table order (all of a small table)."""
-    total = sum(counts)
-    chosen = np.arange(total)
-    if total > SCHEMA_ROWS:
-        chosen = np.sort(np.random.default_rng(0).choice(total, SCHEMA_ROWS, replace=False))
+    """The rows of ``sampling.schema_rows`` in table order (all of a small table)."""
+    chosen = schema_rows(sum(counts))
     pick = ray.remote(rows_of_part)
     pieces = []
     for frame, offset, count in zip(frames, offsets, counts, strict=True):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmenter.cluster import make_segmenter
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.distributed.columns import (
     BATCH_ROWS,
@@ -24,15 +25,10 @@ from segmenter.distributed.columns import (
 )
 from segmenter.distributed.fitting import SampleFit
 from segmenter.distributed.reading import PartResult
-from segmenter.export import (
-    SegmentationResult,
-    library_versions,
-    results_frame,
-    to_csv_bytes,
-)
+from segmenter.export import SegmentationResult, results_frame, to_csv_bytes
 from segmenter.ingest import Schema
-from segmenter.pipeline import make_segmenter
 from segmenter.profile import SegmentProfile
+from segmenter.run_record import RunRecord, result_record
 
 CSV_MAX_ROWS = 1_000_000
 """Up to this many rows the export is one ``segments.csv``; above, Parquet parts in
@@ -49,6 +45,7 @@ class RayRun:
     parts: tuple[PartResult, ...]
     rows: int
     timings: dict[str, float] = field(default_factory=dict)
+    unsegmented: int = 0
 
     @property
     def failed_parts(self) -> tuple[PartResult, ...]:
@@ -152,17 +149,21 @@ def run_record(
     cluster_config: ClusterConfig,
     fit: SampleFit,
     silhouette: float,
-    address: str | None,
+    remap: np.ndarray,
     ray: Any,
-    labels: np.ndarray,
-) -> dict[str, Any]:
-    """``run.json``: the local engine's fields, with the engine, the cluster and each part."""
+    address: str | None,
+    *,
+    source: Path,
+    feedback: dict[str, Any] | None,
+    labels: dict[str, str],
+) -> RunRecord:
+    """``run.json``: the local engine's record, with the engine, the cluster and each part
+    (``remap``: KMeans label -> segment id; ``labels``: the columns' labels)."""
     from segmenter.embedding import get_embedder  # noqa: PLC0415
 
     resources = ray.cluster_resources()
-    choice = fit.choice
-    return {
-        "engine": {
+    return RunRecord(
+        engine={
             "name": "ray",
             "address": address or "local",
             "ray_version": ray.__version__,
@@ -176,32 +177,28 @@ def run_record(
                 for p in run.parts
             ],
         },
-        "input": {
-            "filename": "",  # the input's name, set by the engine
+        input={
+            "filename": source.name,
             "rows": run.rows,
             "columns": len(schema.columns),
             "notes": [f"{p.name}: {n}" for p in run.parts for n in p.notes],
         },
-        "schema": schema.to_dict(),
-        "embedding": {
+        schema=schema.to_dict(),
+        embedding={
             "model_id": get_embedder(embedder).model_id if embedder else None,
             "requested": embed_config.model,
         },
-        "segmenter": make_segmenter(cluster_config).get_params(),
-        "result": {
-            "n_segments": choice.k,
-            "silhouette": silhouette,
-            "k_choice": {
-                "k": choice.k,
-                "reason": choice.reason,
-                "silhouettes": choice.silhouettes,
-                "smallest_segment": choice.smallest_segment,
-                "largest_share": choice.largest_share,
-            },
-            "reduction": fit.model.reduction.fitted.method,
-            "text_weight_applied": fit.model.fusion.text_weight,
-            "unsegmented_rows": int((labels < 0).sum()),
-        },
-        "seconds": {stage: round(seconds, 3) for stage, seconds in run.timings.items()},
-        "library_versions": library_versions(),
-    }
+        segmenter=make_segmenter(cluster_config).get_params(),
+        result=result_record(
+            n_segments=fit.choice.k,
+            silhouette=silhouette,
+            choice=fit.choice,
+            reduction=fit.model.reduction.fitted.method,
+            text_weight_applied=fit.model.fusion.text_weight,
+            unsegmented_rows=run.unsegmented,
+            influence=fit.influence(remap),
+        ),
+        seconds=RunRecord.seconds_of(run.timings),
+        feedback=feedback,
+        labels=labels,
+    )

@@ -17,6 +17,7 @@ import numpy as np
 
 from segmenter.embedding.base import l2_normalise
 from segmenter.fusion import fit_rows
+from segmenter.sampling import uniform_rows
 
 LEXICAL_DIMS = 256
 SVD_FIT_ROWS = 20_000
@@ -85,11 +86,7 @@ def _fit_lexical(
     if width < 1:
         return None
     svd = TruncatedSVD(width, random_state=random_state)
-    if len(texts) > SVD_FIT_ROWS:
-        rng = np.random.default_rng(random_state)
-        svd.fit(weights[np.sort(rng.choice(len(texts), SVD_FIT_ROWS, replace=False))])
-    else:
-        svd.fit(weights)
+    svd.fit(weights[uniform_rows(len(texts), SVD_FIT_ROWS, random_state)])
     return LexicalModel(vectorizer, svd), weights
 
 

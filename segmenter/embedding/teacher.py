@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from segmenter.embedding.base import l2_normalise
+from segmenter.sampling import share_of_rows
 
 TEACHER_TOKENS = 32
 """MiniLM reads this many word pieces of each sampled text: 1,000 Debian descriptions took
@@ -34,11 +35,7 @@ ALIGNMENT_RIDGE = 0.3
 def teacher_rows(n_texts: int, random_state: int = 0) -> np.ndarray:
     """Positions (among the rows with text, sorted) whose texts MiniLM reads; empty when the
     table is too small to learn the alignment from."""
-    wanted = min(TEACHER_MAX_TEXTS, int(n_texts * TEACHER_SHARE))
-    if wanted < TEACHER_MIN_TEXTS:
-        return np.zeros(0, dtype=np.int64)
-    rng = np.random.default_rng(random_state)
-    return np.sort(rng.choice(n_texts, wanted, replace=False))
+    return share_of_rows(n_texts, TEACHER_SHARE, TEACHER_MAX_TEXTS, TEACHER_MIN_TEXTS, random_state)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
+from segmenter.sampling import sample_of
 from segmenter.script_ranges import HAN
 
 N_KEYWORDS = 8
@@ -170,9 +171,7 @@ def count_terms(
         texts = docs.values() if isinstance(docs, Mapping) else docs
         rows = np.array([i for i, doc in enumerate(texts) if doc.strip()], dtype=int)
         population = len(rows)
-        if len(rows) > max_rows:
-            rng = np.random.default_rng(random_state)
-            rows = np.sort(rng.choice(rows, max_rows, replace=False))
+        rows = sample_of(rows, max_rows, random_state)
     if not len(rows):
         return None
     vectorizer = CountVectorizer(analyzer=keyword_terms, min_df=2)
