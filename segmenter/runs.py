@@ -27,7 +27,7 @@ from segmenter.ingest import IngestReport, LoadedTable, Schema, build_documents,
 from segmenter.labels import column_label
 from segmenter.pipeline import SegmentationRun
 from segmenter.profile import SegmentProfile
-from segmenter.run_folder import PROFILES_FILE, SPACE_FILE
+from segmenter.run_folder import PROFILES_FILE, SEGMENTS_FILE, SPACE_FILE
 from segmenter.run_record import RUN_FILE, RunRecord, k_choice_from_record
 from segmenter.sentiment import FeedbackResult, SentimentResult, SentimentSource
 
@@ -61,7 +61,7 @@ def describe_run(folder: Path, root: Path) -> str:
 
 
 def _read_segments(folder: Path) -> pd.DataFrame:
-    csv = folder / "segments.csv"
+    csv = folder / SEGMENTS_FILE
     # Every cell as text, as ingest delivers a table (object columns of str, "" for missing).
     if csv.exists():
         frame = pd.read_csv(csv, dtype=str, keep_default_na=False, encoding="utf-8-sig")

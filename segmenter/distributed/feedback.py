@@ -45,6 +45,7 @@ from segmenter.sentiment import (
     source_labels,
     urgent_flags,
 )
+from segmenter.sentiment.feedback import feedback_record as sentiment_record
 
 
 @dataclass(frozen=True)
@@ -193,13 +194,5 @@ def feedback_record(plan: FeedbackPlan | None, counts: BatchCounts) -> dict[str,
     """``FeedbackResult.record`` from the merged counts."""
     if plan is None:
         return None
-    reader = plan.reader
-    return {
-        "method": reader.source.method,
-        "column": reader.source.column,
-        "description": reader.source.describe(),
-        "cv_accuracy": reader.cv_accuracy,
-        "note": reader.note,
-        "counts": {s: counts.sentiments.get(s, 0) for s in (*SENTIMENTS, NO_TEXT)},
-        "urgent_rows": counts.sentiments.get("(urgent)", 0),
-    }
+    urgent = counts.sentiments.get("(urgent)", 0)
+    return sentiment_record(plan.reader, counts.sentiments, urgent)

@@ -28,6 +28,7 @@ from segmenter.distributed.reading import PartResult
 from segmenter.export import SegmentationResult, results_frame, to_csv_bytes
 from segmenter.ingest import Schema
 from segmenter.profile import SegmentProfile
+from segmenter.run_folder import SEGMENTS_FILE
 from segmenter.run_record import RunRecord, result_record
 
 CSV_MAX_ROWS = 1_000_000
@@ -97,7 +98,7 @@ def write_segments(
     ``CSV_MAX_ROWS`` rows; streamed from the cluster batch by batch, never gathered."""
     if n_rows > CSV_MAX_ROWS:
         return _write_parquet_parts(rows, layout, profiles, out_dir / "segments")
-    target = out_dir / "segments.csv"
+    target = out_dir / SEGMENTS_FILE
     with target.open("wb") as handle:
         first = True
         for batch in rows.iter_batches(batch_format="numpy", batch_size=BATCH_ROWS):

@@ -15,6 +15,7 @@ from segmenter.errors import InputError
 from segmenter.sentiment.reading import (
     NO_TEXT,
     SENTIMENTS,
+    SentimentReader,
     SentimentResult,
     classify_text,
     find_sentiment_source,
@@ -44,18 +45,27 @@ class FeedbackResult:
             "urgent_flags": np.array(self.flags, dtype=object),
         }
 
-    def record(self) -> dict[str, object]:
+    def record(self) -> dict[str, Any]:
         """What ``run.json`` keeps about the sentiment model and the flags."""
         labels = self.sentiment.labels
-        return {
-            "method": self.sentiment.source.method,
-            "column": self.sentiment.source.column,
-            "description": self.sentiment.source.describe(),
-            "cv_accuracy": self.sentiment.cv_accuracy,
-            "note": self.sentiment.note,
-            "counts": {s: int((labels == s).sum()) for s in (*SENTIMENTS, NO_TEXT)},
-            "urgent_rows": int(self.urgent.sum()),
-        }
+        counts = {s: int((labels == s).sum()) for s in (*SENTIMENTS, NO_TEXT)}
+        return feedback_record(self.sentiment, counts, int(self.urgent.sum()))
+
+
+def feedback_record(
+    reader: SentimentResult | SentimentReader, counts: Mapping[str, int], urgent_rows: int
+) -> dict[str, Any]:
+    """``run.json``'s ``feedback`` block, for both engines: how the sentiment was read, the
+    rows per sentiment (``counts``) and the rows with an urgent flag."""
+    return {
+        "method": reader.source.method,
+        "column": reader.source.column,
+        "description": reader.source.describe(),
+        "cv_accuracy": reader.cv_accuracy,
+        "note": reader.note,
+        "counts": {s: int(counts.get(s, 0)) for s in (*SENTIMENTS, NO_TEXT)},
+        "urgent_rows": urgent_rows,
+    }
 
 
 N_URGENT_EXAMPLES = 3
