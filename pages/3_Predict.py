@@ -13,6 +13,7 @@ from segmenter.ui.widgets import plain
 from segmenter.views import (
     RISK_SCORE,
     colour_values,
+    comparison_table,
     risk_by_segment,
     score_colour,
     segment_names,
@@ -94,10 +95,7 @@ st.subheader(
     if prediction.has_text
     else "Models compared on the same folds (the table has no text)"
 )
-table = cv.table.rename(
-    columns={"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "f1": f"F1 at {cv.threshold:.2f}"}
-).drop(columns="base_rate")
-st.dataframe(table.round(3), hide_index=True, key="predict_table")
+st.dataframe(comparison_table(cv), hide_index=True, key="predict_table")
 best_model, best_features = cv.best
 st.write(
     f"Best: **{best_model}** on **{best_features}** features. Scores are out-of-fold: no "

@@ -267,7 +267,7 @@ def _predict(args: argparse.Namespace) -> int:
     )
     from segmenter.pipeline import embed_documents, resolve_embedder_name  # noqa: PLC0415
     from segmenter.predict import binary_label, metrics_json, predict_label  # noqa: PLC0415
-    from segmenter.views import with_risk_score  # noqa: PLC0415
+    from segmenter.views import comparison_table, with_risk_score  # noqa: PLC0415
 
     if not args.input.is_file():
         raise SegmenterError(
@@ -304,7 +304,8 @@ def _predict(args: argparse.Namespace) -> int:
     (args.out / "scores.csv").write_bytes(to_csv_bytes(neutralise_frame(scores)))
     metrics = metrics_json(result) | {"leaks_left_out": leaks}
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
-    print(result.table.round(3).to_string(index=False))
+    print(comparison_table(result).to_string(index=False))
+    print(f"base rate (share of yes): {result.scores[0].base_rate:.3f}")
     print(f"best: {result.best[0]} on {result.best[1]}; wrote {args.out / 'scores.csv'}")
     return 0
 

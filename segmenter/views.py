@@ -21,7 +21,7 @@ from segmenter.maps import HOVER_FIELDS, ROW_KEY, SEGMENT_COLOUR, rows_in_areas
 if TYPE_CHECKING:
     from segmenter.ingest import Schema
     from segmenter.pipeline import SegmentationRun
-    from segmenter.predict import Prediction
+    from segmenter.predict import CrossValidation, Prediction
     from segmenter.profile import SegmentProfile
     from segmenter.sentiment import FeedbackResult
 
@@ -147,6 +147,15 @@ def selected_rows(
 
 
 # --- the Predict page -------------------------------------------------------------------
+
+
+def comparison_table(cv: CrossValidation) -> pd.DataFrame:
+    """The models compared on the same folds, as the Predict page shows them and ``predict``
+    prints them: model, features, ROC AUC, PR AUC and F1 at the threshold, 3 decimals."""
+    table = cv.table.rename(
+        columns={"roc_auc": "ROC AUC", "pr_auc": "PR AUC", "f1": f"F1 at {cv.threshold:.2f}"}
+    )
+    return table.drop(columns="base_rate").round(MAP_DECIMALS)
 
 
 def risk_by_segment(

@@ -230,6 +230,26 @@ def test_call_lists_are_the_pages_call_lists(
     assert (urgent["urgent flags"] != "").all()
 
 
+def test_predict_prints_the_pages_comparison_table(
+    tmp_path: Path,
+    customers: pd.DataFrame,
+    fake_embedder: FakeEmbedder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "customers.csv"
+    customers.assign(churned=["Yes" if i % 3 == 0 else "No" for i in range(len(customers))]).to_csv(
+        source, index=False
+    )
+    out = tmp_path / "out"
+    args = ["predict", str(source), "--label", "churned", "--out", str(out), "--embedder", "fake"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "ROC AUC" in printed and "F1 at 0.50" in printed and "base_rate" not in printed
+    assert "base rate (share of yes): 0.3" in printed
+    scores = pd.read_csv(out / "scores.csv")
+    assert (scores["risk_score"] == scores["risk_score"].round(4)).all()
+
+
 def test_lm_names_are_not_offered_on_ray(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

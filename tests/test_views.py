@@ -19,6 +19,7 @@ from segmenter.views import (
     UNSEGMENTED,
     colour_choices,
     colour_values,
+    comparison_table,
     hover_columns,
     in_view,
     risk_by_segment,
@@ -179,3 +180,20 @@ def test_roles_table_and_hover_columns_follow_the_schema() -> None:
     assert len(hover) == HOVER_FIELDS
     assert hover == [*schema.numeric_columns, *schema.categorical_columns][:HOVER_FIELDS]
     assert "customer_id" not in hover
+
+
+def test_comparison_table_names_the_threshold_and_drops_the_base_rate() -> None:
+    scores = pd.DataFrame(
+        {
+            "model": ["logistic", "boosting"],
+            "features": ["both", "text"],
+            "roc_auc": [0.91234, 0.7],
+            "pr_auc": [0.5, 0.45678],
+            "f1": [0.4, 0.3],
+            "base_rate": [0.2, 0.2],
+        }
+    )
+    table = comparison_table(SimpleNamespace(table=scores, threshold=0.35))  # type: ignore[arg-type]
+    assert list(table.columns) == ["model", "features", "ROC AUC", "PR AUC", "F1 at 0.35"]
+    assert table["ROC AUC"].tolist() == [0.912, 0.7]
+    assert table["PR AUC"].tolist() == [0.5, 0.457]
