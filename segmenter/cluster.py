@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -149,25 +150,28 @@ class Segmenter(BaseEstimator):
         self.driver_positions_ = driver_rows(len(fused.matrix), self.random_state)
         self.driver_features_ = fused.matrix[self.driver_positions_]
         self.timings_ = timings
-        k = self.n_segments
-        if k == "auto":
-            start = time.perf_counter()
-            # k is judged on the rows the fusion learnt from (all, up to 50,000): the sweep
-            # and its sizes settle there, and the Ray engine judges it on the same rows.
-            space = self.reduction_.cluster_space
-            self.k_choice_ = choose_n_segments(
-                space[fit_rows(len(space))],
-                k_min=self.k_min,
-                k_max=self.k_max,
-                min_segment_size=self.min_segment_size,
-                random_state=self.random_state,
-                silhouette_sample=self.silhouette_sample,
-            )
-            timings["choose_k"] = time.perf_counter() - start
-            k = self.k_choice_.k
-        else:
-            self.k_choice_ = KChoice.fixed(int(k))
-        return self.recluster(int(k))
+        space = self.reduction_.cluster_space
+        self.k_choice_ = self.choose_k(lambda: space[fit_rows(len(space))], timings)
+        return self.recluster(self.k_choice_.k)
+
+    def choose_k(self, learn_space: Callable[[], np.ndarray], timings: dict[str, float]) -> KChoice:
+        """The number of segments, for both engines: the user's, or ``choose_n_segments``
+        on ``learn_space()``, the clustering space of the rows the fusion learnt from
+        (``fusion.fit_rows``: all, up to 50,000), where the sweep and its sizes settle; the
+        sweep's seconds go into ``timings["choose_k"]``."""
+        if self.n_segments != "auto":
+            return KChoice.fixed(int(self.n_segments))
+        start = time.perf_counter()
+        choice = choose_n_segments(
+            learn_space(),
+            k_min=self.k_min,
+            k_max=self.k_max,
+            min_segment_size=self.min_segment_size,
+            random_state=self.random_state,
+            silhouette_sample=self.silhouette_sample,
+        )
+        timings["choose_k"] = time.perf_counter() - start
+        return choice
 
     def recluster(self, n_segments: int) -> Segmenter:
         """Re-run only KMeans with another number of segments (no re-embedding, no UMAP)."""

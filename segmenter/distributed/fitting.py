@@ -11,10 +11,10 @@ import numpy as np
 from segmenter.cluster import (
     UNSEGMENTED,
     KChoice,
-    choose_n_segments,
     fit_centres,
     fit_sampled_reduction,
     kmeans_rows,
+    make_segmenter,
     silhouette_rows,
     umap_sample_rows,
 )
@@ -171,18 +171,7 @@ def fit_on_samples(embedded: Any, layout: Layout, text: bool, config: ClusterCon
     def space_at(positions: np.ndarray) -> np.ndarray:
         return reduction.place(fused_at(positions), positions).cluster_space
 
-    choice = KChoice.fixed(0 if config.n_segments == "auto" else int(config.n_segments))
-    if config.n_segments == "auto":
-        start = time.perf_counter()
-        choice = choose_n_segments(
-            space_at(learn),
-            k_min=config.k_min,
-            k_max=config.k_max,
-            min_segment_size=config.min_segment_size,
-            random_state=seed,
-            silhouette_sample=config.silhouette_sample,
-        )
-        timings["choose_k"] = time.perf_counter() - start
+    choice = make_segmenter(config).choose_k(lambda: space_at(learn), timings)
     if n_usable < choice.k:
         raise SchemaError(
             f"n_samples={n_usable} should be >= n_segments={choice.k}: choose fewer segments."
