@@ -497,7 +497,7 @@ def _segment_on_ray(args: argparse.Namespace) -> int:
         embed_config,
         cluster_config,
         address=args.address,
-        progress=lambda message: print(message, file=sys.stderr, flush=True),
+        progress=lambda message, _fraction: print(message, file=sys.stderr, flush=True),
     )
     for part in run.failed_parts:
         print(f"error: part skipped: {part.error}", file=sys.stderr)

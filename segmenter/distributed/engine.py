@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ from segmenter.distributed.reading import (
     schema_sample,
 )
 from segmenter.distributed.writing import RayRun, run_record, write_segments, write_space
+from segmenter.embed_stage import Progress, no_progress
 from segmenter.embedding.registry import FAST_EMBEDDER
 from segmenter.errors import SchemaError, SegmenterError
 from segmenter.export import profiles_json
@@ -87,13 +87,6 @@ def connect(address: str | None) -> Any:
     return ray
 
 
-Progress = Callable[[str], None]
-
-
-def quiet(_message: str) -> None:
-    return None
-
-
 def segment_on_ray(
     source: Path,
     out_dir: Path,
@@ -101,7 +94,7 @@ def segment_on_ray(
     cluster_config: ClusterConfig,
     *,
     address: str | None = None,
-    progress: Progress = quiet,
+    progress: Progress = no_progress,
 ) -> RayRun:
     """Read, embed, segment, profile and export ``source`` (a file or a folder of parts) on
     the Ray cluster at ``address``; writes ``segments.csv`` (or ``segments/`` Parquet parts),
@@ -115,7 +108,7 @@ def segment_on_ray(
     parts = list_parts(source)
 
     start = time.perf_counter()
-    progress(f"Reading {len(parts)} part(s)")
+    progress(f"Reading {len(parts)} part(s)", 0.0)
     frames, results, columns = read_parts(ray, parts)
     counts = [r.rows for r in results if r.error is None]
     n_rows = sum(counts)
@@ -148,20 +141,20 @@ def segment_on_ray(
     text = bool(schema.text_columns)
     name = choose_model(ray, rows, embed_config, n_rows) if text else None
     if name is not None:
-        progress(f"Embedding {n_rows:,} rows with {name} on the cluster")
+        progress(f"Embedding {n_rows:,} rows with {name} on the cluster", 0.1)
         rows = embed_rows(ray, rows, name, embed_config)
     else:
         rows = rows.materialize()
     timings["embed"] = time.perf_counter() - start
     if name == FAST_EMBEDDER:
         start = time.perf_counter()
-        progress("Learning topics from the table's own words")
+        progress("Learning topics from the table's own words", 0.4)
         rows = add_table_topics(rows, embed_config)
         layout = replace(layout, features=FEATURES)
         timings["lexical"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    progress("Reading the sentiment of the feedback")
+    progress("Reading the sentiment of the feedback", 0.5)
     rows, feedback = plan_feedback(ray, rows, layout, schema, sample_frame, name, embed_config)
     if feedback is not None:
         rows = rows.map_batches(
@@ -172,12 +165,12 @@ def segment_on_ray(
         ).materialize()
     timings["sentiment"] = time.perf_counter() - start
 
-    progress("Fitting on samples of the rows")
+    progress("Fitting on samples of the rows", 0.6)
     fit = fit_on_samples(rows, layout, text, cluster_config)
     timings.update(fit.timings)
 
     start = time.perf_counter()
-    progress("Placing and segmenting every row")
+    progress("Placing and segmenting every row", 0.75)
     applied = rows.map_batches(
         apply_batch, fn_kwargs={"model": fit.model}, batch_format="numpy", batch_size=BATCH_ROWS
     ).materialize()
@@ -195,7 +188,7 @@ def segment_on_ray(
     timings["apply"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    progress("Profiling segments")
+    progress("Profiling segments", 0.9)
     offers = tuple(offer_columns([*schema.categorical_columns, *schema.text_columns]))
     readable = column_labels(c.name for c in schema.columns)
     built, counted = profile_rows(
@@ -205,7 +198,7 @@ def segment_on_ray(
     timings["profile"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    progress("Writing the results")
+    progress("Writing the results", 0.95)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"segments": write_segments(final, layout, profiles, out_dir, n_rows)}
     paths["profiles"] = out_dir / PROFILES_FILE
