@@ -465,3 +465,43 @@ def test_a_call_to_action_still_too_long_becomes_the_goals_stock_button() -> Non
     brief = CampaignBrief(goal="loyalty", language="zh")
     [draft] = draft_campaign(themed_profiles()[0], brief, generator)
     assert draft.fields["call_to_action"] == "查看专属礼遇"
+
+
+def test_digits_and_money_of_every_script_are_forbidden() -> None:
+    from segmenter.campaign.rules import copy_pattern, forbidden_chars
+
+    assert forbidden_chars("a fee of over ৳ ৪৫০, ٣ days, Ⅻ", "sms") == [
+        "৳",
+        "৪",
+        "৫",
+        "০",
+        "٣",
+        "Ⅻ",
+    ]
+    assert forbidden_chars("三件新品，欢迎回来", "sms") == []  # Chinese numerals are words
+    pattern = re.compile(copy_pattern("email", 200))
+    assert not pattern.match("a fee of ৳ ৪৫০")
+    assert pattern.match("Welcome back, we kept your favourites")
+
+
+def test_english_copy_may_hold_no_chinese_and_chinese_copy_may() -> None:
+    generator = FakeGenerator()
+    draft_campaign(themed_profiles()[0], CampaignBrief(channel="sms", language="en"), generator)
+    english = re.compile(generator.schemas[-1]["properties"]["text"]["pattern"])
+    assert english.match("We will do our best to fix it")
+    assert not english.match("We will do our best to纠正")
+    draft_campaign(themed_profiles()[0], CampaignBrief(channel="sms", language="zh"), generator)
+    assert re.compile(generator.schemas[-1]["properties"]["text"]["pattern"]).match("欢迎回来")
+    mixed = {"text": "We'll do our best to纠正 it."}
+    assert copy_problems(mixed, channel="sms", language="English")
+
+
+def test_masked_blanks_and_the_customers_voice_are_problems_in_campaign_copy() -> None:
+    masked = {"body": "Your account was ending on your last payment date of XXXXX."}
+    assert any("XXXXX" in p for p in copy_problems(masked, channel="email", language="English"))
+    voice = {
+        "text": "It's important for me to have a clean report before I can proceed with my order."
+    }
+    assert any("speaks as the customer" in p for p in copy_problems(voice, channel="sms"))
+    fine = {"text": "Your order is on its way. Thanks for shopping with us, Max."}
+    assert copy_problems(fine, channel="sms", language="English") == []

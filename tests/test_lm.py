@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from segmenter.campaign import CampaignBrief, draft_campaign
+from segmenter.campaign.rules import forbidden_chars
 from segmenter.config import LMConfig
 from segmenter.errors import ModelError, UnknownModelError
 from segmenter.lm import (
@@ -164,9 +165,10 @@ def test_smollm2_drafts_an_email_in_the_requested_structure() -> None:
     assert set(draft.fields) == {"subject", "body", "call_to_action"}
     assert all(value.strip() for value in draft.fields.values())
     assert len(draft.fields["subject"]) <= 70 and len(draft.fields["call_to_action"]) <= 30
-    assert draft.ok or draft.problems  # a small model may drift; then the draft says how
+    # The grammar, not the checks, keeps brackets, digits of any script and money out.
+    assert not any(forbidden_chars(value, "email") for value in draft.fields.values())
     assert len(streamed) > 5  # tokens arrived one by one
-    assert draft.model_id == "SmolLM2-135M-Instruct-Q4_1" and draft.seconds > 0
+    assert draft.model_id == "SmolLM2-135M-Instruct-Q4_1"
 
 
 @pytest.mark.model

@@ -86,6 +86,15 @@ LANGUAGE_NAMES: dict[str, str] = {
     "nl": "Dutch",
 }
 _CJK_LANGUAGES = tuple(LANGUAGE_NAMES[c] for c in ("zh", "ja", "ko"))
+
+
+def is_cjk_language(name: str) -> bool:
+    """Whether copy in the language ``name`` ("Simplified Chinese") is written in CJK."""
+    return name in _CJK_LANGUAGES or any(
+        word in name for word in ("Chinese", "Japanese", "Korean", "Cantonese")
+    )
+
+
 AUTO_LANGUAGE = "auto"
 """The brief's default: the segment's main language."""
 MAX_VARIANTS = 5

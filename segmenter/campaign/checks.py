@@ -9,9 +9,16 @@ from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 from typing import Any
 
-from segmenter.campaign.brief import SMS_GSM_LIMIT, SMS_UNICODE_LIMIT, FieldSpec
+from segmenter.campaign.brief import (
+    SMS_GSM_LIMIT,
+    SMS_UNICODE_LIMIT,
+    FieldSpec,
+    is_cjk_language,
+)
 from segmenter.campaign.rules import (
+    CUSTOMER_VOICE_RE,
     DATA_TALK_RE,
+    MASKED_RUN_PATTERN,
     OFFER_SLOT,
     PROMISE_RE,
     forbidden_chars,
@@ -221,7 +228,6 @@ def fit_to_limits(
 # servers that ignore grammars, and the only line for words (which a grammar cannot ban).
 
 _LATIN_LETTER = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ]")
-_CJK_LANGUAGE_NAMES = ("Simplified Chinese", "Japanese", "Korean")
 MIN_SCRIPT_SHARE = 0.5
 """Share of letters that must be in the requested language's script."""
 
@@ -251,6 +257,7 @@ def mentions(text: str, phrase: str) -> bool:
     return phrase.casefold() in text.casefold()
 
 
+_MASKED_RUN = re.compile(MASKED_RUN_PATTERN)
 _GAP = re.compile(r"\S {2,}\S|\S[ \t]+[，、。,;!?！？]")
 """Two spaces between words, or a space before a comma or stop: what is left where the model
 meant a number the grammar does not allow ("包括订单  、订单  和订单 ，", orders _, _ and _)."""
@@ -296,6 +303,18 @@ def copy_problems(
         for column in raw_names:
             if re.search(rf"(?<![\w]){re.escape(column)}(?![\w])", text):
                 problems.append(f'"{name}" names the raw column {column}: say it in plain words')
+        masked = _MASKED_RUN.search(rest)
+        if masked:
+            problems.append(
+                f'"{name}" has "{masked.group()}" where something was meant: write whole '
+                "sentences, with nothing to fill in"
+            )
+        voice = CUSTOMER_VOICE_RE.search(rest)
+        if voice:
+            problems.append(
+                f'"{name}" speaks as the customer ("{voice.group()}"): write as the brand, '
+                "to the customer"
+            )
         gap = _GAP.search(text)
         if gap:
             problems.append(
@@ -358,14 +377,12 @@ def language_problems(
     latin = len(_LATIN_LETTER.findall(text))
     if cjk + latin == 0:
         return []
-    if language in _CJK_LANGUAGE_NAMES and cjk < MIN_SCRIPT_SHARE * (cjk + latin):
+    if is_cjk_language(language) and cjk < MIN_SCRIPT_SHARE * (cjk + latin):
         return [f"the copy is not in {language}: write it in {language}"]
-    if (
-        language
-        and language not in _CJK_LANGUAGE_NAMES
-        and cjk > (1 - MIN_SCRIPT_SHARE) * (cjk + latin)
-    ):
-        return [f"the copy is not in {language}: write it in {language}"]
+    if language and not is_cjk_language(language) and cjk:
+        # Copy in a language not written in CJK holds no CJK at all: a Chinese word slipped
+        # into English copy ("We'll do our best to纠正") is not a brand name.
+        return [f"the copy is not all in {language}: write it in {language} only"]
     return []
 
 
@@ -387,8 +404,10 @@ def drop_promises(
         talk = [m.group() for m in DATA_TALK_RE.finditer(rest)]
         gap = ["a gap"] if _GAP.search(sentence.strip()) else []
         quoted = ["a customer's words"] if _quoted_run(sentence, quotes) else []
+        masked = ["a masked blank"] if _MASKED_RUN.search(rest) else []
+        voice = [m.group() for m in CUSTOMER_VOICE_RE.finditer(rest)]
         promised = [w for w in PROMISE_RE.findall(rest) if w.lower() not in offer_words]
-        return promised + talk + gap + quoted
+        return promised + talk + gap + quoted + masked + voice
 
     out, notes = dict(fields), []
     for name, text in fields.items():

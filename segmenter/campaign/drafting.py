@@ -117,7 +117,9 @@ def draft_campaign(
     if brief.channel == "sms" and opt_out:
         # Copy cut to fit leaves room for the opt-out line the app adds.
         limits = {k: v - len(opt_out) - 2 if v else v for k, v in limits.items()}
-    schema = output_schema(brief.spec.fields, copy_limits(brief, language), channel=brief.channel)
+    schema = output_schema(
+        brief.spec.fields, copy_limits(brief, language), channel=brief.channel, language=language
+    )
     offer = brief.offer.strip()
     brand = brief.brand
     allowed = [brand.brand_name, brand.sender_name, brand.sign_off]

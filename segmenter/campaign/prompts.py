@@ -17,6 +17,7 @@ from segmenter.campaign.brief import (
     FieldSpec,
     brief_language,
     field_limit,
+    is_cjk_language,
 )
 from segmenter.campaign.rules import OFFER_SLOT, copy_pattern, has_slot, slot_field
 from segmenter.campaign.safety import sanitise
@@ -153,6 +154,7 @@ def output_schema(
     limits: Mapping[str, int | None] | None = None,
     *,
     channel: str | None = None,
+    language: str = "",
 ) -> dict[str, Any]:
     """The JSON schema the model's answer must follow.
 
@@ -163,8 +165,11 @@ def output_schema(
 
     With ``channel``, each field also gets a ``pattern`` (``rules.copy_pattern``) that
     excludes placeholder brackets, digits, money and percent signs, and ``#`` outside
-    social ads: llama.cpp's grammar makes those characters impossible to write.
+    social ads: llama.cpp's grammar makes those characters impossible to write. Copy in a
+    ``language`` that is not written in CJK may not hold CJK characters either (the default
+    model slipped a Chinese word into English copy).
     """
+    no_cjk = bool(language) and not is_cjk_language(language)
     properties: dict[str, Any] = {}
     for spec in fields:
         prop: dict[str, Any] = {"type": "string", "minLength": 1}
@@ -175,7 +180,7 @@ def output_schema(
             prop["maxLength"] = cap
         if channel is not None:
             slot = spec.name == slot_field([f.name for f in fields])
-            prop["pattern"] = copy_pattern(channel, cap, slot=slot)
+            prop["pattern"] = copy_pattern(channel, cap, slot=slot, no_cjk=no_cjk)
         properties[spec.name] = prop
     return {
         "type": "object",

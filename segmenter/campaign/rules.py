@@ -8,7 +8,10 @@ read the same lists, so a word added here is forbidden everywhere at once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+
+from segmenter.script_ranges import CJK_RANGES
 
 OFFER_SLOT = "@OFFER"
 """What the model writes where the brief's offer goes; the app puts the offer's exact text
@@ -31,6 +34,32 @@ brackets (full-width ones too: the default model wrote "订单号：（数字）
 numbers a model reaches for when digits are banned: it wrote "⅔") and money or percent
 signs. The double quote and
 backslash are left out too, so the JSON the model writes never needs an escape."""
+
+
+def _category_ranges(categories: frozenset[str], start: int = 0x80, end: int = 0x20000) -> str:
+    """Every character from ``start`` to ``end`` in one of the Unicode ``categories``, as
+    the ranges of a regex character class."""
+    parts: list[str] = []
+    first = last = -2
+    for code in range(start, end):
+        if unicodedata.category(chr(code)) not in categories:
+            continue
+        if code != last + 1:
+            if first >= 0:
+                parts.append(chr(first) if first == last else f"{chr(first)}-{chr(last)}")
+            first = code
+        last = code
+    if first >= 0:
+        parts.append(chr(first) if first == last else f"{chr(first)}-{chr(last)}")
+    return "".join(parts)
+
+
+NUMBERS_AND_MONEY = _category_ranges(frozenset({"Nd", "Nl", "No", "Sc"}))
+"""Every digit, numeral and currency sign beyond ASCII (Unicode categories Nd, Nl, No and
+Sc): with ASCII and full-width digits banned, the default model wrote an amount in Bengali
+digits with the taka sign. Chinese numerals (一, 二, 三) are letters and stay allowed."""
+FORBIDDEN_CHARS += NUMBERS_AND_MONEY
+
 
 REPLY_FORBIDDEN_CHARS = '"\\[]{}<>【】#'
 """A reply may quote numbers its policy states ("refunds within 14 days"), so only
@@ -138,6 +167,10 @@ CUSTOMER_VOICE_PATTERNS: tuple[str, ...] = (
 )
 """Signs that a reply speaks as the customer rather than to them."""
 
+MASKED_RUN_PATTERN = r"(?<![A-Za-z])(?:X{3,}|\*{3,}|_{3,})(?![A-Za-z])"
+"""A run of X, * or _ where a number or name was meant ("your payment date of XXXXX"): with
+digits and brackets banned, the default model masked what it could not write."""
+
 ESCALATIONS: dict[str, tuple[str, ...]] = {
     "legal": (
         r"\b(?:lawyer|attorney|solicitor|lawsuit|sue|suing|legal action|court|"
@@ -195,14 +228,17 @@ def slot_field(names: Sequence[str]) -> str:
     return next((n for n in SLOT_FIELDS if n in names), names[0])
 
 
-def copy_pattern(channel: str, max_chars: int | None = None, *, slot: bool = True) -> str:
+def copy_pattern(
+    channel: str, max_chars: int | None = None, *, slot: bool = True, no_cjk: bool = False
+) -> str:
     """The JSON-schema ``pattern`` for one copy field of ``channel``: none of
-    ``FORBIDDEN_CHARS``, and no ``#`` outside the social-ad channel.
+    ``FORBIDDEN_CHARS``, no ``#`` outside the social-ad channel, and with ``no_cjk`` (copy
+    in a language not written in CJK) no Chinese, Japanese or Korean character.
 
-    >>> copy_pattern("sms", 160)
-    '^[^"\\\\\\\\\\\\[\\\\]{}<>0-9０-９%％$€£¥￥₹₩#]{1,160}$'
+    >>> copy_pattern("sms", 160).endswith("#]{1,160}$")
+    True
     """
-    banned = _class_body(channel) + ("" if slot else "@")
+    banned = _class_body(channel) + ("" if slot else "@") + (CJK_RANGES if no_cjk else "")
     count = f"{{1,{max_chars}}}" if max_chars else "+"
     return f"^[^{banned}]{count}$"
 
