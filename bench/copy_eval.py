@@ -52,6 +52,7 @@ from segmenter.campaign import (  # noqa: E402
     draft_campaign,
     edited,
 )
+from segmenter.campaign.checks import MID_SENTENCE  # noqa: E402
 from segmenter.profile import SegmentProfile, describe_traits  # noqa: E402
 
 AD_CHANNEL = "ad"
@@ -479,7 +480,10 @@ def eval_table(
                     "raw_text": draft.raw_text if not draft.fields else "",
                     "app_ok": draft.ok,
                     "app_problems": list(draft.problems),
-                    "handed_on_ok": edited(draft, draft.fields).ok,
+                    # A cut the app's opt-out line then hid ("…times, or. Reply STOP") is
+                    # still a cut: the draft's own problems say so.
+                    "handed_on_ok": edited(draft, draft.fields).ok
+                    and not any(MID_SENTENCE in p for p in draft.problems),
                     "handed_on_problems": list(edited(draft, draft.fields).problems),
                     "calls": calls - first_call,
                     "first_token_s": counting.first_token[first_call],

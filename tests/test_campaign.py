@@ -259,9 +259,11 @@ def test_brief_rejects_what_the_panel_never_offers() -> None:
 def test_edits_are_rechecked() -> None:
     [draft] = draft_campaign(themed_profiles()[0], CampaignBrief(channel="sms"), FakeGenerator())
     assert draft.ok
-    longer = edited(draft, {"text": "x" * 200})
+    longer = edited(draft, {"text": "x" * 199 + "."})
     assert longer.problems == ('"text" is 200 characters; the limit is 160',)
     assert longer.draft_id == draft.draft_id
+    cut = edited(draft, {"text": "We kept your basket for you, with the sizes and"})
+    assert cut.problems and "ends mid-sentence" in cut.problems[0]
 
 
 def test_drafts_export_as_csv_and_markdown() -> None:

@@ -505,3 +505,15 @@ def test_masked_blanks_and_the_customers_voice_are_problems_in_campaign_copy() -
     assert any("speaks as the customer" in p for p in copy_problems(voice, channel="sms"))
     fine = {"text": "Your order is on its way. Thanks for shopping with us, Max."}
     assert copy_problems(fine, channel="sms", language="English") == []
+
+
+def test_copy_cut_mid_sentence_is_marked_but_the_brands_lines_and_offer_may_end_it() -> None:
+    cut = {"text": "Hey there! Tell us about the account ending, disputed, times, or Reply STOP"}
+    problems = copy_problems(cut, channel="sms", allowed=["Reply STOP"])
+    assert any("ends mid-sentence" in p for p in problems)
+    headline = {"headline": "Fix your wrong accounts and get your…"}
+    assert any("mid-sentence" in p for p in copy_problems(headline, channel="ad"))
+    signed = {"body": "We kept your favourites for you.\n\nBest wishes,\nMaya"}
+    assert copy_problems(signed, channel="email", allowed=["Best wishes", "Maya"]) == []
+    offer = {"body": "Thanks for staying with us. Free delivery this month"}
+    assert copy_problems(offer, channel="push", offer="free delivery this month") == []

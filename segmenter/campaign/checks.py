@@ -252,6 +252,30 @@ def same_script(line: str, copy: str) -> bool:
     )
 
 
+MID_SENTENCE = "ends mid-sentence"
+"""The words of the problem for copy cut short; ``bench/copy_eval.py`` keeps a draft that
+had it from the final pass even when the app's opt-out line, added after, hides the cut."""
+SENTENCE_FIELDS = ("text", "body", "primary_text", "subheadline", "reply")
+"""Fields written in whole sentences: one that ends on a word or a comma was cut short
+("…disputed, times, or"), by the grammar's length cap or a cut to fit. Buttons, subjects
+and headlines may end without a full stop, but not with the "…" of a cut."""
+
+
+def _without_brand_lines(text: str, allowed: Sequence[str]) -> str:
+    """``text`` without the lines the app adds at its end (signature, opt-out)."""
+    core = text.rstrip()
+    phrases = sorted({p.strip() for p in allowed if p.strip()}, key=len, reverse=True)
+    changed = True
+    while changed and core:
+        changed = False
+        for phrase in phrases:
+            for tail in (phrase, f"{phrase},", f"{phrase}，"):
+                if core.endswith(tail):
+                    core = core[: -len(tail)].rstrip()
+                    changed = True
+    return core
+
+
 def mentions(text: str, phrase: str) -> bool:
     """Whether ``text`` holds ``phrase`` in any case (the offer, capitalised or not)."""
     return phrase.casefold() in text.casefold()
@@ -303,6 +327,18 @@ def copy_problems(
         for column in raw_names:
             if re.search(rf"(?<![\w]){re.escape(column)}(?![\w])", text):
                 problems.append(f'"{name}" names the raw column {column}: say it in plain words')
+        core = _without_brand_lines(text, allowed)
+        # Copy may end on the offer itself ("Thanks for staying. Free delivery this month").
+        on_offer = bool(offer) and core.lower().endswith(offer.lower())
+        if core.endswith("…") or (
+            name in SENTENCE_FIELDS
+            and core
+            and not on_offer
+            and (core[-1].isalnum() or core[-1] in ",;:-、，")
+        ):
+            problems.append(
+                f'"{name}" {MID_SENTENCE} ("…{core[-25:]}"): end it with a whole sentence'
+            )
         masked = _MASKED_RUN.search(rest)
         if masked:
             problems.append(
