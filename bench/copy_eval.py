@@ -148,10 +148,16 @@ def cjk_share(text: str) -> float:
 
 
 def expected_script(profile: SegmentProfile, columns: Sequence[str]) -> str:
-    """``"zh"`` when the segment's quotes are mostly Chinese characters, else ``"en"``;
-    a segment without text goes by its table's column names."""
-    texts = " ".join(profile.examples) or " ".join(columns)
-    return "zh" if cjk_share(texts) > 0.5 else "en"
+    """``"zh"`` when most of the segment's quotes are Chinese, ``"en"`` when most are not,
+    ``"any"`` when they split evenly (either language serves a mixed segment); a segment
+    without text goes by its table's column names. Each quote counts once, however many
+    letters it spends."""
+    if not profile.examples:
+        return "zh" if cjk_share(" ".join(columns)) > 0.5 else "en"
+    chinese = sum(cjk_share(quote) > 0.5 for quote in profile.examples)
+    if 2 * chinese == len(profile.examples):
+        return "any"
+    return "zh" if 2 * chinese > len(profile.examples) else "en"
 
 
 def wrong_language(text: str, expected: str) -> bool:
@@ -161,6 +167,8 @@ def wrong_language(text: str, expected: str) -> bool:
     English copy may hold a quoted Chinese word, so it fails at a tenth.
     """
     share = cjk_share(text)
+    if expected == "any":
+        return 0.1 < share < 0.5  # neither language: mixed copy
     return share < 0.5 if expected == "zh" else share > 0.1
 
 

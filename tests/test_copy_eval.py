@@ -3,6 +3,7 @@ drafting loop runs with the fake generator (and, marked ``model``, with SmolLM2)
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -126,6 +127,14 @@ def test_expected_script_follows_the_segment_quotes_then_the_columns() -> None:
     assert ce.expected_script(chinese, ["a"]) == "zh"
     assert ce.expected_script(no_text, ["评分", "类别"]) == "zh"
     assert ce.expected_script(no_text, ["Income", "Recency"]) == "en"
+    long_english = "The parcel arrived three days late and the box was crushed on one side."
+    mostly_chinese = dataclasses.replace(chinese, examples=("质量太差了", "物流很慢", long_english))
+    assert ce.expected_script(mostly_chinese, ["a"]) == "zh"  # two quotes of three
+    even = dataclasses.replace(chinese, examples=("质量太差了", long_english))
+    assert ce.expected_script(even, ["a"]) == "any"
+    assert not ce.wrong_language("Welcome back.", "any") and not ce.wrong_language(
+        "欢迎回来", "any"
+    )
 
 
 def test_distinctness_compares_segments_with_variants() -> None:

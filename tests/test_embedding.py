@@ -527,3 +527,16 @@ def test_a_fast_mode_run_segments_every_row(
     assert get_embedder(TEACHER_EMBEDDER).is_loaded  # type: ignore[attr-defined]
     assert (run.result.labels >= 0).all()
     assert normalized_mutual_info_score(frame["theme"], run.result.labels) > 0.9
+
+
+def test_main_language_counts_customers_not_letters() -> None:
+    from segmenter.embedding.script import dominant_language_hint, main_language
+
+    english = ["The parcel arrived three days late and the box was crushed on one side."] * 3
+    chinese = ["快递晚了三天，箱子还压坏了。", "包装破损，送货太慢。", "等了一周才到，很失望。"] * 2
+    texts = english + chinese  # six Chinese reviews, three English
+    assert dominant_language_hint(texts) == "en"  # English spends more letters
+    assert main_language(texts) == "zh"
+    tie = english + chinese[:3]
+    assert main_language(tie) == dominant_language_hint(tie) == "en"  # a tie: judged on letters
+    assert main_language(english) == "en"

@@ -22,7 +22,7 @@ from segmenter.distributed.columns import (
     one_cell,
     texts_at,
 )
-from segmenter.embedding.script import dominant_language_hint
+from segmenter.embedding.script import main_language
 from segmenter.offers import ItemCounts, count_items, offers_from_counts
 from segmenter.profile import (
     KEYWORD_SAMPLE_ROWS,
@@ -165,7 +165,7 @@ def build_profiles(
         candidates = counts.nearest[segment]
         candidate_docs = [text for _, _, text in candidates]
         examples[segment] = _examples(candidate_docs, np.arange(len(candidates)), None)
-        languages[segment] = dominant_language_hint(
+        languages[segment] = main_language(
             [texts[int(r)] for r in spread[segment] if texts.get(int(r))]
         )
     segments = range(n_segments)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from segmenter.embedding.script import LANGUAGE_SAMPLE_TEXTS, dominant_language_hint
+from segmenter.embedding.script import LANGUAGE_SAMPLE_TEXTS, main_language
 from segmenter.profile.keywords import (
     TermCounts,
     class_tfidf_keywords,
@@ -90,9 +90,7 @@ def profile_segments(
     for segment in segments:
         members = np.flatnonzero(labels == segment)
         examples[segment] = _examples(docs, members, distances)
-        languages[segment] = dominant_language_hint(
-            [docs[int(i)] for i in _spread(members) if docs[int(i)]]
-        )
+        languages[segment] = main_language([docs[int(i)] for i in _spread(members) if docs[int(i)]])
     terms = terms if terms is not None else count_terms(docs)
     keywords = class_tfidf_keywords(docs, labels, terms=terms)
     return profiles_from_summary(
