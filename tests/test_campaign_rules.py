@@ -517,3 +517,17 @@ def test_copy_cut_mid_sentence_is_marked_but_the_brands_lines_and_offer_may_end_
     assert copy_problems(signed, channel="email", allowed=["Best wishes", "Maya"]) == []
     offer = {"body": "Thanks for staying with us. Free delivery this month"}
     assert copy_problems(offer, channel="push", offer="free delivery this month") == []
+
+
+def test_a_reply_without_a_policy_is_not_told_a_policy_to_repeat() -> None:
+    from segmenter.campaign.replies import reply_messages
+
+    prompt = reply_messages("My parcel never came.")[1]["content"]
+    assert "policy" not in prompt.split("<customer_message>")[0].lower().replace(
+        "do not mention any policy", ""
+    )
+    with_policy = reply_messages(
+        "My parcel never came.", brand=BrandProfile(policy_text="Refunds within 14 days.")
+    )
+    assert "Refunds within 14 days." in with_policy[1]["content"]
+    assert copy_problems({"text": "Can you investigate and fix my report?"}, channel="sms")

@@ -39,9 +39,7 @@ Write in {language}. Reply with one JSON object and nothing else: {{"reply": "..
 
 REPLY_PROMPT = """\
 Brand voice: {brand_voice}
-Our policy (promise nothing beyond it): {policy}
-What we can offer: {offer}
-{escalation}{sign}
+{policy}{offer}{escalation}{sign}
 <customer_message>
 {message}
 </customer_message>
@@ -53,7 +51,17 @@ ESCALATION_PROMPT = (
     "that a specialist on our team will be in touch, and promise nothing else.\n"
 )
 
-OFFER_IN_REPLY = 'write {slot} where you offer it; it is replaced by the exact words "{offer}"'
+OFFER_IN_REPLY = (
+    "What we can offer: write {slot} where you offer it; it is replaced by the exact words "
+    '"{offer}".\n'
+)
+POLICY_LINE = "Our policy (promise nothing beyond it): {policy}\n"
+NO_POLICY_LINE = (
+    "Say only that we are looking into it and will come back to them; do not mention any "
+    "policy, refund, discount, compensation or time frame.\n"
+)
+"""Without a policy text the reply names none: told "promise no refund", the default model
+wrote "Our policy does not provide a time frame, refund, discount…" to the customer."""
 
 REPLY_MAX_CHARS = 1000
 REPLY_FIELDS = (FieldSpec("reply", "Reply", REPLY_MAX_CHARS, "the reply to the customer"),)
@@ -88,10 +96,12 @@ def reply_messages(
             "content": REPLY_PROMPT.format(
                 brand_voice=sanitise(brand.voice_notes or brand_voice, 300)
                 or "warm, clear and human",
-                policy=sanitise(brand.policy_text, 600) or "none given: promise no time or outcome",
+                policy=POLICY_LINE.format(policy=sanitise(brand.policy_text, 600))
+                if brand.policy_text.strip()
+                else NO_POLICY_LINE,
                 offer=OFFER_IN_REPLY.format(slot=OFFER_SLOT, offer=sanitise(offer, 200))
                 if offer.strip()
-                else "nothing beyond a sincere answer",
+                else "",
                 escalation=ESCALATION_PROMPT.format(reasons=" and ".join(reasons))
                 if reasons
                 else "",

@@ -157,8 +157,8 @@ OUTCOME_PATTERNS: tuple[str, ...] = (
 """Outcomes a reply must not promise unless the brand's policy text states them."""
 
 CUSTOMER_VOICE_PATTERNS: tuple[str, ...] = (
-    r"\bmy (?:credit report|credit file|account|order|card|bank|refund|money|package|"
-    r"parcel|bill|payment|loan|mortgage|complaint|personal information)\b",
+    r"\bmy (?:(?:credit )?reports?|credit file|account|order|card|bank|refund|money|"
+    r"package|parcel|bill|payment|loan|mortgage|debt|complaint|personal information)\b",
     r"\bI (?:am writing to|would like to (?:dispute|complain|request)|request that|"
     r"demand|want my)\b",
     r"\bplease (?:suppress|remove|delete) (?:the )?(?:specified )?items? from my\b",
