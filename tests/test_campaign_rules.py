@@ -531,3 +531,14 @@ def test_a_reply_without_a_policy_is_not_told_a_policy_to_repeat() -> None:
     )
     assert "Refunds within 14 days." in with_policy[1]["content"]
     assert copy_problems({"text": "Can you investigate and fix my report?"}, channel="sms")
+
+
+def test_a_space_between_two_chinese_characters_is_a_gap() -> None:
+    gap = {"subject": "申请 退回，订单 未按时完成。"}
+    assert any(
+        "gap" in p for p in copy_problems(gap, channel="email", language="Simplified Chinese")
+    )
+    brand = {"subject": "欢迎回到 Northwind 商城。"}
+    assert not copy_problems(
+        brand, channel="email", language="Simplified Chinese", allowed=["Northwind"]
+    )

@@ -283,6 +283,26 @@ def mentions(text: str, phrase: str) -> bool:
 
 _MASKED_RUN = re.compile(MASKED_RUN_PATTERN)
 _GAP = re.compile(r"\S {2,}\S|\S[ \t]+[，、。,;!?！？]")
+"""A blank where the model meant a number it may not write: two spaces, or a space before a
+comma."""
+_CJK_GAP = re.compile(f"{CJK} +{CJK}")
+"""The same blank in Chinese: a space between two Chinese characters, which Chinese never
+puts there ("申请 退回，订单 未按时完成": apply for a [number] return, order [number] not
+on time). Judged with the offer and the brand's words taken out, as they may stand
+between spaces."""
+
+
+def _gap(text: str, allowed: Sequence[str]) -> str:
+    """The first blank left where a number was meant, or ``""``."""
+    found = _GAP.search(text)
+    if found:
+        return found.group().strip()
+    for phrase in sorted((a for a in allowed if a.strip()), key=len, reverse=True):
+        text = re.sub(rf"\s*{re.escape(phrase)}\s*", "|", text, flags=re.IGNORECASE)
+    found = _CJK_GAP.search(text)
+    return found.group() if found else ""
+
+
 """Two spaces between words, or a space before a comma or stop: what is left where the model
 meant a number the grammar does not allow ("包括订单  、订单  和订单 ，", orders _, _ and _)."""
 
@@ -351,10 +371,10 @@ def copy_problems(
                 f'"{name}" speaks as the customer ("{voice.group()}"): write as the brand, '
                 "to the customer"
             )
-        gap = _GAP.search(text)
+        gap = _gap(text, [offer, *allowed])
         if gap:
             problems.append(
-                f'"{name}" has a gap where something was left out ("{gap.group().strip()}"): '
+                f'"{name}" has a gap where something was left out ("{gap}"): '
                 "write whole sentences, with no numbers to fill in"
             )
         talk = DATA_TALK_RE.search(rest)
@@ -438,7 +458,7 @@ def drop_promises(
     def flaws(sentence: str) -> list[str]:
         rest = _outside(sentence, [offer, *allowed])
         talk = [m.group() for m in DATA_TALK_RE.finditer(rest)]
-        gap = ["a gap"] if _GAP.search(sentence.strip()) else []
+        gap = ["a gap"] if _gap(sentence.strip(), [offer, *allowed]) else []
         quoted = ["a customer's words"] if _quoted_run(sentence, quotes) else []
         masked = ["a masked blank"] if _MASKED_RUN.search(rest) else []
         voice = [m.group() for m in CUSTOMER_VOICE_RE.finditer(rest)]
