@@ -492,6 +492,12 @@ def test_the_static_model_is_distilled_locally_and_embeds(distilled: Path) -> No
 def test_a_fast_mode_run_segments_every_row(
     distilled: Path, isolated_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The process-wide embedders this test loads (from the session's own distilled copy)
+    # must not outlive it: a later test in this process would embed with this copy while
+    # Ray's actors load the user's cache, and the engines would part.
+    from segmenter.embedding import registry
+
+    monkeypatch.setattr(registry, "_instances", {})
     # Align with MiniLM on half the texts (a large table's tenth, here 90 of 180).
     monkeypatch.setattr(teacher, "TEACHER_SHARE", 0.5)
     monkeypatch.setattr(teacher, "TEACHER_MIN_TEXTS", 20)
