@@ -542,3 +542,10 @@ def test_a_space_between_two_chinese_characters_is_a_gap() -> None:
     assert not copy_problems(
         brand, channel="email", language="Simplified Chinese", allowed=["Northwind"]
     )
+
+
+def test_an_ad_may_close_on_its_hashtags() -> None:
+    ad = {"primary_text": "We know how frustrating a late order is. #DeliveryDelay #Sorry"}
+    assert copy_problems(ad, channel="ad", language="English") == []
+    cut = {"primary_text": "We know how frustrating a late order is and #Sorry we"}
+    assert any("mid-sentence" in p for p in copy_problems(cut, channel="ad"))

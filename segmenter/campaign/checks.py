@@ -18,6 +18,7 @@ from segmenter.campaign.brief import (
 from segmenter.campaign.rules import (
     CUSTOMER_VOICE_RE,
     DATA_TALK_RE,
+    HASHTAG_CHANNELS,
     MASKED_RUN_PATTERN,
     OFFER_SLOT,
     PROMISE_RE,
@@ -252,6 +253,7 @@ def same_script(line: str, copy: str) -> bool:
     )
 
 
+_TRAILING_HASHTAGS = re.compile(r"(?:\s*[#＃]\w+)+\s*$")
 MID_SENTENCE = "ends mid-sentence"
 """The words of the problem for copy cut short; ``bench/copy_eval.py`` keeps a draft that
 had it from the final pass even when the app's opt-out line, added after, hides the cut."""
@@ -348,6 +350,10 @@ def copy_problems(
             if re.search(rf"(?<![\w]){re.escape(column)}(?![\w])", text):
                 problems.append(f'"{name}" names the raw column {column}: say it in plain words')
         core = _without_brand_lines(text, allowed)
+        if channel in HASHTAG_CHANNELS:
+            # An ad may close on its hashtags ("…arrives late. #DeliveryDelay"): judge the
+            # sentence before them.
+            core = _TRAILING_HASHTAGS.sub("", core)
         # Copy may end on the offer itself ("Thanks for staying. Free delivery this month").
         on_offer = bool(offer) and core.lower().endswith(offer.lower())
         if core.endswith("…") or (
