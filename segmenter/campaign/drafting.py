@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -298,19 +298,7 @@ def edited(draft: Draft, fields: Mapping[str, str]) -> Draft:
             brand.sms_opt_out_for(language),
         ],
     )
-    return Draft(
-        segment_id=draft.segment_id,
-        segment_name=draft.segment_name,
-        brief=draft.brief,
-        language=draft.language,
-        variant=draft.variant,
-        fields=dict(fields),
-        raw_text=draft.raw_text,
-        problems=tuple(problems),
-        model_id=draft.model_id,
-        seconds=draft.seconds,
-        draft_id=draft.draft_id,
-    )
+    return replace(draft, fields=dict(fields), problems=tuple(problems))
 
 
 # --- exporting drafts ---------------------------------------------------------------------
