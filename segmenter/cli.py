@@ -39,6 +39,15 @@ def _n_segments(value: str) -> int | str:
     return number
 
 
+def _segment_ids(value: str) -> list[int]:
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"give segment ids as whole numbers separated by commas, not {value!r}"
+        ) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and ``--help``)."""
     parser = argparse.ArgumentParser(
@@ -177,6 +186,36 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--embedder", default=None, help="embedding model name, or 'auto'")
     predict.add_argument("--seed", type=int, default=0, help="random seed for the folds")
 
+    compare = commands.add_parser(
+        "compare",
+        help="where the customers of one run's segments are in a later run",
+        description="Follows the customers in both runs by their ID: writes DIR/movement.csv "
+        "(customers per pair of segments), DIR/comparison.json (which segment of B continues "
+        "which of A; per segment stayed, joined and left; vanished and new segments) and "
+        "DIR/movers.csv (customers who moved from a valuable segment to an at-risk one).",
+    )
+    compare.add_argument("run_a", type=Path, help="the earlier run folder (`segment --out`)")
+    compare.add_argument("run_b", type=Path, help="the later run folder")
+    compare.add_argument("--out", type=Path, required=True, help="folder for the results")
+    compare.add_argument(
+        "--from",
+        dest="from_ids",
+        metavar="IDS",
+        type=_segment_ids,
+        default=None,
+        help="comma-separated segment ids of run A that movers come from (default: the "
+        "valuable ones, by spend)",
+    )
+    compare.add_argument(
+        "--to",
+        dest="to_ids",
+        metavar="IDS",
+        type=_segment_ids,
+        default=None,
+        help="comma-separated segment ids of run B that movers go to (default: the at-risk "
+        "ones, by churn or negative feedback)",
+    )
+
     model = commands.add_parser("model", help="manage the bundled drafting models")
     model.add_argument(
         "action",
@@ -307,6 +346,21 @@ def _predict(args: argparse.Namespace) -> int:
     print(comparison_table(result).to_string(index=False))
     print(f"base rate (share of yes): {result.scores[0].base_rate:.3f}")
     print(f"best: {result.best[0]} on {result.best[1]}; wrote {args.out / 'scores.csv'}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from segmenter.movement_compare import compare_runs  # noqa: PLC0415 - fast --help
+
+    comparison = compare_runs(args.run_a, args.run_b, from_ids=args.from_ids, to_ids=args.to_ids)
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = [args.out / name for name in ("movement.csv", "comparison.json", "movers.csv")]
+    paths[0].write_bytes(to_csv_bytes(comparison.movement_frame()))
+    paths[1].write_text(comparison.to_json(), encoding="utf-8")
+    paths[2].write_bytes(to_csv_bytes(comparison.movers))
+    for line in comparison.summary_lines():
+        print(line)
+    print(f"wrote {', '.join(str(path) for path in paths)}")
     return 0
 
 
@@ -519,6 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _model(args)
         if args.command == "predict":
             return _predict(args)
+        if args.command == "compare":
+            return _compare(args)
     except SegmenterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
