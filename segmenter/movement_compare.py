@@ -351,7 +351,9 @@ def _movers(
     rows = before.notna().to_numpy() & np.isin(before.fillna(-1).astype(int), valuable.ids)
     rows &= np.isin(b.labels, at_risk.ids)
     from_ids = before.fillna(-1).astype(int).to_numpy()
-    continues = np.array([match.matched.get(int(s), -2) for s in b.labels])
+    continues = np.full(len(b.labels), -2)  # -2: no segment of A (-1 is unsegmented)
+    for new, earlier in match.matched.items():
+        continues[b.labels == new] = earlier
     rows &= continues != from_ids
     movers = b.frame[rows].copy()
     added: dict[str, Any] = {

@@ -76,7 +76,10 @@ class SegmentFlags:
             "rule": self.rule,
             "found_signal": self.found_signal,
             "overridden": self.overridden,
-            "evidence": {str(k): round(v, 4) for k, v in self.evidence.items()},
+            "evidence": {
+                str(k): round(v, 4) if math.isfinite(v) else None  # JSON has no NaN
+                for k, v in self.evidence.items()
+            },
         }
 
 
@@ -208,7 +211,9 @@ def at_risk_segments(
             for profile in profiles:
                 rows = known & (labels == profile.segment_id)
                 rate = float(y[rows].mean()) if rows.any() else math.nan
-                evidence[profile.segment_id] = max(evidence.get(profile.segment_id, 0.0), rate)
+                # The highest of the outcomes' rates; NaN where the segment has none.
+                previous = evidence.get(profile.segment_id, math.nan)
+                evidence[profile.segment_id] = float(np.fmax(previous, rate))
                 if _clearly_above(rate, overall, int(rows.sum())):
                     chosen.add(profile.segment_id)
         names = " or ".join(f"{column} = {positive}" for column, positive, _ in outcomes)

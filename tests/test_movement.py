@@ -420,6 +420,17 @@ def test_campaign_table_big_spenders_are_valuable_and_no_risk_signal_is_said() -
     assert not at_risk.found_signal and at_risk.ids == () and "--to" in at_risk.rule
 
 
+def test_a_complaint_flag_is_a_risk_and_a_segment_without_labels_has_no_rate() -> None:
+    frame = marketing_campaign(300)
+    labels = np.repeat([0, 1, 2], 100)
+    frame["Complain"] = np.where((labels == 1) & (np.arange(300) % 3 == 0), "1", "0")
+    frame.loc[labels == 2, "Complain"] = ""  # nobody in segment 2 answered
+    profiles, roles = _profiles_of(frame, labels)
+    at_risk = at_risk_segments(profiles, frame, labels, roles)
+    assert at_risk.ids == (1,) and "Complain = 1" in at_risk.rule
+    assert json.loads(json.dumps(at_risk.to_dict()))["evidence"]["2"] is None
+
+
 def test_sample_shaped_table_churn_decides_at_risk() -> None:
     frame = make_customers(60).rename(columns={"spend": "monthly_spend"})
     labels = np.repeat([0, 1, 2], 60)
