@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmenter.cluster import UNSEGMENTED
 from segmenter.errors import InputError, SegmenterError
 from segmenter.export import UNSEGMENTED_NAME
 from segmenter.movement import (
@@ -247,12 +248,12 @@ def read_run_side(folder: Path) -> RunSide:
             f"The segments in {folder} lack the ID column {id_column!r} or segment_id: the "
             "folder mixes two runs; segment the table again."
         )
-    labels = pd.to_numeric(label_column, errors="coerce").fillna(-1).astype(int).to_numpy()
+    labels = pd.to_numeric(label_column, errors="coerce").fillna(UNSEGMENTED).astype(int)
     return RunSide(
         folder=folder,
         id_column=str(id_column),
         frame=segments[originals].reset_index(drop=True),
-        labels=labels,
+        labels=labels.to_numpy(),
         profiles=profiles,
         roles=roles,
     )
@@ -345,25 +346,26 @@ def _movers(
     valuable: SegmentFlags,
     at_risk: SegmentFlags,
 ) -> pd.DataFrame:
+    """B's rows of the customers who were in a valuable segment of A and are now in an
+    at-risk segment of B that does not continue it, with ``MOVERS_ADDED``."""
     segment_a = pd.Series(a.labels, index=ids_a.to_numpy())
     segment_a = segment_a[ids_a.notna().to_numpy() & (a.labels >= 0)]
-    before = ids_b.map(segment_a)  # NaN: not in a segment of A
-    rows = before.notna().to_numpy() & np.isin(before.fillna(-1).astype(int), valuable.ids)
-    rows &= np.isin(b.labels, at_risk.ids)
-    from_ids = before.fillna(-1).astype(int).to_numpy()
-    continues = np.full(len(b.labels), -2)  # -2: no segment of A (-1 is unsegmented)
+    # Each B row's segment in A (unsegmented where not in a segment of A, or no usable ID).
+    before = ids_b.map(segment_a).fillna(UNSEGMENTED).astype(int).to_numpy()
+    continues = np.full(len(b.labels), UNSEGMENTED - 1)  # matches no segment of A
     for new, earlier in match.matched.items():
         continues[b.labels == new] = earlier
-    rows &= continues != from_ids
+    rows = np.isin(before, valuable.ids) & np.isin(b.labels, at_risk.ids)
+    rows &= continues != before
     movers = b.frame[rows].copy()
-    added: dict[str, Any] = {
-        "from_segment_id": from_ids[rows],
-        "from_segment_name": [a.names.get(int(s), "") for s in from_ids[rows]],
-        "to_segment_id": b.labels[rows],
-        "to_segment_name": [b.names.get(int(s), UNSEGMENTED_NAME) for s in b.labels[rows]],
-    }
-    for name, values in added.items():
-        movers[name if name not in b.frame.columns else f"{name}_segmenter"] = values
+    values: tuple[Any, ...] = (
+        before[rows],
+        [a.names.get(int(s), "") for s in before[rows]],
+        b.labels[rows],
+        [b.names.get(int(s), UNSEGMENTED_NAME) for s in b.labels[rows]],
+    )
+    for name, column in zip(MOVERS_ADDED, values, strict=True):
+        movers[name if name not in b.frame.columns else f"{name}_segmenter"] = column
     return movers.reset_index(drop=True)
 
 
