@@ -120,7 +120,8 @@ def test_nested_groups_join_only_strongly_associated_columns() -> None:
 def test_a_random_flag_does_not_split_segments_by_columns() -> None:
     frame, persona = persona_table(flag=True)
     segmenter = segment(frame, ["spend", "visits", "flag"], ["store"], segment_by="columns")
-    assert nmi(persona, segmenter.labels_) >= 0.6
+    # 0.60-0.62 on the machines measured so far: UMAP's float arithmetic differs with the CPU.
+    assert nmi(persona, segmenter.labels_) >= 0.55
     assert nmi(frame["flag"], segmenter.labels_) <= 0.1
     assert dict(segmenter.fusion_.factors)["flag"] < 1.0
 
