@@ -52,6 +52,7 @@ from segmenter.reduce import (  # noqa: F401
     auto_neighbours,
     cuda_in_use,
     exact_neighbours,
+    fit_reduction,
     fit_sampled_reduction,
     import_umap,
     nearest_sampled,
@@ -134,13 +135,15 @@ class Segmenter(BaseEstimator):
         )
         timings["fuse"] = time.perf_counter() - start
         start = time.perf_counter()
-        self.reduction_ = reduce_features(
+        # Kept as a model that can place new rows (``assign``), as well as this table's.
+        self.reduction_model_ = fit_reduction(
             fused.matrix,
             cluster_dims=self.cluster_dims,
             map_dims=self.map_dims,
             n_neighbors=self.n_neighbors,
             random_state=self.random_state,
         )
+        self.reduction_ = self.reduction_model_.place(fused.matrix, np.arange(len(fused.matrix)))
         timings["umap"] = time.perf_counter() - start
         self.usable_ = fused.usable
         self.text_weight_ = fused.text_weight

@@ -10,6 +10,7 @@ and on each batch (the embedding and the features).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,8 +24,8 @@ from segmenter.embedding import (
     choose_embedder_name,
     embed_texts,
     get_embedder,
-    lexical_topics,
 )
+from segmenter.embedding.lexical import LexicalModel, fit_table_topics
 from segmenter.embedding.teacher import Alignment, fit_alignment, teacher_rows
 
 Progress = Callable[[str, float], None]
@@ -166,6 +167,22 @@ def teacher_alignment(
     return fit_alignment(features, teacher.vectors)
 
 
+@dataclass(frozen=True)
+class FastTextModel:
+    """What the fast mode learnt from a table: its topics and the alignment with MiniLM;
+    ``features`` gives any other texts (with their static vectors) their fast features."""
+
+    topics: LexicalModel | None
+    alignment: Alignment | None
+
+    def features(
+        self, docs: Sequence[str], vectors: np.ndarray, has_text: np.ndarray
+    ) -> np.ndarray:
+        """The fast features of ``docs``, as ``text_features`` gave the fitted table's."""
+        topics = self.topics.transform(docs, has_text) if self.topics is not None else None
+        return fast_features(vectors, topics, self.alignment)
+
+
 def text_features(
     docs: Sequence[str],
     embedding: EmbeddingResult,
@@ -174,13 +191,25 @@ def text_features(
 ) -> np.ndarray:
     """What the segmenter clusters on: the embedding; for the fast static model, joined with
     lexical topics and aligned with MiniLM on the texts of ``teacher_rows``."""
+    return fit_text_features(docs, embedding, config, progress)[0]
+
+
+def fit_text_features(
+    docs: Sequence[str],
+    embedding: EmbeddingResult,
+    config: EmbedConfig | None = None,
+    progress: Progress = no_progress,
+) -> tuple[np.ndarray, FastTextModel | None]:
+    """``text_features`` and, in the fast mode, the ``FastTextModel`` that gives new texts
+    theirs (``None`` for the other models, whose vectors are the features)."""
     if embedding.model_id != get_embedder(FAST_EMBEDDER).model_id:
-        return embedding.vectors
-    features = fast_features(embedding.vectors, lexical_topics(docs, embedding.has_text))
+        return embedding.vectors, None
+    topics, lexical = fit_table_topics(docs, embedding.has_text)
+    features = fast_features(embedding.vectors, topics)
     rows = np.flatnonzero(embedding.has_text)
     chosen = rows[teacher_rows(len(rows))]
     if not len(chosen):  # too few texts to learn the alignment from
-        return features
+        return features, FastTextModel(lexical, None)
     texts = [docs[int(i)] for i in chosen]
     alignment = teacher_alignment(features[chosen], texts, config or EmbedConfig(), progress)
-    return alignment.transform(features)
+    return alignment.transform(features), FastTextModel(lexical, alignment)

@@ -26,10 +26,12 @@ from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.embed_stage import (  # noqa: F401  (re-exported: callers found them here)
     CPU_BATCH_SIZE,
     GPU_BATCH_SIZE,
+    FastTextModel,
     Progress,
     distinct_texts,
     embed_documents,
     embedding_note,
+    fit_text_features,
     has_any_text,
     has_gpu,
     resolve_embedder_name,
@@ -181,6 +183,8 @@ class SegmentationRun:
     in this process."""
     edited_labels: Mapping[str, str] = field(default_factory=dict)
     """Column labels the user edited (the others are ``labels.column_label``'s)."""
+    text_model: FastTextModel | None = None
+    """The fast mode's topics and alignment, which the saved model needs to place new rows."""
 
     @property
     def labels(self) -> dict[str, str]:
@@ -320,11 +324,11 @@ def _run_segmentation(
     name = resolve_embedder_name(docs, embed_config) if has_any_text(docs) else None
     embedding = embed_documents(docs, name, embed_config, progress) if name else None
     timings["embed"] = time.perf_counter() - start
-    features = None
+    features = text_model = None
     if embedding is not None and name == FAST_EMBEDDER:
         start = time.perf_counter()
         progress("Learning topics from the table's own words", 0.0)
-        features = text_features(docs, embedding, embed_config, progress)
+        features, text_model = fit_text_features(docs, embedding, embed_config, progress)
         timings["lexical"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -362,6 +366,7 @@ def _run_segmentation(
         timings=timings,
         feedback=feedback,
         terms=terms,
+        text_model=text_model,
     )
 
 

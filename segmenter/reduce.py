@@ -214,15 +214,25 @@ class SampledReduction:
 
     def place(self, features: np.ndarray, positions: np.ndarray) -> Reduction:
         """Coordinates of the rows at ``positions`` (same order as ``features``)."""
+        return self.locate(features, positions)[0]
+
+    def locate(self, features: np.ndarray, positions: np.ndarray) -> tuple[Reduction, np.ndarray]:
+        """``place``, and each row's distance to its nearest sampled row in the search space
+        (0 for a sampled row). A position that is not a sampled row's (-1 for a row of
+        another table) is placed from its neighbours."""
         found = np.searchsorted(self.sample, positions)
         in_sample = found < len(self.sample)
         in_sample[in_sample] = self.sample[found[in_sample]] == positions[in_sample]
         rest = np.flatnonzero(~in_sample)
-        weights = np.empty((0, PLACEMENT_NEIGHBOURS), dtype=np.float32)
-        neighbours = np.empty((0, PLACEMENT_NEIGHBOURS), dtype=np.int64)
+        nearest = np.zeros(len(positions))
+        # At most as many neighbours as there are sampled rows (a tiny fitted table).
+        k = min(PLACEMENT_NEIGHBOURS, len(self.sample))
+        weights = np.empty((0, k), dtype=np.float32)
+        neighbours = np.empty((0, k), dtype=np.int64)
         if len(rest):
             space = self.project(features[rest])
-            distances, neighbours = nearest_sampled(space, self.sample_space, PLACEMENT_NEIGHBOURS)
+            distances, neighbours = nearest_sampled(space, self.sample_space, k)
+            nearest[rest] = distances[:, 0]
             weights = 1.0 / np.maximum(distances, 1e-6)
             weights /= weights.sum(axis=1, keepdims=True)
 
@@ -232,11 +242,12 @@ class SampledReduction:
             out[rest] = np.einsum("rk,rkd->rd", weights, sampled[neighbours])
             return out
 
-        return Reduction(
+        reduction = Reduction(
             cluster_space=place(self.fitted.cluster_space),
             map_coords=place(self.fitted.map_coords),
             method=self.fitted.method,
         )
+        return reduction, nearest
 
 
 PROJECTION_CHUNK = 50_000
@@ -285,9 +296,40 @@ def _reduce_through_sample(
     random_state: int,
 ) -> Reduction:
     """UMAP on a sample, every other row placed from its nearest sampled neighbours."""
+    model = fit_reduction(
+        features,
+        cluster_dims=cluster_dims,
+        map_dims=map_dims,
+        n_neighbors=n_neighbors,
+        random_state=random_state,
+    )
+    return model.place(features, np.arange(features.shape[0]))
+
+
+def fit_reduction(
+    features: np.ndarray,
+    *,
+    cluster_dims: int = 5,
+    map_dims: int = 2,
+    n_neighbors: int | Literal["auto"] = "auto",
+    random_state: int = 0,
+) -> SampledReduction:
+    """The reduction of all rows of ``features`` as a model that can also place new rows:
+    UMAP on every row up to ``UMAP_FIT_ROWS`` (each is then a "sampled" row, and new rows
+    are placed from their nearest ones), on a uniform sample above."""
     n_rows = features.shape[0]
+    if n_rows <= UMAP_FIT_ROWS:
+        fitted = reduce_features(
+            features,
+            cluster_dims=cluster_dims,
+            map_dims=map_dims,
+            n_neighbors=n_neighbors,
+            random_state=random_state,
+        )
+        space = np.ascontiguousarray(features, dtype=np.float32)
+        return SampledReduction(None, np.arange(n_rows), space, fitted)
     sample = umap_sample_rows(n_rows, random_state)
-    model = fit_sampled_reduction(
+    return fit_sampled_reduction(
         features[fit_rows(n_rows)],
         features[sample],
         sample,
@@ -297,7 +339,6 @@ def _reduce_through_sample(
         n_neighbors=n_neighbors,
         random_state=random_state,
     )
-    return model.place(features, np.arange(n_rows))
 
 
 GPU_QUERY_CHUNK = 65_536

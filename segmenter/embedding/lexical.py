@@ -100,17 +100,25 @@ def lexical_topics(
     when the vocabulary is smaller than ``dims``; an empty array of width 0 when no word
     occurs in two texts.
     """
+    return fit_table_topics(texts, has_text, dims=dims, random_state=random_state)[0]
+
+
+def fit_table_topics(
+    texts: Sequence[str], has_text: np.ndarray, *, dims: int = LEXICAL_DIMS, random_state: int = 0
+) -> tuple[np.ndarray, LexicalModel | None]:
+    """``lexical_topics`` and the model that gives any other texts theirs (``None`` when no
+    word occurs in two texts)."""
     rows = np.flatnonzero(has_text)
     learn = rows[fit_rows(len(rows))]
     if len(learn) < len(rows):  # a large table: learn from a sample, apply to all
         model = fit_lexical([texts[int(i)] for i in learn], dims=dims, random_state=random_state)
         if model is None:
-            return np.zeros((len(texts), 0), dtype=np.float32)
-        return model.transform(texts, has_text)
+            return np.zeros((len(texts), 0), dtype=np.float32), None
+        return model.transform(texts, has_text), model
     fitted = _fit_lexical([texts[int(i)] for i in rows], dims, random_state)
     if fitted is None:
-        return np.zeros((len(texts), 0), dtype=np.float32)
+        return np.zeros((len(texts), 0), dtype=np.float32), None
     model, weights = fitted  # the texts' weights, already computed while learning
     out = np.zeros((len(texts), model.dims), dtype=np.float32)
     out[rows] = l2_normalise(model.svd.transform(weights).astype(np.float32))
-    return out
+    return out, model

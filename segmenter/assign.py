@@ -1,0 +1,456 @@
+"""Place a new table's customers on a saved map and into its saved segments.
+
+``assign_table`` checks the new table against the saved model (``saved_model``), prepares,
+embeds and fuses it as the fitted table was, places each row from its nearest learnt rows
+(a customer the model learnt from, with the same ID and values, gets its own position back),
+gives it the nearest segment centre, and checks how well it fits. ``write_assigned`` writes
+a run folder that the dashboard opens like any other.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmenter.config import EmbedConfig
+from segmenter.embed_stage import Progress, embed_documents, no_progress
+from segmenter.embedding import get_embedder
+from segmenter.errors import InputError
+from segmenter.export import SegmentationResult, profiles_json, results_frame, to_csv_bytes
+from segmenter.fusion import OTHER_CATEGORY
+from segmenter.ingest import LoadedTable, Schema, build_documents, prepare_columns
+from segmenter.ingest.values import MISSING_CATEGORY, parse_dates, parse_numbers
+from segmenter.labels import column_labels
+from segmenter.profile import SegmentProfile, profile_segments
+from segmenter.run_folder import PROFILES_FILE, SEGMENTS_FILE, SPACE_FILE
+from segmenter.run_record import RunRecord
+from segmenter.saved_model import FIT_QUANTILE, MODEL_DIR, SegmentationModel
+
+UNSEGMENTED = -1
+RESEGMENT_SHARE = 0.05
+"""Above this share of poorly fitting rows the summary suggests segmenting anew: on the
+fitted table itself about 1-2% fit poorly by construction (``FIT_QUANTILE``), so five in a
+hundred means the new customers are unlike the old ones."""
+SIZE_CHANGE_POINTS = 5.0
+"""A segment's share moving by this many percentage points is called growing or shrinking."""
+TYPE_MISMATCH_SHARE = 0.5
+"""A numeric or date column where fewer than half the filled cells read as such has another
+type than when the segments were made."""
+ID_MATCH_TOLERANCE = 1e-4
+"""A row with a learnt row's ID gets that row's own position only when its features are the
+learnt row's (within this distance): a customer whose data changed is placed anew."""
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    """One saved segment's share of the fitted table and of the new one."""
+
+    segment_id: int
+    name: str
+    saved_share: float
+    new_share: float
+    new_customers: int
+
+    @property
+    def trend(self) -> str:
+        points = 100 * (self.new_share - self.saved_share)
+        if points >= SIZE_CHANGE_POINTS:
+            return "grows"
+        if points <= -SIZE_CHANGE_POINTS:
+            return "shrinks"
+        return "steady"
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """A new table placed with a saved model: per row its segment, position, distance to
+    the segment's centre and whether it fits poorly; the notes and the fit check."""
+
+    loaded: LoadedTable
+    model: SegmentationModel
+    labels: np.ndarray
+    coords: np.ndarray
+    space: np.ndarray
+    distance: np.ndarray
+    fits_poorly: np.ndarray
+    known: np.ndarray
+    """Rows recognised as customers the model learnt from (same ID and values)."""
+    profiles: tuple[SegmentProfile, ...]
+    notes: tuple[str, ...]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def poor_share(self) -> float:
+        """The share of the segmented rows that fit poorly."""
+        segmented = self.labels >= 0
+        return float(self.fits_poorly[segmented].mean()) if segmented.any() else 0.0
+
+    def changes(self) -> list[SegmentChange]:
+        """Each saved segment's share then and now."""
+        total_saved = max(sum(self.model.sizes), 1)
+        segmented = self.labels[self.labels >= 0]
+        counts = np.bincount(segmented, minlength=self.model.n_segments)
+        total = max(len(segmented), 1)
+        return [
+            SegmentChange(
+                s,
+                self.model.names.get(s, f"Segment {s}"),
+                size / total_saved,
+                counts[s] / total,
+                int(counts[s]),
+            )
+            for s, size in enumerate(self.model.sizes)
+        ]
+
+    def verdict(self) -> str:
+        """One line on the fit check: how many fit poorly, and whether to segment anew."""
+        share = self.poor_share
+        line = (
+            f"{share:.0%} of the new customers fit the saved segments poorly (further from "
+            f"their segment's centre or from every earlier customer than "
+            f"{FIT_QUANTILE:.0%} of the customers the segments were made from)"
+        )
+        if share > RESEGMENT_SHARE:
+            return f"{line}: the customers have changed; consider segmenting this table anew."
+        return f"{line}: the saved segments still describe these customers."
+
+    def result(self) -> SegmentationResult:
+        return SegmentationResult(labels=self.labels, coords=self.coords, profiles=self.profiles)
+
+    def frame(self) -> pd.DataFrame:
+        """Every input row with its original columns, then ``segment_id``, ``segment_name``,
+        ``x``, ``y``, ``distance`` and ``fits_poorly``."""
+        out = results_frame(self.loaded.frame, self.result())
+        original = set(self.loaded.frame.columns)
+        for name, values in (
+            ("distance", np.where(np.isfinite(self.distance), np.round(self.distance, 5), np.nan)),
+            ("fits_poorly", self.fits_poorly),
+        ):
+            out[f"{name}_segmenter" if name in original else name] = values
+        return out
+
+
+def check_table(loaded: LoadedTable, model: SegmentationModel) -> list[str]:
+    """Notes on how the new table differs from the fitted one, where the difference can be
+    handled.
+
+    Raises:
+        InputError: a column the segments are built on is missing or holds another type.
+    """
+    frame, schema, fusion = loaded.frame, model.schema, model.fusion
+    used_numeric = {
+        c.removesuffix(" (days)") for c in (fusion.numeric.columns if fusion.numeric else ())
+    }
+    used = [*used_numeric, *(c for c, _ in fusion.categories)]
+    if fusion.text_dims:
+        used += schema.text_columns
+    missing = [c for c in schema.columns if c.name in used and c.name not in frame.columns]
+    if missing:
+        names = ", ".join(repr(c.name) for c in missing)
+        raise InputError(
+            f"The new table lacks {names}, which the saved segments are built on: add the "
+            "column(s) with the same name, or segment this table anew."
+        )
+    notes = []
+    for column in schema.columns:
+        if column.name not in frame.columns or column.name not in used:
+            continue
+        cells = frame[column.name].astype(str).str.strip()
+        filled = cells[(cells != "") & ~cells.str.lower().isin(("nan", "n/a", "na", "-"))]
+        if column.role in ("numeric", "date") and len(filled):
+            if column.role == "numeric":
+                readable = parse_numbers(filled)[0].notna().mean()
+            else:
+                reading = model.dates.get(column.name)
+                readable = parse_dates(filled, reading.dayfirst if reading else None).notna().mean()
+            if readable < TYPE_MISMATCH_SHARE:
+                example = filled.iloc[0][:30]
+                kind = "numbers" if column.role == "numeric" else "dates"
+                raise InputError(
+                    f"Column {column.name!r} held {kind} "
+                    f"when the segments were made, but most of its cells here do not (e.g. "
+                    f"{example!r}): fix the column, or segment this table anew."
+                )
+    for name, levels in fusion.categories:
+        values = frame[name].astype(str).str.strip()
+        unseen = values[~values.isin(levels) & (values != "") & (values != MISSING_CATEGORY)]
+        if len(unseen) and OTHER_CATEGORY in levels:
+            top = ", ".join(repr(v) for v in unseen.value_counts().index[:3])
+            notes.append(
+                f"{name}: {len(unseen):,} rows have values the saved segments did not "
+                f"separate ({top}); they count as the other, rarer values did."
+            )
+        elif len(unseen):
+            top = ", ".join(repr(v) for v in unseen.value_counts().index[:3])
+            notes.append(
+                f"{name}: {len(unseen):,} rows have values the saved segments never saw "
+                f"({top}); they are placed by their other columns."
+            )
+    if schema.id_column and schema.id_column not in frame.columns:
+        notes.append(
+            f"No ID column {schema.id_column!r}: rows are numbered instead, and no customer "
+            "is recognised as one the segments were made from."
+        )
+    extra = [c for c in frame.columns if c not in {col.name for col in schema.columns}]
+    if extra:
+        notes.append(
+            "Columns the saved segments do not use are kept as they are: "
+            f"{', '.join(map(str, extra[:5]))}."
+        )
+    encoding = model.made_by.get("encoding")
+    if (
+        encoding
+        and loaded.report.encoding
+        and loaded.report.encoding.lower() != str(encoding).lower()
+    ):
+        notes.append(
+            f"This file was read as {loaded.report.encoding}, the segments' file as {encoding}: "
+            "check that accented letters read right."
+        )
+    return notes
+
+
+def _schema_for(loaded: LoadedTable, model: SegmentationModel) -> Schema:
+    """The saved schema, less the columns the new table lacks (``check_table`` has made sure
+    none of them is one the segments are built on; without the ID column rows are numbered)."""
+    present = set(loaded.frame.columns)
+    return Schema(tuple(c for c in model.schema.columns if c.name in present))
+
+
+def _text_features(
+    docs: Sequence[str], model: SegmentationModel, config: EmbedConfig, progress: Progress
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if model.embedder is None or not model.fusion.text_dims:
+        return None, None
+    embedder = get_embedder(model.embedder)
+    if model.embedder_model_id and embedder.model_id != model.embedder_model_id:
+        raise InputError(
+            f"The saved segments read text with {model.embedder_model_id}, and this installation "
+            f"has {embedder.model_id} under that name: segment this table anew."
+        )
+    embedding = embed_documents(docs, model.embedder, config, progress)
+    if embedding is None:  # no row has text: every row is placed by its columns
+        width = len(model.fusion.text_fill) if model.fusion.text_fill is not None else 0
+        return np.zeros((len(docs), width), np.float32), np.zeros(len(docs), bool)
+    vectors = embedding.vectors
+    if model.text_model is not None:
+        vectors = model.text_model.features(docs, vectors, embedding.has_text)
+    return vectors, embedding.has_text
+
+
+def known_positions(model: SegmentationModel, ids: np.ndarray, fused: np.ndarray) -> np.ndarray:
+    """Per fused row, the position of the learnt row with its ID and features (-1: none)."""
+    positions = np.full(len(ids), -1, dtype=np.int64)
+    index = {identifier: j for j, identifier in enumerate(model.sample_ids)}
+    candidates = [(r, index[i]) for r, i in enumerate(ids) if i in index]
+    if not candidates:
+        return positions
+    rows = np.array([r for r, _ in candidates])
+    learnt = np.array([j for _, j in candidates])
+    projected = model.reduction.project(fused[rows])
+    same = np.linalg.norm(projected - model.reduction.sample_space[learnt], axis=1)
+    keep = same <= ID_MATCH_TOLERANCE
+    positions[rows[keep]] = model.reduction.sample[learnt[keep]]
+    return positions
+
+
+def predict_segments(centres: np.ndarray, space: np.ndarray) -> np.ndarray:
+    """The nearest centre of each row, by scikit-learn's KMeans arithmetic (which gave the
+    fitted rows their labels), so that the fitted table gets its own segments back."""
+    from sklearn.cluster import KMeans  # noqa: PLC0415
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads  # noqa: PLC0415
+
+    if not len(space):
+        return np.zeros(0, dtype=np.int64)
+    kmeans = KMeans(n_clusters=len(centres), n_init=1)
+    kmeans.cluster_centers_ = np.ascontiguousarray(centres, dtype=space.dtype)
+    kmeans.n_features_in_ = centres.shape[1]
+    kmeans._n_threads = _openmp_effective_n_threads()
+    return np.asarray(kmeans.predict(space), dtype=np.int64)
+
+
+def assign_table(
+    loaded: LoadedTable,
+    model: SegmentationModel,
+    embed_config: EmbedConfig | None = None,
+    progress: Progress = no_progress,
+) -> Assigned:
+    """Place every row of ``loaded`` with ``model``: rows out equal rows in, a row with
+    nothing usable is left unsegmented (-1).
+
+    Raises:
+        InputError: the table lacks a column the segments are built on, or holds another
+            type in it; one line saying which and what to do.
+    """
+    config = embed_config or EmbedConfig()
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    notes = check_table(loaded, model)
+    frame = loaded.frame
+    schema = _schema_for(loaded, model)
+    prepared = prepare_columns(frame, schema, dates=dict(model.dates))
+    docs = build_documents(frame, schema)
+    seconds["prepare"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("Reading the text as the saved segments did", 0.1)
+    vectors, has_text = _text_features(docs, model, config, progress)
+    if has_text is not None and model.fusion.text_dims:
+        empty = int((~has_text).sum())
+        if empty == len(docs):
+            notes.append("No row has text: every customer is placed by the other columns.")
+        elif empty:
+            notes.append(f"{empty:,} rows have no text and are placed by the other columns.")
+    seconds["embed"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("Placing the customers on the saved map", 0.7)
+    numeric = prepared.numeric
+    categorical = prepared.categorical
+    fused, usable = model.fusion.transform(vectors, has_text, numeric, categorical)
+    ids = prepared.ids.to_numpy()[usable]
+    positions = known_positions(model, ids, fused)
+    placed, nearest = model.reduction.locate(fused, positions)
+    raw = predict_segments(model.centres, placed.cluster_space)
+    n = len(frame)
+    labels = np.full(n, UNSEGMENTED, dtype=np.int64)
+    labels[usable] = raw
+    dims = placed.map_coords.shape[1]
+    coords = np.full((n, dims), np.nan, dtype=np.float32)
+    coords[usable] = placed.map_coords
+    space = np.full((n, placed.cluster_space.shape[1]), np.nan, dtype=np.float32)
+    space[usable] = placed.cluster_space
+    distance = np.full(n, np.inf)
+    distance[usable] = np.linalg.norm(placed.cluster_space - model.centres[raw], axis=1)
+    poorly = np.zeros(n, dtype=bool)
+    poorly[usable] = (distance[usable] > model.centre_limits[raw]) | (
+        nearest > model.neighbour_limit
+    )
+    known = np.zeros(n, dtype=bool)
+    known[np.flatnonzero(usable)[positions >= 0]] = True
+    if (~usable).any():
+        notes.append(
+            f"{int((~usable).sum()):,} rows have no usable value and are left unsegmented."
+        )
+    seconds["place"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    progress("Profiling the segments of the new table", 0.9)
+    profiles = _profiles(docs, labels, distance, prepared, model)
+    seconds["profile"] = time.perf_counter() - start
+    return Assigned(
+        loaded,
+        model,
+        labels,
+        coords,
+        space,
+        distance,
+        poorly,
+        known,
+        tuple(profiles),
+        tuple(notes),
+        seconds,
+    )
+
+
+def _profiles(
+    docs: Sequence[str],
+    labels: np.ndarray,
+    distance: np.ndarray,
+    prepared: Any,
+    model: SegmentationModel,
+) -> list[SegmentProfile]:
+    """The new table's profiles, under the saved segments' numbers and names."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    schema = model.schema
+    categorical = prepared.categorical
+    profiles = profile_segments(
+        docs,
+        labels,
+        prepared.numeric,
+        categorical,
+        distances=distance,
+        column_labels=column_labels([c.name for c in schema.columns]),
+        unnamed=schema.label_columns,
+    )
+    return [replace(p, name=model.names.get(p.segment_id, p.name)) for p in profiles]
+
+
+def write_assigned(assigned: Assigned, source_run: Path, out_dir: Path) -> dict[str, Path]:
+    """A run folder for the assigned table (``segments.csv``, ``profiles.json``,
+    ``space.npy``, ``run.json`` naming the model used, and the model itself), which the
+    dashboard opens like any run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "segments": out_dir / SEGMENTS_FILE,
+        "profiles": out_dir / PROFILES_FILE,
+        "space": out_dir / SPACE_FILE,
+    }
+    paths["segments"].write_bytes(to_csv_bytes(assigned.frame()))
+    paths["profiles"].write_text(profiles_json(assigned.profiles), encoding="utf-8")
+    np.save(paths["space"], assigned.space)
+    model_dir = out_dir / MODEL_DIR
+    if source_run.resolve() != out_dir.resolve():
+        shutil.copytree(source_run / MODEL_DIR, model_dir, dirs_exist_ok=True)
+    report = assigned.loaded.report
+    model = assigned.model
+    source = RunRecord.read(source_run)
+    record = RunRecord(
+        input={
+            "filename": report.filename,
+            "rows": report.n_rows,
+            "columns": report.n_columns,
+            "encoding": report.encoding,
+            "delimiter": report.delimiter,
+            "notes": list(report.notes),
+        },
+        schema=model.schema.to_dict(),
+        embedding={"model_id": model.embedder_model_id, "requested": model.embedder},
+        segmenter=source.segmenter,
+        result={
+            **{k: v for k, v in source.result.items() if k in ("reduction", "text_weight_applied")},
+            "n_segments": model.n_segments,
+            "unsegmented_rows": int((assigned.labels < 0).sum()),
+        },
+        seconds=RunRecord.seconds_of(assigned.seconds),
+        labels=source.labels,
+        extra={"assigned": assign_record(assigned, source_run)},
+    )
+    paths["run"] = record.write(out_dir)
+    paths["model"] = model_dir
+    return paths
+
+
+def assign_record(assigned: Assigned, source_run: Path) -> dict[str, Any]:
+    """``run.json``'s account of an assignment: the model used, the fit check, the changes."""
+    return {
+        "model": {
+            "run": str(source_run),
+            "made_by": dict(assigned.model.made_by),
+        },
+        "rows": int(len(assigned.labels)),
+        "recognised_customers": int(assigned.known.sum()),
+        "fits_poorly": int(assigned.fits_poorly.sum()),
+        "fits_poorly_share": round(assigned.poor_share, 4),
+        "verdict": assigned.verdict(),
+        "segments": [
+            {
+                "segment_id": c.segment_id,
+                "segment_name": c.name,
+                "saved_share": round(c.saved_share, 4),
+                "new_share": round(c.new_share, 4),
+                "customers": c.new_customers,
+                "trend": c.trend,
+            }
+            for c in assigned.changes()
+        ],
+        "notes": list(assigned.notes),
+    }

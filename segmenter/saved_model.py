@@ -1,0 +1,290 @@
+"""A segmentation saved in its run folder, to place new customers into it later (``assign``).
+
+``model/model.json`` holds every setting, name and text value; ``model/arrays.npz`` the
+numbers (see ``model_codec``). Reading never runs code: the JSON is parsed, the arrays are
+loaded with ``allow_pickle=False``, and both are checked against a digest written with them,
+so a truncated, damaged or edited model is refused with one line instead of being half used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from segmenter.embed_stage import FastTextModel
+from segmenter.errors import InputError
+from segmenter.export import library_versions
+from segmenter.fusion import FusionModel
+from segmenter.ingest import Schema
+from segmenter.ingest.prepare import DateReading
+from segmenter.ingest.values import day_first, parse_dates
+from segmenter.model_codec import (
+    DamagedModelError,
+    Packer,
+    Unpacker,
+    pack_alignment,
+    pack_fusion,
+    pack_lexical,
+    pack_reduction,
+    unpack_alignment,
+    unpack_fusion,
+    unpack_lexical,
+    unpack_reduction,
+)
+from segmenter.reduce import SampledReduction, nearest_sampled
+
+if TYPE_CHECKING:
+    from segmenter.pipeline import SegmentationRun
+
+MODEL_DIR = "model"
+MODEL_FILE = "model.json"
+ARRAYS_FILE = "arrays.npz"
+MODEL_FORMAT = 1
+"""Raised whenever what is saved changes meaning; a model of another format is refused with
+the version that made it (there is no older format yet to convert)."""
+FIT_QUANTILE = 0.99
+"""A new row fits poorly when it lies further from its segment's centre, or from every
+customer the model learnt from, than 99% of the fitted customers did."""
+
+
+@dataclass(frozen=True)
+class SegmentationModel:
+    """Everything needed to place new rows on a saved map and into its segments."""
+
+    schema: Schema
+    dates: Mapping[str, DateReading]
+    embedder: str | None
+    """The registry name the texts were embedded with (``None``: no text was used)."""
+    embedder_model_id: str | None
+    text_model: FastTextModel | None
+    fusion: FusionModel
+    reduction: SampledReduction
+    sample_ids: tuple[str, ...]
+    """The IDs of the rows UMAP learnt from (``reduction.sample``), so that assigning the
+    fitted table gives each of them its own position back."""
+    centres: np.ndarray
+    """(segments, cluster dims): row ``i`` is segment ``i``'s centre."""
+    names: Mapping[int, str]
+    sizes: tuple[int, ...]
+    centre_limits: np.ndarray
+    """Per segment, the ``FIT_QUANTILE`` of its fitted rows' distances to its centre."""
+    neighbour_limit: float
+    """The ``FIT_QUANTILE`` of the distance from a fitted row to its nearest learnt row."""
+    made_by: Mapping[str, Any] = field(default_factory=dict)
+    """App and library versions, engine, source file and rows."""
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.centres)
+
+
+def date_readings(frame: pd.DataFrame, schema: Schema) -> dict[str, DateReading]:
+    """How the fitted table's dates were read (day first or not, days from which date), so
+    that a new table's dates give the same day numbers."""
+    readings = {}
+    for column in schema.date_columns:
+        text = frame[column].astype(str)
+        dayfirst = day_first(text)
+        earliest = parse_dates(frame[column], dayfirst).min()
+        readings[column] = DateReading(dayfirst, None if pd.isna(earliest) else earliest)
+    return readings
+
+
+def fit_limits(
+    space: np.ndarray, labels: np.ndarray, centres: np.ndarray, reduction: SampledReduction
+) -> tuple[np.ndarray, float]:
+    """The fit check's limits from the fitted rows: per segment the ``FIT_QUANTILE`` of the
+    distances to its centre; and of the distance from each learnt row to its nearest other
+    learnt row (what a row like the fitted ones is at most from its neighbours)."""
+    distances = np.linalg.norm(space - centres[labels], axis=1)
+    limits = np.array(
+        [
+            np.quantile(distances[labels == s], FIT_QUANTILE) if (labels == s).any() else 0.0
+            for s in range(len(centres))
+        ]
+    )
+    learnt = reduction.sample_space
+    if len(learnt) < 3:
+        return limits, float("inf")
+    nearest, _ = nearest_sampled(learnt, learnt, 2)
+    return limits, float(np.quantile(nearest[:, 1], FIT_QUANTILE))
+
+
+def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
+    """The saved model of a local run; ``None`` for a run opened from a folder, whose
+    fitted pieces were not kept (its folder has its model already)."""
+    segmenter = run.segmenter
+    fusion = getattr(segmenter, "fusion_", None)
+    reduction = getattr(segmenter, "reduction_model_", None)
+    if fusion is None or reduction is None:
+        return None
+    ids = run.prepared.ids.to_numpy()[segmenter.usable_]
+    centres = np.asarray(segmenter.assignment_.centers, dtype=np.float32)
+    labels = segmenter.assignment_.labels
+    limits, neighbour = fit_limits(segmenter.reduction_.cluster_space, labels, centres, reduction)
+    return SegmentationModel(
+        schema=run.schema,
+        dates=date_readings(run.loaded.frame, run.schema),
+        embedder=run.embedder_name,
+        embedder_model_id=run.embedding.model_id if run.embedding is not None else None,
+        text_model=run.text_model,
+        fusion=fusion,
+        reduction=reduction,
+        sample_ids=tuple(str(i) for i in ids[reduction.sample]),
+        centres=centres,
+        names={p.segment_id: p.name for p in run.result.profiles},
+        sizes=tuple(int(s) for s in np.bincount(labels, minlength=len(centres))),
+        centre_limits=limits,
+        neighbour_limit=neighbour,
+        made_by={
+            "engine": "local",
+            "source": run.loaded.report.filename,
+            "encoding": run.loaded.report.encoding,
+            "rows": int(len(run.loaded.frame)),
+        },
+    )
+
+
+def write_model(model: SegmentationModel, folder: Path) -> Path:
+    """Write ``model.json`` and ``arrays.npz`` into ``folder`` (made if needed)."""
+    from segmenter import __version__  # noqa: PLC0415 - the package imports this module
+
+    folder.mkdir(parents=True, exist_ok=True)
+    packer = Packer()
+    payload = {
+        "format": MODEL_FORMAT,
+        "made_by": {**model.made_by, "segmenter": __version__, "libraries": library_versions()},
+        "schema": model.schema.to_dict(),
+        "dates": {
+            column: {
+                "dayfirst": reading.dayfirst,
+                "origin": None if reading.origin is None else reading.origin.isoformat(),
+            }
+            for column, reading in model.dates.items()
+        },
+        "embedder": model.embedder,
+        "embedder_model_id": model.embedder_model_id,
+        "topics": pack_lexical(model.text_model.topics, packer) if model.text_model else None,
+        "alignment": pack_alignment(model.text_model.alignment, packer)
+        if model.text_model
+        else None,
+        "fast_features": model.text_model is not None,
+        "fusion": pack_fusion(model.fusion, packer),
+        "reduction": pack_reduction(model.reduction, packer),
+        "sample_ids": list(model.sample_ids),
+        "centres": packer.array(model.centres),
+        "names": {str(k): v for k, v in model.names.items()},
+        "sizes": list(model.sizes),
+        "centre_limits": packer.array(model.centre_limits),
+        "neighbour_limit": model.neighbour_limit,
+    }
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **packer.arrays)
+    arrays = buffer.getvalue()
+    body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+    digest = _digest(body, arrays)
+    (folder / ARRAYS_FILE).write_bytes(arrays)
+    text = json.dumps({"digest": digest, "model": json.loads(body)}, ensure_ascii=False, indent=1)
+    (folder / MODEL_FILE).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _digest(body: str, arrays: bytes) -> str:
+    return hashlib.sha256(body.encode("utf-8") + b"\0" + arrays).hexdigest()
+
+
+def has_model(run_folder: Path) -> bool:
+    """Whether a run folder holds a saved model."""
+    return (run_folder / MODEL_DIR / MODEL_FILE).is_file()
+
+
+def read_model(run_folder: Path) -> SegmentationModel:
+    """The model saved in ``run_folder/model``.
+
+    Raises:
+        InputError: no model there, a model of another format, or a damaged one; one line
+            saying which and what to do.
+    """
+    folder = run_folder / MODEL_DIR
+    if not (folder / MODEL_FILE).is_file():
+        raise InputError(
+            f"{run_folder} holds no saved segments (model/model.json): segment the table "
+            "again with this version to save them."
+        )
+    damaged = (
+        f"The saved segments in {run_folder} are damaged or were edited"
+        " ({}): segment the table again to save them anew."
+    )
+    try:
+        wrapper = json.loads((folder / MODEL_FILE).read_text(encoding="utf-8"))
+        payload = wrapper["model"]
+        made_by = payload.get("made_by", {})
+        if payload.get("format") != MODEL_FORMAT:
+            raise InputError(
+                f"The saved segments in {run_folder} were made by Segmenter "
+                f"{made_by.get('segmenter', 'of an unknown version')} (model format "
+                f"{payload.get('format')}); this version reads format {MODEL_FORMAT}: "
+                "segment the table again with this version."
+            )
+        arrays_bytes = (folder / ARRAYS_FILE).read_bytes()
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        if wrapper.get("digest") != _digest(body, arrays_bytes):
+            raise DamagedModelError("its digest does not match its contents")
+        with np.load(io.BytesIO(arrays_bytes), allow_pickle=False) as loaded:
+            arrays = {key: loaded[key] for key in loaded.files}
+        return _model_from(payload, Unpacker(arrays))
+    except DamagedModelError as err:
+        raise InputError(damaged.format(err)) from None
+    except InputError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, zipfile.BadZipFile) as err:
+        # ValueError includes numpy refusing a pickled object and json's decode errors.
+        reason = type(err).__name__ if not str(err) else str(err).splitlines()[0][:80]
+        raise InputError(damaged.format(reason)) from None
+
+
+def _model_from(payload: Mapping[str, Any], unpacker: Unpacker) -> SegmentationModel:
+    text_model = None
+    if payload["fast_features"]:
+        text_model = FastTextModel(
+            unpack_lexical(payload["topics"], unpacker),
+            unpack_alignment(payload["alignment"], unpacker),
+        )
+    dates = {
+        str(column): DateReading(
+            bool(reading["dayfirst"]),
+            None if reading["origin"] is None else pd.Timestamp(reading["origin"]),
+        )
+        for column, reading in payload["dates"].items()
+    }
+    centres = unpacker.array(payload["centres"], 2)
+    limits = unpacker.array(payload["centre_limits"], 1)
+    sample_ids = tuple(str(i) for i in payload["sample_ids"])
+    reduction = unpack_reduction(payload["reduction"], unpacker)
+    if len(limits) != len(centres) or len(sample_ids) != len(reduction.sample):
+        raise DamagedModelError("its parts disagree in size")
+    return SegmentationModel(
+        schema=Schema.from_dict(payload["schema"]),
+        dates=dates,
+        embedder=payload["embedder"],
+        embedder_model_id=payload["embedder_model_id"],
+        text_model=text_model,
+        fusion=unpack_fusion(payload["fusion"], unpacker),
+        reduction=reduction,
+        sample_ids=sample_ids,
+        centres=centres,
+        names={int(k): str(v) for k, v in payload["names"].items()},
+        sizes=tuple(int(s) for s in payload["sizes"]),
+        centre_limits=limits,
+        neighbour_limit=float(payload["neighbour_limit"]),
+        made_by=dict(payload.get("made_by", {})),
+    )
