@@ -68,6 +68,42 @@ class SegmentChange:
         return "steady"
 
 
+def poor_share(labels: np.ndarray, fits_poorly: np.ndarray) -> float:
+    """The share of the segmented rows that fit poorly."""
+    segmented = labels >= 0
+    return float(fits_poorly[segmented].mean()) if segmented.any() else 0.0
+
+
+def segment_changes(model: SegmentationModel, labels: np.ndarray) -> list[SegmentChange]:
+    """Each saved segment's share of the fitted table and of the new one."""
+    total_saved = max(sum(model.sizes), 1)
+    segmented = labels[labels >= 0]
+    counts = np.bincount(segmented, minlength=model.n_segments)
+    total = max(len(segmented), 1)
+    return [
+        SegmentChange(
+            s,
+            model.names.get(s, f"Segment {s}"),
+            size / total_saved,
+            float(counts[s] / total),
+            int(counts[s]),
+        )
+        for s, size in enumerate(model.sizes)
+    ]
+
+
+def fit_verdict(share: float) -> str:
+    """One line on the fit check: how many fit poorly, and whether to segment anew."""
+    line = (
+        f"{share:.0%} of the new customers fit the saved segments poorly (further from "
+        f"their segment's centre or from every earlier customer than "
+        f"{FIT_QUANTILE:.0%} of the customers the segments were made from)"
+    )
+    if share > RESEGMENT_SHARE:
+        return f"{line}: the customers have changed; consider segmenting this table anew."
+    return f"{line}: the saved segments still describe these customers."
+
+
 @dataclass(frozen=True)
 class Assigned:
     """A new table placed with a saved model: per row its segment, position, distance to
@@ -89,52 +125,34 @@ class Assigned:
     @property
     def poor_share(self) -> float:
         """The share of the segmented rows that fit poorly."""
-        segmented = self.labels >= 0
-        return float(self.fits_poorly[segmented].mean()) if segmented.any() else 0.0
+        return poor_share(self.labels, self.fits_poorly)
 
     def changes(self) -> list[SegmentChange]:
         """Each saved segment's share then and now."""
-        total_saved = max(sum(self.model.sizes), 1)
-        segmented = self.labels[self.labels >= 0]
-        counts = np.bincount(segmented, minlength=self.model.n_segments)
-        total = max(len(segmented), 1)
-        return [
-            SegmentChange(
-                s,
-                self.model.names.get(s, f"Segment {s}"),
-                size / total_saved,
-                counts[s] / total,
-                int(counts[s]),
-            )
-            for s, size in enumerate(self.model.sizes)
-        ]
+        return segment_changes(self.model, self.labels)
 
     def verdict(self) -> str:
         """One line on the fit check: how many fit poorly, and whether to segment anew."""
-        share = self.poor_share
-        line = (
-            f"{share:.0%} of the new customers fit the saved segments poorly (further from "
-            f"their segment's centre or from every earlier customer than "
-            f"{FIT_QUANTILE:.0%} of the customers the segments were made from)"
-        )
-        if share > RESEGMENT_SHARE:
-            return f"{line}: the customers have changed; consider segmenting this table anew."
-        return f"{line}: the saved segments still describe these customers."
+        return fit_verdict(self.poor_share)
 
     def result(self) -> SegmentationResult:
-        return SegmentationResult(labels=self.labels, coords=self.coords, profiles=self.profiles)
+        return SegmentationResult(
+            labels=self.labels,
+            coords=self.coords,
+            profiles=self.profiles,
+            row_columns=fit_columns(self.distance, self.fits_poorly),
+        )
 
     def frame(self) -> pd.DataFrame:
         """Every input row with its original columns, then ``segment_id``, ``segment_name``,
         ``x``, ``y``, ``distance`` and ``fits_poorly``."""
-        out = results_frame(self.loaded.frame, self.result())
-        original = set(self.loaded.frame.columns)
-        for name, values in (
-            ("distance", np.where(np.isfinite(self.distance), np.round(self.distance, 5), np.nan)),
-            ("fits_poorly", self.fits_poorly),
-        ):
-            out[f"{name}_segmenter" if name in original else name] = values
-        return out
+        return results_frame(self.loaded.frame, self.result())
+
+
+def fit_columns(distance: np.ndarray, fits_poorly: np.ndarray) -> dict[str, np.ndarray]:
+    """The fit check's columns of the export (distance blank for unsegmented rows)."""
+    shown = np.where(np.isfinite(distance), np.round(distance, 5), np.nan)
+    return {"distance": shown, "fits_poorly": np.asarray(fits_poorly, dtype=bool)}
 
 
 def check_table(loaded: LoadedTable, model: SegmentationModel) -> list[str]:
@@ -229,20 +247,13 @@ def _text_features(
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
     if model.embedder is None or not model.fusion.text_dims:
         return None, None
-    embedder = get_embedder(model.embedder)
-    if model.embedder_model_id and embedder.model_id != model.embedder_model_id:
-        raise InputError(
-            f"The saved segments read text with {model.embedder_model_id}, and this installation "
-            f"has {embedder.model_id} under that name: segment this table anew."
-        )
+    check_embedder(model)
     embedding = embed_documents(docs, model.embedder, config, progress)
     if embedding is None:  # no row has text: every row is placed by its columns
         width = len(model.fusion.text_fill) if model.fusion.text_fill is not None else 0
         return np.zeros((len(docs), width), np.float32), np.zeros(len(docs), bool)
-    vectors = embedding.vectors
-    if model.text_model is not None:
-        vectors = model.text_model.features(docs, vectors, embedding.has_text)
-    return vectors, embedding.has_text
+    features = model_text_features(docs, model, config, embedding.vectors, embedding.has_text)
+    return features, embedding.has_text
 
 
 def known_positions(model: SegmentationModel, ids: np.ndarray, fused: np.ndarray) -> np.ndarray:
@@ -274,6 +285,59 @@ def predict_segments(centres: np.ndarray, space: np.ndarray) -> np.ndarray:
     kmeans.n_features_in_ = centres.shape[1]
     kmeans._n_threads = _openmp_effective_n_threads()
     return np.asarray(kmeans.predict(space), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PlacedRows:
+    """Fused rows placed with a saved model: each one's segment, coordinates, distance to
+    its segment's centre, whether it fits poorly and whether it is a learnt customer."""
+
+    segments: np.ndarray
+    cluster_space: np.ndarray
+    map_coords: np.ndarray
+    distance: np.ndarray
+    fits_poorly: np.ndarray
+    known: np.ndarray
+
+
+def place_fused(model: SegmentationModel, fused: np.ndarray, ids: np.ndarray) -> PlacedRows:
+    """Place fused rows (with their IDs) on the saved map and into the saved segments; both
+    engines call this on every row, the Ray engine batch by batch."""
+    positions = known_positions(model, ids, fused)
+    placed, nearest = model.reduction.locate(fused, positions)
+    segments = predict_segments(model.centres, placed.cluster_space)
+    distance = np.linalg.norm(placed.cluster_space - model.centres[segments], axis=1)
+    poorly = (distance > model.centre_limits[segments]) | (nearest > model.neighbour_limit)
+    return PlacedRows(
+        segments, placed.cluster_space, placed.map_coords, distance, poorly, positions >= 0
+    )
+
+
+def model_text_features(
+    docs: Sequence[str],
+    model: SegmentationModel,
+    config: EmbedConfig,
+    vectors: np.ndarray | None,
+    has_text: np.ndarray | None,
+) -> np.ndarray | None:
+    """The features the saved segments read from text, given the texts' vectors from
+    ``model.embedder``: the vectors, or the fast mode's features of them."""
+    if vectors is None or has_text is None or model.text_model is None:
+        return vectors
+    return model.text_model.features(docs, vectors, has_text)
+
+
+def check_embedder(model: SegmentationModel) -> None:
+    """Raise ``InputError`` when this installation's model under the saved name is not the
+    one the segments were made with."""
+    if model.embedder is None:
+        return
+    embedder = get_embedder(model.embedder)
+    if model.embedder_model_id and embedder.model_id != model.embedder_model_id:
+        raise InputError(
+            f"The saved segments read text with {model.embedder_model_id}, and this "
+            f"installation has {embedder.model_id} under that name: segment this table anew."
+        )
 
 
 def assign_table(
@@ -315,26 +379,20 @@ def assign_table(
     numeric = prepared.numeric
     categorical = prepared.categorical
     fused, usable = model.fusion.transform(vectors, has_text, numeric, categorical)
-    ids = prepared.ids.to_numpy()[usable]
-    positions = known_positions(model, ids, fused)
-    placed, nearest = model.reduction.locate(fused, positions)
-    raw = predict_segments(model.centres, placed.cluster_space)
+    rows = place_fused(model, fused, prepared.ids.to_numpy()[usable])
     n = len(frame)
     labels = np.full(n, UNSEGMENTED, dtype=np.int64)
-    labels[usable] = raw
-    dims = placed.map_coords.shape[1]
-    coords = np.full((n, dims), np.nan, dtype=np.float32)
-    coords[usable] = placed.map_coords
-    space = np.full((n, placed.cluster_space.shape[1]), np.nan, dtype=np.float32)
-    space[usable] = placed.cluster_space
+    labels[usable] = rows.segments
+    coords = np.full((n, rows.map_coords.shape[1]), np.nan, dtype=np.float32)
+    coords[usable] = rows.map_coords
+    space = np.full((n, rows.cluster_space.shape[1]), np.nan, dtype=np.float32)
+    space[usable] = rows.cluster_space
     distance = np.full(n, np.inf)
-    distance[usable] = np.linalg.norm(placed.cluster_space - model.centres[raw], axis=1)
+    distance[usable] = rows.distance
     poorly = np.zeros(n, dtype=bool)
-    poorly[usable] = (distance[usable] > model.centre_limits[raw]) | (
-        nearest > model.neighbour_limit
-    )
+    poorly[usable] = rows.fits_poorly
     known = np.zeros(n, dtype=bool)
-    known[np.flatnonzero(usable)[positions >= 0]] = True
+    known[usable] = rows.known
     if (~usable).any():
         notes.append(
             f"{int((~usable).sum()):,} rows have no usable value and are left unsegmented."
@@ -397,50 +455,86 @@ def write_assigned(assigned: Assigned, source_run: Path, out_dir: Path) -> dict[
     paths["segments"].write_bytes(to_csv_bytes(assigned.frame()))
     paths["profiles"].write_text(profiles_json(assigned.profiles), encoding="utf-8")
     np.save(paths["space"], assigned.space)
-    model_dir = out_dir / MODEL_DIR
-    if source_run.resolve() != out_dir.resolve():
-        shutil.copytree(source_run / MODEL_DIR, model_dir, dirs_exist_ok=True)
+    paths["model"] = copy_model(source_run, out_dir)
     report = assigned.loaded.report
-    model = assigned.model
+    summary = assign_record(
+        assigned.model,
+        source_run,
+        assigned.labels,
+        assigned.fits_poorly,
+        assigned.known,
+        assigned.notes,
+    )
+    input_record = {
+        "filename": report.filename,
+        "rows": report.n_rows,
+        "columns": report.n_columns,
+        "encoding": report.encoding,
+        "delimiter": report.delimiter,
+        "notes": list(report.notes),
+    }
+    record = assigned_run_record(
+        assigned.model, source_run, input_record, assigned.seconds, summary
+    )
+    paths["run"] = record.write(out_dir)
+    return paths
+
+
+def copy_model(source_run: Path, out_dir: Path) -> Path:
+    """The saved model, copied into the assigned run's folder so it can be used again."""
+    target = out_dir / MODEL_DIR
+    if source_run.resolve() != out_dir.resolve():
+        shutil.copytree(source_run / MODEL_DIR, target, dirs_exist_ok=True)
+    return target
+
+
+def assigned_run_record(
+    model: SegmentationModel,
+    source_run: Path,
+    input_record: dict[str, Any],
+    seconds: dict[str, float],
+    summary: dict[str, Any],
+    engine: dict[str, Any] | None = None,
+) -> RunRecord:
+    """``run.json`` of an assigned table: the source run's settings, the model used and the
+    fit check (``summary``, from ``assign_record``)."""
     source = RunRecord.read(source_run)
-    record = RunRecord(
-        input={
-            "filename": report.filename,
-            "rows": report.n_rows,
-            "columns": report.n_columns,
-            "encoding": report.encoding,
-            "delimiter": report.delimiter,
-            "notes": list(report.notes),
-        },
+    kept = ("reduction", "text_weight_applied")
+    return RunRecord(
+        input=input_record,
         schema=model.schema.to_dict(),
         embedding={"model_id": model.embedder_model_id, "requested": model.embedder},
         segmenter=source.segmenter,
         result={
-            **{k: v for k, v in source.result.items() if k in ("reduction", "text_weight_applied")},
+            **{k: v for k, v in source.result.items() if k in kept},
             "n_segments": model.n_segments,
-            "unsegmented_rows": int((assigned.labels < 0).sum()),
+            "unsegmented_rows": summary["unsegmented_rows"],
         },
-        seconds=RunRecord.seconds_of(assigned.seconds),
+        seconds=RunRecord.seconds_of(seconds),
         labels=source.labels,
-        extra={"assigned": assign_record(assigned, source_run)},
+        engine=engine,
+        extra={"assigned": summary},
     )
-    paths["run"] = record.write(out_dir)
-    paths["model"] = model_dir
-    return paths
 
 
-def assign_record(assigned: Assigned, source_run: Path) -> dict[str, Any]:
+def assign_record(
+    model: SegmentationModel,
+    source_run: Path,
+    labels: np.ndarray,
+    fits_poorly: np.ndarray,
+    known: np.ndarray,
+    notes: Sequence[str],
+) -> dict[str, Any]:
     """``run.json``'s account of an assignment: the model used, the fit check, the changes."""
+    share = poor_share(labels, fits_poorly)
     return {
-        "model": {
-            "run": str(source_run),
-            "made_by": dict(assigned.model.made_by),
-        },
-        "rows": int(len(assigned.labels)),
-        "recognised_customers": int(assigned.known.sum()),
-        "fits_poorly": int(assigned.fits_poorly.sum()),
-        "fits_poorly_share": round(assigned.poor_share, 4),
-        "verdict": assigned.verdict(),
+        "model": {"run": str(source_run), "made_by": dict(model.made_by)},
+        "rows": int(len(labels)),
+        "unsegmented_rows": int((labels < 0).sum()),
+        "recognised_customers": int(known.sum()),
+        "fits_poorly": int(fits_poorly.sum()),
+        "fits_poorly_share": round(share, 4),
+        "verdict": fit_verdict(share),
         "segments": [
             {
                 "segment_id": c.segment_id,
@@ -450,7 +544,7 @@ def assign_record(assigned: Assigned, source_run: Path) -> dict[str, Any]:
                 "customers": c.new_customers,
                 "trend": c.trend,
             }
-            for c in assigned.changes()
+            for c in segment_changes(model, labels)
         ],
-        "notes": list(assigned.notes),
+        "notes": list(notes),
     }

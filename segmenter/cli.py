@@ -1,5 +1,6 @@
-"""Command line: ``python -m segmenter segment INPUT --out DIR`` and
-``python -m segmenter draft DIR --segment N --channel sms``: the same pipeline as the app."""
+"""Command line, the same pipeline as the app: ``python -m segmenter segment INPUT --out DIR``,
+``draft DIR --segment N --channel sms``, ``predict``, ``assign NEW --run DIR --out OUT`` (a new
+table into saved segments) and ``compare RUN_A RUN_B --out DIR`` (who moved)."""
 
 from __future__ import annotations
 
@@ -186,6 +187,30 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--embedder", default=None, help="embedding model name, or 'auto'")
     predict.add_argument("--seed", type=int, default=0, help="random seed for the folds")
 
+    assign = commands.add_parser(
+        "assign",
+        help="place a new table's customers into a saved run's segments",
+        description="Reads NEW (same columns as the table the run was made from), places "
+        "every row on the run's map and into its segments, and writes DIR/segments.csv (all "
+        "rows, original columns, segment_id, segment_name, x, y, distance, fits_poorly), "
+        "profiles.json, space.npy, run.json (the model used, the fit check, which segments "
+        "grow or shrink) and model/: a run folder the dashboard opens like any other.",
+    )
+    assign.add_argument("input", type=Path, help="the new table (CSV, TSV, Excel, Parquet)")
+    assign.add_argument(
+        "--run", type=Path, required=True, help="the run folder whose segments to use"
+    )
+    assign.add_argument("--out", type=Path, required=True, help="folder for the results")
+    assign.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: place the rows on a Ray cluster (INPUT may be a folder of parts)",
+    )
+    assign.add_argument(
+        "--address", default=None, help="with --engine ray: the cluster, as for `segment`"
+    )
+
     compare = commands.add_parser(
         "compare",
         help="where the customers of one run's segments are in a later run",
@@ -361,6 +386,49 @@ def _compare(args: argparse.Namespace) -> int:
     for line in comparison.summary_lines():
         print(line)
     print(f"wrote {', '.join(str(path) for path in paths)}")
+    return 0
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from segmenter.saved_model import read_model  # noqa: PLC0415 - fast --help
+
+    model = read_model(args.run)
+    if args.engine == "ray":
+        from segmenter.distributed import assign_on_ray  # noqa: PLC0415 - Ray is optional
+
+        summary = assign_on_ray(
+            args.input, args.run, args.out, EmbedConfig.from_env(), address=args.address
+        )
+    else:
+        if args.address:
+            raise SegmenterError("--address is for --engine ray: add --engine ray or drop it.")
+        from segmenter.assign import assign_record, assign_table, write_assigned  # noqa: PLC0415
+        from segmenter.ingest import load_table  # noqa: PLC0415
+
+        if not args.input.is_file():
+            raise SegmenterError(f"{args.input} is not a file: give the new table's path.")
+        loaded = load_table(args.input)
+        progress = lambda message, _fraction: print(message, file=sys.stderr, flush=True)  # noqa: E731
+        assigned = assign_table(loaded, model, EmbedConfig.from_env(), progress)
+        paths = write_assigned(assigned, args.run, args.out)
+        summary = assign_record(
+            model, args.run, assigned.labels, assigned.fits_poorly, assigned.known, assigned.notes
+        )
+        summary["paths"] = [str(p) for p in paths.values()]
+    for note in summary["notes"]:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"{summary['rows']:,} rows placed into {model.n_segments} saved segments; "
+        f"{summary['recognised_customers']:,} recognised from the run"
+    )
+    for segment in summary["segments"]:
+        print(
+            f"  {segment['segment_id']}: {segment['segment_name']} — {segment['customers']:,} "
+            f"({segment['saved_share']:.0%} then, {segment['new_share']:.0%} now, "
+            f"{segment['trend']})"
+        )
+    print(summary["verdict"])
+    print(f"wrote {', '.join(summary['paths'])}")
     return 0
 
 
@@ -575,6 +643,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _predict(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "assign":
+            return _assign(args)
     except SegmenterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -99,24 +99,24 @@ def date_readings(frame: pd.DataFrame, schema: Schema) -> dict[str, DateReading]
     return readings
 
 
-def fit_limits(
-    space: np.ndarray, labels: np.ndarray, centres: np.ndarray, reduction: SampledReduction
-) -> tuple[np.ndarray, float]:
-    """The fit check's limits from the fitted rows: per segment the ``FIT_QUANTILE`` of the
-    distances to its centre; and of the distance from each learnt row to its nearest other
-    learnt row (what a row like the fitted ones is at most from its neighbours)."""
-    distances = np.linalg.norm(space - centres[labels], axis=1)
-    limits = np.array(
+def centre_limits(distances: np.ndarray, labels: np.ndarray, n_segments: int) -> np.ndarray:
+    """Per segment, the ``FIT_QUANTILE`` of its fitted rows' distances to its centre."""
+    return np.array(
         [
             np.quantile(distances[labels == s], FIT_QUANTILE) if (labels == s).any() else 0.0
-            for s in range(len(centres))
+            for s in range(n_segments)
         ]
     )
+
+
+def neighbour_limit(reduction: SampledReduction) -> float:
+    """The ``FIT_QUANTILE`` of the distance from each learnt row to its nearest other learnt
+    row: how far a row like the fitted ones is at most from its nearest neighbour."""
     learnt = reduction.sample_space
     if len(learnt) < 3:
-        return limits, float("inf")
+        return float("inf")
     nearest, _ = nearest_sampled(learnt, learnt, 2)
-    return limits, float(np.quantile(nearest[:, 1], FIT_QUANTILE))
+    return float(np.quantile(nearest[:, 1], FIT_QUANTILE))
 
 
 def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
@@ -130,7 +130,7 @@ def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
     ids = run.prepared.ids.to_numpy()[segmenter.usable_]
     centres = np.asarray(segmenter.assignment_.centers, dtype=np.float32)
     labels = segmenter.assignment_.labels
-    limits, neighbour = fit_limits(segmenter.reduction_.cluster_space, labels, centres, reduction)
+    distances = np.linalg.norm(segmenter.reduction_.cluster_space - centres[labels], axis=1)
     return SegmentationModel(
         schema=run.schema,
         dates=date_readings(run.loaded.frame, run.schema),
@@ -143,8 +143,8 @@ def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
         centres=centres,
         names={p.segment_id: p.name for p in run.result.profiles},
         sizes=tuple(int(s) for s in np.bincount(labels, minlength=len(centres))),
-        centre_limits=limits,
-        neighbour_limit=neighbour,
+        centre_limits=centre_limits(distances, labels, len(centres)),
+        neighbour_limit=neighbour_limit(reduction),
         made_by={
             "engine": "local",
             "source": run.loaded.report.filename,

@@ -269,3 +269,23 @@ def test_a_rebuilt_pca_projects_as_the_fitted_one() -> None:
     packer = Packer()
     rebuilt = unpack_pca(pack_pca(pca, packer), Unpacker(packer.arrays))
     np.testing.assert_array_equal(rebuilt.transform(rows), pca.transform(rows))
+
+
+def test_the_command_line_assigns_a_table_and_refuses_a_bad_one_in_one_line(
+    fake_embedder: FakeEmbedder, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from segmenter.cli import main
+
+    frame = _customers()
+    _, folder = _segment(tmp_path, frame)
+    new = tmp_path / "new.csv"
+    _renumbered(frame).to_csv(new, index=False)
+    out = tmp_path / "assigned"
+    assert main(["assign", str(new), "--run", str(folder), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{len(frame)} rows placed into" in printed and "fit the saved segments" in printed
+    assert len(pd.read_csv(out / "segments.csv")) == len(frame)
+    frame.drop(columns=["feedback"]).to_csv(new, index=False)
+    assert main(["assign", str(new), "--run", str(folder), "--out", str(out)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: The new table lacks 'feedback'") and "\n" not in error

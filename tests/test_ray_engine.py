@@ -297,3 +297,31 @@ def test_a_killed_embedding_actor_is_replaced_and_no_row_is_lost(tmp_path: Path)
     out = pd.read_csv(run.paths["segments"], dtype=str, keep_default_na=False)
     assert list(out["customer_id"]) == list(frame["customer_id"])
     assert (out["segment_id"].astype(int) >= 0).all()
+
+
+def test_assigning_the_fitted_table_gives_back_its_segments_on_both_engines(
+    tmp_path: Path,
+) -> None:
+    """A Ray run saves its model; ``assign --engine ray`` of the same parts, and the local
+    ``assign`` of the same table, give back its segments and map."""
+    frame = customers()
+    parts = write_parts(frame, tmp_path / "parts")
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    assert main(["segment", str(parts), "--out", str(tmp_path / "ray"), "--engine", "ray"]) == 0
+    fitted = pd.read_csv(tmp_path / "ray" / "segments.csv", dtype=str, keep_default_na=False)
+    for engine, source in (("ray", parts), ("local", tmp_path / "all.csv")):
+        out = tmp_path / f"assigned_{engine}"
+        args = ["assign", str(source), "--run", str(tmp_path / "ray"), "--out", str(out)]
+        assert main([*args, "--engine", engine]) == 0
+        placed = pd.read_csv(out / "segments.csv", dtype=str, keep_default_na=False)
+        assert len(placed) == len(frame)
+        pd.testing.assert_frame_equal(placed[list(frame.columns)], frame.astype(str))
+        assert adjusted_rand_score(fitted["segment_id"], placed["segment_id"]) == 1.0
+        assert (fitted["segment_name"] == placed["segment_name"]).all()
+        for axis in ("x", "y"):
+            np.testing.assert_allclose(
+                placed[axis].astype(float), fitted[axis].astype(float), atol=1e-4
+            )
+        assert {"distance", "fits_poorly"} <= set(placed.columns)
+        record = json.loads((out / "run.json").read_text())
+        assert record["assigned"]["recognised_customers"] == len(frame)

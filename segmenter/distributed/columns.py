@@ -35,6 +35,10 @@ SCORE = "__sentiment_score"
 FLAGS = "__urgent_flags"
 DROPPED_AFTER_APPLY = (VECTOR, FEATURES, SENTIMENT_VECTOR)
 SPACE = "__space"
+FITS_POORLY = "__fits_poorly"
+KNOWN = "__known"
+"""``assign``: whether a row fits the saved segments poorly, and whether it is a customer
+the saved model learnt from."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from segmenter.distributed.columns import (
     texts_at,
 )
 from segmenter.embed_stage import (
+    FastTextModel,
     batch_size,
     embed_documents,
     fast_features,
@@ -121,11 +122,12 @@ def with_topics(batch: dict[str, np.ndarray], topics: Any, alignment: Any) -> di
     return batch
 
 
-def add_table_topics(rows: Any, config: EmbedConfig) -> Any:
+def add_table_topics(rows: Any, config: EmbedConfig) -> tuple[Any, FastTextModel]:
     """The fast mode's second half (``embed_stage.text_features``): topics learnt from the
     table's own words, from a uniform sample of at most ``fusion.FIT_ROWS`` texts (all of a
     smaller table), joined to every row's static vector; then the alignment with MiniLM,
-    learnt on the driver from the texts of ``teacher_rows``."""
+    learnt on the driver from the texts of ``teacher_rows``. Also what was learnt, for the
+    saved model."""
     numbers = numbers_where(rows, HAS_TEXT)
     chosen = numbers[fit_rows(len(numbers))]
     texts = texts_at(rows, chosen)
@@ -136,11 +138,17 @@ def add_table_topics(rows: Any, config: EmbedConfig) -> Any:
         found = with_topics(gather(rows, taught, [ROW, DOC, VECTOR, HAS_TEXT]), topics, None)
         docs = [str(d) for d in found[DOC]]
         alignment = teacher_alignment(found[FEATURES], docs, config, no_progress)
+    learnt = FastTextModel(topics, alignment)
     if topics is None and alignment is None:
-        return rows
+        return rows, learnt
+    return add_fast_features(rows, learnt), learnt
+
+
+def add_fast_features(rows: Any, learnt: FastTextModel) -> Any:
+    """Every row's fast features (``FEATURES``) from its static vector and text."""
     return rows.map_batches(
         with_topics,
-        fn_kwargs={"topics": topics, "alignment": alignment},
+        fn_kwargs={"topics": learnt.topics, "alignment": learnt.alignment},
         batch_format="numpy",
         batch_size=BATCH_ROWS,
     ).materialize()

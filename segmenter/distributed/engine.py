@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from segmenter.config import MIN_ROWS, ClusterConfig, EmbedConfig
+from segmenter.distributed.assigning import saved_model
 from segmenter.distributed.columns import BATCH_ROWS, FEATURES, Layout
 from segmenter.distributed.embedding import add_table_topics, choose_model, embed_rows
 from segmenter.distributed.feedback import feedback_record, plan_feedback, read_feedback
@@ -50,6 +51,7 @@ from segmenter.kmeans import largest_first_remap, sampled_silhouette
 from segmenter.labels import column_labels
 from segmenter.offers import offer_columns
 from segmenter.run_folder import PROFILES_FILE, SPACE_FILE
+from segmenter.saved_model import MODEL_DIR, write_model
 from segmenter.stage_columns import feedback_only_schema, numeric_features
 
 
@@ -146,10 +148,11 @@ def segment_on_ray(
     else:
         rows = rows.materialize()
     timings["embed"] = time.perf_counter() - start
+    text_model = None
     if name == FAST_EMBEDDER:
         start = time.perf_counter()
         progress("Learning topics from the table's own words", 0.4)
-        rows = add_table_topics(rows, embed_config)
+        rows, text_model = add_table_topics(rows, embed_config)
         layout = replace(layout, features=FEATURES)
         timings["lexical"] = time.perf_counter() - start
 
@@ -204,6 +207,10 @@ def segment_on_ray(
     paths["profiles"] = out_dir / PROFILES_FILE
     paths["profiles"].write_text(profiles_json(profiles), encoding="utf-8")
     paths["space"] = write_space(final, out_dir / SPACE_FILE, n_rows)
+    saved = saved_model(
+        final, fit, remap, labels_all, schema, readings, name, text_model, profiles, source
+    )
+    paths["model"] = write_model(saved, out_dir / MODEL_DIR)
     timings["export"] = time.perf_counter() - start
     unsegmented = int((labels_all < 0).sum())
     run = RayRun(out_dir, paths, profiles, tuple(results), n_rows, timings, unsegmented)

@@ -9,10 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from segmenter.assign import fit_columns
 from segmenter.cluster import make_segmenter
 from segmenter.config import ClusterConfig, EmbedConfig
 from segmenter.distributed.columns import (
     BATCH_ROWS,
+    DISTANCE,
+    FITS_POORLY,
     FLAGS,
     LABEL,
     ROW,
@@ -65,6 +68,8 @@ def export_batch(
             "sentiment_score": np.asarray(batch[SCORE], dtype=float),
             "urgent_flags": np.asarray(batch[FLAGS], dtype=object),
         }
+    if FITS_POORLY in batch:  # an assigned table: the fit check's columns
+        extra.update(fit_columns(np.asarray(batch[DISTANCE]), np.asarray(batch[FITS_POORLY])))
     result = SegmentationResult(labels=labels, coords=coords, profiles=profiles, row_columns=extra)
     return results_frame(layout.original_frame(batch), result)
 
