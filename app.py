@@ -14,6 +14,7 @@ navigation = st.navigation(
         st.Page("pages/3_Predict.py", title="Predict", icon="🎯"),
         st.Page("pages/4_Campaigns.py", title="Campaigns", icon="✍️"),
         st.Page("pages/5_Export.py", title="Export", icon="📦"),
+        st.Page("pages/6_Compare.py", title="Compare runs", icon="🔀"),
     ]
 )
 navigation.run()
