@@ -78,18 +78,13 @@ def segment_changes(model: SegmentationModel, labels: np.ndarray) -> list[Segmen
     """Each saved segment's share of the fitted table and of the new one."""
     total_saved = max(sum(model.sizes), 1)
     segmented = labels[labels >= 0]
-    counts = np.bincount(segmented, minlength=model.n_segments)
     total = max(len(segmented), 1)
-    return [
-        SegmentChange(
-            s,
-            model.names.get(s, f"Segment {s}"),
-            size / total_saved,
-            float(counts[s] / total),
-            int(counts[s]),
-        )
-        for s, size in enumerate(model.sizes)
-    ]
+    changes = []
+    for segment, size in zip(model.segment_ids, model.sizes, strict=True):
+        count = int((segmented == segment).sum())
+        name = model.names.get(segment, f"Segment {segment}")
+        changes.append(SegmentChange(segment, name, size / total_saved, count / total, count))
+    return changes
 
 
 def fit_verdict(share: float) -> str:
@@ -305,9 +300,10 @@ def place_fused(model: SegmentationModel, fused: np.ndarray, ids: np.ndarray) ->
     engines call this on every row, the Ray engine batch by batch."""
     positions = known_positions(model, ids, fused)
     placed, nearest = model.reduction.locate(fused, positions)
-    segments = predict_segments(model.centres, placed.cluster_space)
-    distance = np.linalg.norm(placed.cluster_space - model.centres[segments], axis=1)
-    poorly = (distance > model.centre_limits[segments]) | (nearest > model.neighbour_limit)
+    rows = predict_segments(model.centres, placed.cluster_space)
+    distance = np.linalg.norm(placed.cluster_space - model.centres[rows], axis=1)
+    poorly = (distance > model.centre_limits[rows]) | (nearest > model.neighbour_limit)
+    segments = np.asarray(model.segment_ids, dtype=np.int64)[rows]
     return PlacedRows(
         segments, placed.cluster_space, placed.map_coords, distance, poorly, positions >= 0
     )

@@ -122,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: SEGMENTER_LM, else the bundled default)",
     )
     segment.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="an earlier run folder: segments that persist keep its numbers, names and "
+        "colours (matched by shared customer IDs, else by the earlier run's saved model)",
+    )
+    segment.add_argument(
         "--engine",
         choices=["local", "ray"],
         default="local",
@@ -494,6 +502,9 @@ def _segment(args: argparse.Namespace) -> int:
         print(f"\r{message} ({fraction:.0%})".ljust(80), end="", file=sys.stderr, flush=True)
 
     run = run_segmentation(loaded, schema, embed_config, cluster_config, progress)
+    kept: list[str] = []
+    if args.previous is not None:
+        run, kept = _with_identities(run, args.previous)
     personas: dict[int, SegmentPersona] = {}
     if args.lm_names:
         run, personas = _named_by_lm(run, args.lm_model)
@@ -517,8 +528,27 @@ def _segment(args: argparse.Namespace) -> int:
             print(f"note: segment {persona.segment_id}: {persona.note}", file=sys.stderr)
     sizes = ", ".join(f"{p.segment_id}: {p.name} ({p.size})" for p in run.result.profiles)
     print(f"{len(run.result.profiles)} segments — {sizes}")
+    for line in kept:
+        print(line)
     print(f"wrote {', '.join(str(path) for path in paths.values())}")
     return 0
+
+
+def _with_identities(run: SegmentationRun, previous: Path) -> tuple[SegmentationRun, list[str]]:
+    """The run under the numbers and names of ``previous``'s segments, and what was kept."""
+    from segmenter.identities import with_identities  # noqa: PLC0415 - fast --help
+
+    run, match = with_identities(run, previous)
+    how = "shared customers" if match.method == "customers" else "the earlier run's model"
+    lines = [
+        f"kept {len(match.matched)} segment numbers and names of {previous} (matched by {how})"
+    ]
+    if match.new:
+        new = ", ".join(str(match.identities[n]) for n in match.new)
+        lines.append(f"new segments: {new}")
+    if match.vanished:
+        lines.append(f"vanished segments of {previous}: {', '.join(map(str, match.vanished))}")
+    return run, lines
 
 
 def _named_by_lm(
@@ -604,9 +634,10 @@ def _configs(args: argparse.Namespace) -> tuple[EmbedConfig, ClusterConfig]:
 
 
 def _segment_on_ray(args: argparse.Namespace) -> int:
-    if args.transactions or args.text_cols or args.lm_names or args.call_lists:
+    if args.transactions or args.text_cols or args.lm_names or args.call_lists or args.previous:
         raise SegmenterError(
-            "--transactions, --text-cols, --lm-names and --call-lists are not yet available "
+            "--transactions, --text-cols, --lm-names, --call-lists and --previous are not yet "
+            "available "
             "with --engine ray: use the local engine for them, or let the Ray engine detect "
             "the roles (and name the segments on the Segments page)."
         )

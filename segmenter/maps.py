@@ -19,6 +19,18 @@ ROW_KEY = "_row"
 SEGMENT_COLOUR = "Segment"
 SNIPPET_CHARS = 90
 MAX_COLOUR_CATEGORIES = 20
+SEGMENT_PALETTE = tuple(px.colors.qualitative.Plotly)
+"""Segment ``n`` is drawn in ``SEGMENT_PALETTE[n % 10]`` (Plotly's default order, which a
+map of segments 0..k-1 had before), so a segment that keeps its number in a later run
+(``identities``) keeps its colour."""
+SEGMENT_COLOURS_ATTR = "segment_colours"
+
+
+def segment_colours(names: Mapping[int, str]) -> dict[str, str]:
+    """Segment name -> colour, by segment number."""
+    return {name: SEGMENT_PALETTE[int(i) % len(SEGMENT_PALETTE)] for i, name in names.items()}
+
+
 HOVER_FIELDS = 4
 VALUE_COLOURS: dict[str, str] = {
     # feedback sentiment: bad red, good green
@@ -128,6 +140,9 @@ def map_frame(
             "Text": [snippet(doc) for doc in docs],
         }
     )
+    frame.attrs[SEGMENT_COLOURS_ATTR] = segment_colours(
+        {label: names.get(label, f"Segment {label}") for label in {int(x) for x in labels}}
+    )
     if coords.shape[1] > 2:
         frame["z"] = coords[:, 2]
     for column in hover_columns:
@@ -176,6 +191,9 @@ def segment_map(
         present = set(data[SEGMENT_COLOUR])
         order = [name for name in data[SEGMENT_COLOUR].cat.categories if name in present]
         known = {"category_orders": {SEGMENT_COLOUR: order}}
+        colours = points.attrs.get(SEGMENT_COLOURS_ATTR)
+        if colours:
+            known["color_discrete_map"] = dict(colours)
     hover = [id_name, "Text", SEGMENT_COLOUR, *hover_columns]
     hover = list(dict.fromkeys(h for h in hover if h in data.columns and h != colour_column))
     hover_data = {h: True for h in hover} | {"x": False, "y": False}

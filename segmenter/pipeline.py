@@ -185,6 +185,8 @@ class SegmentationRun:
     """Column labels the user edited (the others are ``labels.column_label``'s)."""
     text_model: FastTextModel | None = None
     """The fast mode's topics and alignment, which the saved model needs to place new rows."""
+    identities: Mapping[str, Any] | None = None
+    """Which earlier run's segment numbers and names this run kept (``identities``)."""
 
     @property
     def labels(self) -> dict[str, str]:
@@ -251,6 +253,7 @@ def local_record(run: SegmentationRun) -> RunRecord:
         feedback=run.feedback.record() if run.feedback is not None else None,
         seconds=RunRecord.seconds_of(run.timings),
         labels=run.labels,
+        extra={"identities": dict(run.identities)} if run.identities else {},
     )
 
 
@@ -423,4 +426,7 @@ def recluster_run(run: SegmentationRun, n_segments: int) -> SegmentationRun:
     result = replace(
         run.result, labels=segmenter.labels_, coords=segmenter.coords_, profiles=tuple(profiles)
     )
-    return replace(run, segmenter=segmenter, result=result, timings=timings, terms=terms)
+    # A new number of segments is a new segmentation: the kept identities no longer hold.
+    return replace(
+        run, segmenter=segmenter, result=result, timings=timings, terms=terms, identities=None
+    )

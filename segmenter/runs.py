@@ -121,9 +121,13 @@ def _segmenter(
     segmenter = Segmenter(**params)
     result = record.result
     usable = labels >= 0
-    k = int(labels.max()) + 1 if usable.any() else 0
+    present = np.unique(labels[usable])
+    # A run that kept an earlier run's numbers may leave gaps: no centre (NaN) there.
+    width = int(present.max()) + 1 if len(present) else 0
     cluster_space = space[usable] if space is not None else coords[usable]
-    centres = np.array([cluster_space[labels[usable] == s].mean(axis=0) for s in range(k)])
+    centres = np.full((width, cluster_space.shape[1]), np.nan)
+    for s in present:
+        centres[s] = cluster_space[labels[usable] == s].mean(axis=0)
     segmenter.usable_ = usable
     segmenter.reduction_ = Reduction(
         cluster_space.astype(np.float32),
@@ -132,14 +136,14 @@ def _segmenter(
     )
     segmenter.text_weight_ = float(result.get("text_weight_applied", segmenter.text_weight))
     segmenter.timings_ = {}
-    segmenter.k_choice_ = k_choice_from_record(result.get("k_choice", {}), k)
+    segmenter.k_choice_ = k_choice_from_record(result.get("k_choice", {}), len(present))
     segmenter.assignment_ = Assignment(
         labels=labels[usable],
         centers=centres.astype(np.float32),
         silhouette=float(result.get("silhouette") or np.nan),
-        sizes=tuple(int((labels == s).sum()) for s in range(k)),
+        sizes=tuple(int((labels == s).sum()) for s in range(width)),
     )
-    segmenter.n_segments_ = k
+    segmenter.n_segments_ = len(present)
     segmenter.labels_ = labels
     segmenter.coords_ = coords
     return segmenter

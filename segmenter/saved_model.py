@@ -72,11 +72,14 @@ class SegmentationModel:
     """The IDs of the rows UMAP learnt from (``reduction.sample``), so that assigning the
     fitted table gives each of them its own position back."""
     centres: np.ndarray
-    """(segments, cluster dims): row ``i`` is segment ``i``'s centre."""
+    """(segments, cluster dims): row ``i`` is the centre of segment ``segment_ids[i]``."""
+    segment_ids: tuple[int, ...]
+    """The segments' numbers, which need not run 0..k-1: a run that kept the numbers of an
+    earlier one (``identities``) may leave gaps."""
     names: Mapping[int, str]
     sizes: tuple[int, ...]
     centre_limits: np.ndarray
-    """Per segment, the ``FIT_QUANTILE`` of its fitted rows' distances to its centre."""
+    """Per centre row, the ``FIT_QUANTILE`` of its fitted rows' distances to the centre."""
     neighbour_limit: float
     """The ``FIT_QUANTILE`` of the distance from a fitted row to its nearest learnt row."""
     made_by: Mapping[str, Any] = field(default_factory=dict)
@@ -128,9 +131,11 @@ def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
     if fusion is None or reduction is None:
         return None
     ids = run.prepared.ids.to_numpy()[segmenter.usable_]
-    centres = np.asarray(segmenter.assignment_.centers, dtype=np.float32)
-    labels = segmenter.assignment_.labels
-    distances = np.linalg.norm(segmenter.reduction_.cluster_space - centres[labels], axis=1)
+    labels = np.asarray(segmenter.assignment_.labels)
+    segment_ids = np.unique(labels)  # kept numbers may leave gaps (``identities``)
+    centres = np.asarray(segmenter.assignment_.centers, dtype=np.float32)[segment_ids]
+    rows = np.searchsorted(segment_ids, labels)
+    distances = np.linalg.norm(segmenter.reduction_.cluster_space - centres[rows], axis=1)
     return SegmentationModel(
         schema=run.schema,
         dates=date_readings(run.loaded.frame, run.schema),
@@ -141,9 +146,10 @@ def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
         reduction=reduction,
         sample_ids=tuple(str(i) for i in ids[reduction.sample]),
         centres=centres,
+        segment_ids=tuple(int(i) for i in segment_ids),
         names={p.segment_id: p.name for p in run.result.profiles},
-        sizes=tuple(int(s) for s in np.bincount(labels, minlength=len(centres))),
-        centre_limits=centre_limits(distances, labels, len(centres)),
+        sizes=tuple(int(s) for s in np.bincount(rows, minlength=len(centres))),
+        centre_limits=centre_limits(distances, rows, len(centres)),
         neighbour_limit=neighbour_limit(reduction),
         made_by={
             "engine": "local",
@@ -182,6 +188,7 @@ def write_model(model: SegmentationModel, folder: Path) -> Path:
         "reduction": pack_reduction(model.reduction, packer),
         "sample_ids": list(model.sample_ids),
         "centres": packer.array(model.centres),
+        "segment_ids": list(model.segment_ids),
         "names": {str(k): v for k, v in model.names.items()},
         "sizes": list(model.sizes),
         "centre_limits": packer.array(model.centre_limits),
@@ -269,8 +276,12 @@ def _model_from(payload: Mapping[str, Any], unpacker: Unpacker) -> SegmentationM
     centres = unpacker.array(payload["centres"], 2)
     limits = unpacker.array(payload["centre_limits"], 1)
     sample_ids = tuple(str(i) for i in payload["sample_ids"])
+    segment_ids = tuple(int(i) for i in payload["segment_ids"])
+    sizes = tuple(int(s) for s in payload["sizes"])
     reduction = unpack_reduction(payload["reduction"], unpacker)
-    if len(limits) != len(centres) or len(sample_ids) != len(reduction.sample):
+    if not len(limits) == len(centres) == len(segment_ids) == len(sizes) or len(sample_ids) != len(
+        reduction.sample
+    ):
         raise DamagedModelError("its parts disagree in size")
     return SegmentationModel(
         schema=Schema.from_dict(payload["schema"]),
@@ -282,8 +293,9 @@ def _model_from(payload: Mapping[str, Any], unpacker: Unpacker) -> SegmentationM
         reduction=reduction,
         sample_ids=sample_ids,
         centres=centres,
+        segment_ids=segment_ids,
         names={int(k): str(v) for k, v in payload["names"].items()},
-        sizes=tuple(int(s) for s in payload["sizes"]),
+        sizes=sizes,
         centre_limits=limits,
         neighbour_limit=float(payload["neighbour_limit"]),
         made_by=dict(payload.get("made_by", {})),

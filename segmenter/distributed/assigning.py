@@ -108,6 +108,7 @@ def saved_model(
         reduction=reduction,
         sample_ids=tuple(str(i) for i in ids),
         centres=centres,
+        segment_ids=tuple(range(k)),
         names={p.segment_id: p.name for p in profiles},
         sizes=tuple(int(s) for s in np.bincount(labels[labels >= 0], minlength=k)),
         centre_limits=centre_limits(distances[segmented], found[segmented], k),
@@ -243,8 +244,9 @@ def assign_on_ray(
     progress("Profiling the segments of the new table", 0.9)
     offers = tuple(offer_columns([*schema.categorical_columns, *schema.text_columns]))
     readable = column_labels(c.name for c in model.schema.columns)
+    numbers = max(model.segment_ids) + 1  # kept numbers may leave gaps: empty, dropped
     built, _ = profile_rows(
-        applied, layout, labels, has_doc, model.n_segments, offers, readable, schema.label_columns
+        applied, layout, labels, has_doc, numbers, offers, readable, schema.label_columns
     )
     profiles = tuple(
         replace(p, name=model.names.get(p.segment_id, p.name)) for p in built if p.size
