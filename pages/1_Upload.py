@@ -18,6 +18,7 @@ from segmenter.ui.data import (
     accept_transactions,
     undo_transactions,
 )
+from segmenter.ui.saved import apply_saved_segments
 from segmenter.ui.widgets import open_finished_run, plain
 from segmenter.views import roles_table
 
@@ -72,6 +73,7 @@ if report.encoding:
     delimiter = {"\t": "tab", " ": "whitespace"}.get(report.delimiter or "", report.delimiter)
     summary += f" · encoding {report.encoding} · delimiter `{delimiter}`"
 st.markdown(summary)
+apply_saved_segments(loaded)
 transactions = state.get(state.TRANSACTIONS)
 log_columns = detect_transaction_columns(loaded.frame) if transactions is None else None
 if log_columns is not None:

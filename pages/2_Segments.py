@@ -11,6 +11,7 @@ from segmenter.embedding import available_embedders
 from segmenter.errors import SegmenterError
 from segmenter.export import to_csv_bytes
 from segmenter.fusion import describe_drivers
+from segmenter.identities import describe_identities, with_identities
 from segmenter.maps import (
     ROW_KEY,
     map_frame,
@@ -18,12 +19,20 @@ from segmenter.maps import (
     segment_map,
     silhouette_chart,
     sizes_chart,
+    with_earlier_customers,
 )
 from segmenter.pipeline import embedding_note, recluster_run, run_details, run_segmentation
 from segmenter.search import matches_frame, search_texts
 from segmenter.ui import state
 from segmenter.ui.campaign import campaign_panel, reply_section, session_generator
 from segmenter.ui.data import embedder, keep_lm_names, named_profiles, texts_keyword_index
+from segmenter.ui.saved import (
+    assigned_record,
+    earlier_points,
+    earlier_run_choice,
+    save_run,
+    show_assigned,
+)
 from segmenter.ui.widgets import (
     most_common_segment,
     plain,
@@ -111,6 +120,7 @@ with st.expander("Settings", expanded=state.get(state.RUN) is None), st.form("se
         help="Dates are profiled either way. Include them when when-it-happened sets customers "
         "apart (a signup date); leave them out for the date of an event (a complaint).",
     )
+    keep_from = earlier_run_choice()
     submitted = st.form_submit_button("Find segments", type="primary")
 
 submitted = submitted or bool(st.session_state.pop(state.AUTO_RUN, False))
@@ -145,8 +155,14 @@ if submitted:
         st.error(str(error))
         st.stop()
     bar.empty()
+    if keep_from is not None:
+        try:
+            run, _ = with_identities(run, keep_from)
+        except SegmenterError as error:
+            st.warning(f"The segments are numbered afresh: {plain(str(error))}")
     st.session_state[state.RUN] = run
     state.invalidate_downstream(state.RUN)
+    save_run(run)
     st.rerun()  # redraw from the top with the settings folded away
 
 run = state.get(state.RUN)
@@ -165,7 +181,18 @@ metrics[1].metric("Silhouette", f"{fitted.silhouette_:.3f}")
 metrics[2].metric("Customers segmented", f"{len(run.result.labels) - unsegmented:,}")
 metrics[3].metric("Unsegmented rows", f"{unsegmented:,}", help="Rows with no usable value.")
 
-if run.opened_from is not None:
+assigned = assigned_record(run)
+if assigned is not None:
+    show_assigned(assigned)
+if run.identities:
+    st.caption(describe_identities(run.identities))
+saved_folder = state.get(state.RUN_FOLDER)
+if saved_folder and run.opened_from is None:
+    st.caption(
+        f"Saved in {saved_folder}: apply these segments to a later table from Upload "
+        "(Apply saved segments), or compare runs on the Compare runs page."
+    )
+if run.opened_from is not None and assigned is None:
     engine = run.parameters().get("engine", {}).get("name", "local")
     st.caption(
         f"Opened from the run folder {run.opened_from} ({engine} engine): nothing was "
@@ -201,6 +228,7 @@ with st.expander("How the number of segments was chosen"):
             st.error(str(error))
             st.stop()
         state.invalidate_downstream(state.RUN)
+        save_run(st.session_state[state.RUN])
         st.rerun()
 
 prepared = run.prepared
@@ -278,6 +306,8 @@ figure = segment_map(
     hover_columns=hover,
     id_name=prepared.id_name,
 )
+if assigned is not None:
+    figure = with_earlier_customers(figure, earlier_points(assigned))
 event = st.plotly_chart(
     figure,
     key="segments_map",

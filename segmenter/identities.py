@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,19 @@ def identities_record(match: SegmentMatch, earlier: Path) -> dict[str, Any]:
         **match.to_dict(),
         "next_id": max(used, default=-1) + 1,
     }
+
+
+def describe_identities(record: Mapping[str, Any]) -> str:
+    """One line on the kept identities (``identities_record``), for the Segments page."""
+    matched = [s for s in record["segments"] if s["continues"] is not None]
+    how = "shared customers" if record["method"] == "customers" else "its saved model"
+    line = (
+        f"Kept the numbers and names of {len(matched)} segments of {record['earlier_run']} "
+        f"(matched by {how})"
+    )
+    new = [str(s["identity"]) for s in record["segments"] if s["continues"] is None]
+    if new:
+        line += f"; new segments: {', '.join(new)}"
+    if record["vanished"]:
+        line += f"; vanished: {', '.join(map(str, record['vanished']))}"
+    return line + ". Compare the two runs on the Compare runs page."

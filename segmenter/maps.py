@@ -268,3 +268,23 @@ def sizes_chart(names: Sequence[str], sizes: Sequence[int]) -> go.Figure:
         yaxis={"autorange": "reversed"},
     )
     return figure
+
+
+EARLIER_CUSTOMERS = "Customers the segments were made from"
+EARLIER_COLOUR = "rgba(150, 150, 150, 0.25)"
+
+
+def with_earlier_customers(figure: go.Figure, xy: np.ndarray) -> go.Figure:
+    """The map of an assigned table with the saved run's own customers drawn beneath, in
+    grey (no hover, not selectable), so the new customers show where they landed."""
+    if not len(xy) or "z" in {getattr(t, "type", "") for t in figure.data}:
+        return figure
+    background = go.Scattergl(
+        x=xy[:, 0],
+        y=xy[:, 1],
+        mode="markers",
+        name=EARLIER_CUSTOMERS,
+        marker={"size": 4, "color": EARLIER_COLOUR},
+        hoverinfo="skip",
+    )
+    return go.Figure(data=[background, *figure.data], layout=figure.layout)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,19 @@ def runs_root() -> Path:
     """Where the dashboard looks for run folders: ``SEGMENTER_RUNS_DIR`` (a shared drive, say),
     else ``runs`` in the folder the app was started from."""
     return Path(os.environ.get("SEGMENTER_RUNS_DIR") or "runs")
+
+
+def new_run_folder(root: Path, filename: str, kind: str = "") -> Path:
+    """A fresh folder under ``root`` for a run the dashboard saves: the table's name, what
+    was done (``kind``: "assigned", or nothing for a segmentation) and the time."""
+    stem = re.sub(r"[^\w\-]+", "_", Path(filename).stem).strip("_")[:40] or "table"
+    when = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = root / "-".join(p for p in (stem, kind, when) if p)
+    folder, n = base, 1
+    while folder.exists():
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
 
 
 def find_runs(root: Path) -> list[Path]:

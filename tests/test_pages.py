@@ -92,6 +92,7 @@ def test_plain_escapes_markdown() -> None:
         "pages/3_Predict.py",
         "pages/4_Campaigns.py",
         "pages/5_Export.py",
+        "pages/6_Compare.py",
     ],
 )
 def test_pages_without_input_stop_politely(name: str) -> None:

@@ -18,6 +18,7 @@ UPLOAD_FINGERPRINT = "upload_fingerprint"  # str (sha256 of the file)   Upload, 
 LOADED = "loaded"  # segmenter.ingest.LoadedTable                      Upload, Home (sample)
 SCHEMA = "schema"  # segmenter.ingest.Schema (with the user's roles)    Upload
 RUN = "run"  # segmenter.pipeline.SegmentationRun                       Segments
+RUN_FOLDER = "run_folder"  # str: where the dashboard saved RUN (``ui.saved``)  Segments
 SEGMENT_NAMES = "segment_names"  # dict[int, str], user-edited names    Segments
 SAVED_SELECTIONS = "saved_selections"  # dict[str, list[int]] row keys Segments
 SEARCH_ROWS = "search_rows"  # list[int] rows matching the search      Segments
@@ -65,6 +66,7 @@ def profile_name_key(page: str, segment_id: int) -> str:
 
 
 _FROM_RUN = (
+    RUN_FOLDER,
     SEGMENT_NAMES,
     SAVED_SELECTIONS,
     SEARCH_ROWS,
