@@ -35,7 +35,7 @@ from segmenter.run_folder import PROFILES_FILE
 from segmenter.run_record import RUN_FILE, RunRecord
 
 # The dashboard's readers of a run folder's rows: one reading of the files for both.
-from segmenter.runs import _added, _read_segments
+from segmenter.runs import added_column, read_segments
 
 LOW_OVERLAP_SHARE = 0.1
 """Below this share of the smaller run's customers in both runs, the comparison says that
@@ -240,9 +240,9 @@ def read_run_side(folder: Path) -> RunSide:
             "Upload page)."
         )
     roles = {str(c["name"]): str(c["role"]) for c in record.schema.get("columns", [])}
-    segments = _read_segments(folder)
+    segments = read_segments(folder)
     originals = [c for c in roles if c in segments.columns]
-    label_column = _added(segments, list(roles), "segment_id")
+    label_column = added_column(segments, list(roles), "segment_id")
     if id_column not in segments.columns or label_column is None:
         raise InputError(
             f"The segments in {folder} lack the ID column {id_column!r} or segment_id: the "

@@ -74,7 +74,8 @@ def describe_run(folder: Path, root: Path) -> str:
     return f"{label} — {rows:,} rows, {segments} segments, {engine} engine, {when:%Y-%m-%d %H:%M}"
 
 
-def _read_segments(folder: Path) -> pd.DataFrame:
+def read_segments(folder: Path) -> pd.DataFrame:
+    """The segments of a run folder (``segments.csv`` or Parquet parts), every cell as text."""
     csv = folder / SEGMENTS_FILE
     # Every cell as text, as ingest delivers a table (object columns of str, "" for missing).
     if csv.exists():
@@ -91,7 +92,7 @@ def _read_segments(folder: Path) -> pd.DataFrame:
     )
 
 
-def _added(frame: pd.DataFrame, originals: list[str], name: str) -> pd.Series | None:
+def added_column(frame: pd.DataFrame, originals: list[str], name: str) -> pd.Series | None:
     """An added column, under its own name or, where the table had one, ``name_segmenter``."""
     for column in (f"{name}_segmenter", name):
         if column in frame.columns and (column != name or name not in originals):
@@ -102,9 +103,9 @@ def _added(frame: pd.DataFrame, originals: list[str], name: str) -> pd.Series | 
 def _feedback(
     frame: pd.DataFrame, originals: list[str], record: dict[str, Any] | None
 ) -> FeedbackResult | None:
-    labels = _added(frame, originals, "sentiment")
-    scores = _added(frame, originals, "sentiment_score")
-    flags = _added(frame, originals, "urgent_flags")
+    labels = added_column(frame, originals, "sentiment")
+    scores = added_column(frame, originals, "sentiment_score")
+    flags = added_column(frame, originals, "urgent_flags")
     if labels is None or scores is None or flags is None or not record:
         return None
     source = SentimentSource(record.get("method", "prototypes"), record.get("column"))
@@ -179,7 +180,7 @@ def open_run(folder: Path) -> SegmentationRun:
         ) from None
     schema = Schema.from_dict(record.schema)
     originals = [c.name for c in schema.columns]
-    segments = _read_segments(folder)
+    segments = read_segments(folder)
     missing = [c for c in originals if c not in segments.columns]
     if missing:
         raise InputError(
@@ -187,11 +188,11 @@ def open_run(folder: Path) -> SegmentationRun:
             "names: the folder mixes two runs; segment the table again."
         )
     frame = segments[originals].reset_index(drop=True)
-    label_column = _added(segments, originals, "segment_id")
+    label_column = added_column(segments, originals, "segment_id")
     if label_column is None:
         raise InputError(f"The segments in {folder} have no segment_id column: segment again.")
     labels = pd.to_numeric(label_column, errors="coerce").fillna(UNSEGMENTED).astype(int)
-    axes = [_added(segments, originals, axis) for axis in ("x", "y", "z")]
+    axes = [added_column(segments, originals, axis) for axis in ("x", "y", "z")]
     coords = np.column_stack(
         [pd.to_numeric(a, errors="coerce").to_numpy(dtype=float) for a in axes if a is not None]
     )
