@@ -31,7 +31,7 @@ from segmenter.labels import column_labels
 from segmenter.profile import SegmentProfile, profile_segments
 from segmenter.run_folder import PROFILES_FILE, SEGMENTS_FILE, SPACE_FILE
 from segmenter.run_record import RunRecord
-from segmenter.saved_model import FIT_QUANTILE, MODEL_DIR, SegmentationModel
+from segmenter.saved_model import FIT_QUANTILE, MODEL_DIR, SegmentationModel, content_digests
 
 UNSEGMENTED = -1
 RESEGMENT_SHARE = 0.05
@@ -158,12 +158,7 @@ def check_table(loaded: LoadedTable, model: SegmentationModel) -> list[str]:
         InputError: a column the segments are built on is missing or holds another type.
     """
     frame, schema, fusion = loaded.frame, model.schema, model.fusion
-    used_numeric = {
-        c.removesuffix(" (days)") for c in (fusion.numeric.columns if fusion.numeric else ())
-    }
-    used = [*used_numeric, *(c for c, _ in fusion.categories)]
-    if fusion.text_dims:
-        used += schema.text_columns
+    used = model.used_columns
     missing = [c for c in schema.columns if c.name in used and c.name not in frame.columns]
     if missing:
         names = ", ".join(repr(c.name) for c in missing)
@@ -359,40 +354,60 @@ def assign_table(
     docs = build_documents(frame, schema)
     seconds["prepare"] = time.perf_counter() - start
 
+    present = [c for c in model.used_columns if c in frame.columns]
+    found = model.known.find(content_digests(frame, prepared.ids, present))
+    rest = np.flatnonzero(found < 0)
+    unchanged = len(frame) - len(rest)
+    if unchanged:
+        notes.append(
+            f"{unchanged:,} customers are unchanged since the segments were made (same ID "
+            "and values): they keep their segment and place."
+        )
+
     start = time.perf_counter()
     progress("Reading the text as the saved segments did", 0.1)
-    vectors, has_text = _text_features(docs, model, config, progress)
+    new_docs = [docs[int(i)] for i in rest]
+    vectors, has_text = _text_features(new_docs, model, config, progress)
     if has_text is not None and model.fusion.text_dims:
         empty = int((~has_text).sum())
-        if empty == len(docs):
-            notes.append("No row has text: every customer is placed by the other columns.")
+        if empty == len(new_docs):
+            notes.append("No new row has text: they are placed by the other columns.")
         elif empty:
             notes.append(f"{empty:,} rows have no text and are placed by the other columns.")
     seconds["embed"] = time.perf_counter() - start
 
     start = time.perf_counter()
     progress("Placing the customers on the saved map", 0.7)
-    numeric = prepared.numeric
-    categorical = prepared.categorical
-    fused, usable = model.fusion.transform(vectors, has_text, numeric, categorical)
-    rows = place_fused(model, fused, prepared.ids.to_numpy()[usable])
+    fused, usable_rest = model.fusion.transform(
+        vectors, has_text, prepared.numeric.iloc[rest], prepared.categorical.iloc[rest]
+    )
+    placed = place_fused(model, fused, prepared.ids.to_numpy()[rest][usable_rest])
     n = len(frame)
+    dims, map_dims = model.centres.shape[1], model.known.coords.shape[1] or 2
     labels = np.full(n, UNSEGMENTED, dtype=np.int64)
-    labels[usable] = rows.segments
-    coords = np.full((n, rows.map_coords.shape[1]), np.nan, dtype=np.float32)
-    coords[usable] = rows.map_coords
-    space = np.full((n, rows.cluster_space.shape[1]), np.nan, dtype=np.float32)
-    space[usable] = rows.cluster_space
+    coords = np.full((n, placed.map_coords.shape[1] if len(rest) else map_dims), np.nan, np.float32)
+    space = np.full((n, dims), np.nan, dtype=np.float32)
     distance = np.full(n, np.inf)
-    distance[usable] = rows.distance
     poorly = np.zeros(n, dtype=bool)
-    poorly[usable] = rows.fits_poorly
-    known = np.zeros(n, dtype=bool)
-    known[usable] = rows.known
-    if (~usable).any():
-        notes.append(
-            f"{int((~usable).sum()):,} rows have no usable value and are left unsegmented."
-        )
+    known = found >= 0
+    placed_rows = rest[usable_rest]
+    labels[placed_rows] = placed.segments
+    coords[placed_rows] = placed.map_coords
+    space[placed_rows] = placed.cluster_space
+    distance[placed_rows] = placed.distance
+    poorly[placed_rows] = placed.fits_poorly
+    known[placed_rows] |= placed.known
+    kept = np.flatnonzero(found >= 0)
+    labels[kept] = model.known.segments[found[kept]]
+    coords[kept] = model.known.coords[found[kept]]
+    space[kept] = model.known.space[found[kept]]
+    segmented = kept[labels[kept] >= 0]
+    if len(segmented):
+        rows = np.searchsorted(model.segment_ids, labels[segmented])
+        distance[segmented] = np.linalg.norm(space[segmented] - model.centres[rows], axis=1)
+    unusable = int((labels < 0).sum())
+    if unusable:
+        notes.append(f"{unusable:,} rows have no usable value and are left unsegmented.")
     seconds["place"] = time.perf_counter() - start
 
     start = time.perf_counter()

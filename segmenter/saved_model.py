@@ -25,7 +25,7 @@ from segmenter.errors import InputError
 from segmenter.export import library_versions
 from segmenter.fusion import FusionModel
 from segmenter.ingest import Schema
-from segmenter.ingest.prepare import DateReading
+from segmenter.ingest.prepare import DATE_FEATURE_SUFFIX, DateReading
 from segmenter.ingest.values import day_first, parse_dates
 from segmenter.model_codec import (
     DamagedModelError,
@@ -57,6 +57,51 @@ customer the model learnt from, than 99% of the fitted customers did."""
 
 
 @dataclass(frozen=True)
+class KnownRows:
+    """Every row of the fitted table by the digest of its ID and the cells the segments
+    read (``content_digests``; sorted, one per digest): its segment and place. A customer
+    whose row has not changed gets these back without being embedded or placed again."""
+
+    digests: np.ndarray  # uint64, sorted, unique
+    segments: np.ndarray  # int, -1 unsegmented
+    space: np.ndarray  # (n, cluster dims) float32, NaN unsegmented
+    coords: np.ndarray  # (n, map dims) float32, NaN unsegmented
+
+    @classmethod
+    def of(
+        cls, digests: np.ndarray, segments: np.ndarray, space: np.ndarray, coords: np.ndarray
+    ) -> KnownRows:
+        """The rows, one per digest (the first of identical rows)."""
+        unique, first = np.unique(digests, return_index=True)
+        return cls(unique, segments[first], space[first], coords[first])
+
+    def find(self, digests: np.ndarray) -> np.ndarray:
+        """The position of each digest among the known rows, -1 where it is not one."""
+        if not len(self.digests):
+            return np.full(len(digests), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.digests, digests), len(self.digests) - 1)
+        return np.where(self.digests[at] == digests, at, -1).astype(np.int64)
+
+
+def no_known_rows(cluster_dims: int, map_dims: int) -> KnownRows:
+    """An empty table of known rows (a Ray run keeps none)."""
+    return KnownRows(
+        np.zeros(0, np.uint64),
+        np.zeros(0, np.int64),
+        np.zeros((0, cluster_dims), np.float32),
+        np.zeros((0, map_dims), np.float32),
+    )
+
+
+def content_digests(frame: pd.DataFrame, ids: pd.Series, columns: list[str]) -> np.ndarray:
+    """A 64-bit digest per row of its ID and its cells in ``columns`` (as text)."""
+    cells = pd.DataFrame({"id": ids.astype(str).to_numpy()})
+    for i, column in enumerate(columns):
+        cells[f"c{i}"] = frame[column].astype(str).to_numpy()
+    return pd.util.hash_pandas_object(cells, index=False).to_numpy(np.uint64)
+
+
+@dataclass(frozen=True)
 class SegmentationModel:
     """Everything needed to place new rows on a saved map and into its segments."""
 
@@ -82,12 +127,29 @@ class SegmentationModel:
     """Per centre row, the ``FIT_QUANTILE`` of its fitted rows' distances to the centre."""
     neighbour_limit: float
     """The ``FIT_QUANTILE`` of the distance from a fitted row to its nearest learnt row."""
+    known: KnownRows
     made_by: Mapping[str, Any] = field(default_factory=dict)
     """App and library versions, engine, source file and rows."""
 
     @property
     def n_segments(self) -> int:
         return len(self.centres)
+
+    @property
+    def used_columns(self) -> list[str]:
+        """The table's columns the segments are built on (in the schema's order)."""
+        return used_columns(self.schema, self.fusion)
+
+
+def used_columns(schema: Schema, fusion: FusionModel) -> list[str]:
+    """The table's columns a fusion reads (in the schema's order): its numeric and date
+    sources, its categories, and the text columns when text counts."""
+    numeric = fusion.numeric.columns if fusion.numeric is not None else ()
+    used = {c.removesuffix(DATE_FEATURE_SUFFIX) for c in numeric}
+    used |= {c for c, _ in fusion.categories}
+    if fusion.text_dims:
+        used |= set(schema.text_columns)
+    return [c.name for c in schema.columns if c.name in used]
 
 
 def date_readings(frame: pd.DataFrame, schema: Schema) -> dict[str, DateReading]:
@@ -136,6 +198,16 @@ def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
     centres = np.asarray(segmenter.assignment_.centers, dtype=np.float32)[segment_ids]
     rows = np.searchsorted(segment_ids, labels)
     distances = np.linalg.norm(segmenter.reduction_.cluster_space - centres[rows], axis=1)
+    space = np.full((len(run.result.labels), centres.shape[1]), np.nan, dtype=np.float32)
+    space[segmenter.usable_] = segmenter.reduction_.cluster_space
+    columns = used_columns(run.schema, fusion)
+    digests = content_digests(run.loaded.frame, run.prepared.ids, columns)
+    known = KnownRows.of(
+        digests,
+        np.asarray(run.result.labels, dtype=np.int64),
+        space,
+        np.asarray(run.result.coords, dtype=np.float32),
+    )
     return SegmentationModel(
         schema=run.schema,
         dates=date_readings(run.loaded.frame, run.schema),
@@ -151,6 +223,7 @@ def model_of_run(run: SegmentationRun) -> SegmentationModel | None:
         sizes=tuple(int(s) for s in np.bincount(rows, minlength=len(centres))),
         centre_limits=centre_limits(distances, rows, len(centres)),
         neighbour_limit=neighbour_limit(reduction),
+        known=known,
         made_by={
             "engine": "local",
             "source": run.loaded.report.filename,
@@ -193,6 +266,12 @@ def write_model(model: SegmentationModel, folder: Path) -> Path:
         "sizes": list(model.sizes),
         "centre_limits": packer.array(model.centre_limits),
         "neighbour_limit": model.neighbour_limit,
+        "known": {
+            "digests": packer.array(model.known.digests),
+            "segments": packer.array(model.known.segments),
+            "space": packer.array(model.known.space),
+            "coords": packer.array(model.known.coords),
+        },
     }
     buffer = io.BytesIO()
     np.savez(buffer, allow_pickle=False, **packer.arrays)
@@ -298,5 +377,18 @@ def _model_from(payload: Mapping[str, Any], unpacker: Unpacker) -> SegmentationM
         sizes=sizes,
         centre_limits=limits,
         neighbour_limit=float(payload["neighbour_limit"]),
+        known=_known_from(payload["known"], unpacker),
         made_by=dict(payload.get("made_by", {})),
     )
+
+
+def _known_from(plain: Mapping[str, Any], unpacker: Unpacker) -> KnownRows:
+    known = KnownRows(
+        unpacker.array(plain["digests"], 1).astype(np.uint64),
+        unpacker.array(plain["segments"], 1).astype(np.int64),
+        unpacker.array(plain["space"], 2),
+        unpacker.array(plain["coords"], 2),
+    )
+    if not len(known.digests) == len(known.segments) == len(known.space) == len(known.coords):
+        raise DamagedModelError("its known rows disagree in size")
+    return known

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,7 @@ def test_assigning_the_fitted_table_gives_back_its_segments_and_map(
     assigned = assign_table(run.loaded, model, _config(tmp_path))
     assert adjusted_rand_score(run.result.labels, assigned.labels) == 1.0
     np.testing.assert_allclose(assigned.coords, run.result.coords, atol=1e-4)
-    assert assigned.known.sum() == len(model.sample_ids)
+    assert assigned.known.all()  # every customer is unchanged
     # The placement alone, with no customer recognised by ID, lands every row where it was.
     fresh = assign_table(
         LoadedTable(_renumbered(loaded.frame), run.loaded.report), model, _config(tmp_path)
@@ -159,7 +160,6 @@ def test_new_categories_empty_text_and_another_encoding_are_handled_with_notes(
     new.loc[:9, "plan"] = "Platinum"
     new.loc[:19, "feedback"] = ""
     report = run.loaded.report
-    from dataclasses import replace
 
     loaded = LoadedTable(new, replace(report, encoding="cp1252"))
     assigned = assign_table(loaded, model, _config(tmp_path))
@@ -289,3 +289,26 @@ def test_the_command_line_assigns_a_table_and_refuses_a_bad_one_in_one_line(
     assert main(["assign", str(new), "--run", str(folder), "--out", str(out)]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: The new table lacks 'feedback'") and "\n" not in error
+
+
+def test_unchanged_customers_keep_their_place_without_being_embedded_again(
+    fake_embedder: FakeEmbedder, tmp_path: Path
+) -> None:
+    frame = _customers()
+    run, folder = _segment(tmp_path, frame)
+    model = read_model(folder)
+    later = frame.copy().astype(object)
+    later.loc[0, "feedback"] = "Completely different words about the weather today"
+    later.loc[1, "spend"] = "999.00"
+    newcomer = later.iloc[[5]].assign(customer_id="N0001")
+    later = pd.concat([later, newcomer], ignore_index=True)
+    calls = len(fake_embedder.calls)
+    uncached = replace(_config(tmp_path), use_cache=False)
+    assigned = assign_table(LoadedTable(later, run.loaded.report), model, uncached)
+    embedded = [t for batch in fake_embedder.calls[calls:] for t in batch]
+    # Only the changed rows and the new one are embedded again.
+    assert sorted(embedded) == sorted(later.loc[[0, 1, len(later) - 1], "feedback"])
+    assert assigned.known[2:-1].all() and not assigned.known[[0, 1, -1]].any()
+    np.testing.assert_array_equal(assigned.labels[2:-1], run.result.labels[2:])
+    np.testing.assert_array_equal(assigned.coords[2:-1], run.result.coords[2:])
+    assert "customers are unchanged" in " ".join(assigned.notes)

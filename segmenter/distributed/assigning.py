@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from segmenter.assign import (
     UNSEGMENTED,
@@ -64,7 +65,9 @@ from segmenter.run_folder import PROFILES_FILE, SPACE_FILE
 from segmenter.saved_model import (
     SegmentationModel,
     centre_limits,
+    content_digests,
     neighbour_limit,
+    no_known_rows,
     read_model,
 )
 from segmenter.stage_columns import numeric_features
@@ -113,6 +116,8 @@ def saved_model(
         sizes=tuple(int(s) for s in np.bincount(labels[labels >= 0], minlength=k)),
         centre_limits=centre_limits(distances[segmented], found[segmented], k),
         neighbour_limit=neighbour_limit(reduction),
+        # Not kept on Ray: every row's digest would have to come back to the driver.
+        known=no_known_rows(centres.shape[1], reduction.fitted.map_coords.shape[1]),
         made_by={"engine": "ray", "source": source.name, "rows": int(len(labels))},
     )
 
@@ -136,6 +141,21 @@ def place_batch(
     poorly[usable] = placed.fits_poorly
     known = np.zeros(n, dtype=bool)
     known[usable] = placed.known
+    # Unchanged customers of a local run keep their segment and place (``assign_table``).
+    originals = layout.original_frame(batch)
+    present = [c for c in model.used_columns if c in originals.columns]
+    ids = pd.Series(np.asarray(batch[ID], dtype=object))
+    found = model.known.find(content_digests(originals, ids, present))
+    kept = np.flatnonzero(found >= 0)
+    if len(kept):
+        labels[kept] = model.known.segments[found[kept]]
+        coords[kept] = model.known.coords[found[kept]]
+        space[kept] = model.known.space[found[kept]]
+        poorly[kept], known[kept] = False, True
+        segmented = kept[labels[kept] >= 0]
+        rows = np.searchsorted(model.segment_ids, labels[segmented])
+        distance[kept] = np.inf
+        distance[segmented] = np.linalg.norm(space[segmented] - model.centres[rows], axis=1)
     out = {k: v for k, v in batch.items() if k not in DROPPED_AFTER_APPLY}
     out[LABEL], out[X], out[Y], out[DISTANCE] = labels, coords[:, 0], coords[:, 1], distance
     out[SPACE], out[FITS_POORLY], out[KNOWN] = space, poorly, known
