@@ -177,7 +177,12 @@ unsegmented = int((run.result.labels < 0).sum())
 
 metrics = st.columns(4)
 metrics[0].metric("Segments", len(profiles))
-metrics[1].metric("Silhouette", f"{fitted.silhouette_:.3f}")
+silhouette = fitted.silhouette_
+metrics[1].metric(
+    "Silhouette",
+    f"{silhouette:.3f}" if silhouette == silhouette else "—",  # NaN: not measured
+    help="Not measured for a table placed into saved segments, or with one segment.",
+)
 metrics[2].metric("Customers segmented", f"{len(run.result.labels) - unsegmented:,}")
 metrics[3].metric("Unsegmented rows", f"{unsegmented:,}", help="Rows with no usable value.")
 
