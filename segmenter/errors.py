@@ -42,3 +42,7 @@ class MissingDependencyError(ModelError):
             f"{purpose} needs the package {package!r}: install it with `pip install {package}`."
         )
         self.package = package
+
+
+class ResultsError(SegmenterError):
+    """Campaign results that cannot be read or joined to a run."""

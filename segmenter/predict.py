@@ -199,7 +199,7 @@ def binary_label(frame: pd.DataFrame, column: str, positive: str | None = None) 
             f"{column!r} has {len(distinct)} values ({shown}…), not two: pick a yes/no column."
         )
     if positive is None:
-        positive = _positive_value(distinct, values[known])
+        positive = positive_value(distinct, values[known])
     if positive not in distinct:
         raise PredictError(f"{positive!r} is not a value of {column!r}: choose one of {distinct}.")
     negative = next(v for v in distinct if v != positive)
@@ -215,7 +215,9 @@ def binary_label(frame: pd.DataFrame, column: str, positive: str | None = None) 
     return label
 
 
-def _positive_value(distinct: Sequence[str], values: pd.Series) -> str:
+def positive_value(distinct: Sequence[str], values: pd.Series) -> str:
+    """Which of a two-valued column's ``distinct`` values means yes: the one that reads as
+    yes ("1", "Yes", "churned"), else the other of one that reads as no, else the rarer."""
     for value in distinct:
         if value.lower() in POSITIVE_WORDS:
             return value
