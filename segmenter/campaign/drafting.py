@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -39,6 +39,9 @@ from segmenter.campaign.rules import SLOT_FIELDS, fill_offer, sentence_start, wo
 from segmenter.lm.base import TextGenerator
 from segmenter.profile import SegmentProfile
 
+if TYPE_CHECKING:  # the results package loads statsmodels: only drafts with lessons need it
+    from segmenter.results.lessons import PastResults
+
 
 @dataclass(frozen=True)
 class Draft:
@@ -55,6 +58,8 @@ class Draft:
     model_id: str
     seconds: float
     draft_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    informed_by: tuple[str, ...] = ()
+    """The earlier results whose lessons reached this draft's prompt (``PastResults.sources``)."""
 
     @property
     def ok(self) -> bool:
@@ -95,6 +100,7 @@ def draft_campaign(
     on_text: Callable[[int, str], None] | None = None,
     on_draft: Callable[[Draft], None] | None = None,
     earlier: Sequence[Draft] = (),
+    past: PastResults | None = None,
 ) -> list[Draft]:
     """Draft ``brief.variants`` pieces of copy for one segment.
 
@@ -106,6 +112,8 @@ def draft_campaign(
         on_draft: called with each finished draft, so a caller that is stopped midway
             keeps the variants already written.
         earlier: drafts already kept for this segment, so new variants differ from them.
+        past: what earlier campaigns to this segment showed; its lines go into the prompt
+            and its sources are recorded on each draft (``Draft.informed_by``).
 
     Returns:
         One ``Draft`` per variant; a draft that failed its checks carries the raw text
@@ -151,6 +159,7 @@ def draft_campaign(
             brief,
             variant=variant,
             earlier=[_headline(d) for d in (*earlier, *drafts)],
+            past=past.lines if past else (),
         )
         result = generate_checked(
             generator,
@@ -181,6 +190,7 @@ def draft_campaign(
                 problems=(*result.problems, *brand_notes),
                 model_id=result.model_id,
                 seconds=result.seconds,
+                informed_by=past.sources if past else (),
             )
         )
         if on_draft is not None:
@@ -324,6 +334,9 @@ def drafts_frame(drafts: Iterable[Draft]) -> pd.DataFrame:
         row["checks"] = "; ".join(draft.problems) or "passed"
         row["model"] = draft.model_id
         row["seconds"] = round(draft.seconds, 1)
+        row["draft_id"] = draft.draft_id
+        # Which earlier results shaped this copy, so the next round can compare.
+        row["informed_by"] = "; ".join(draft.informed_by)
         rows.append(row)
     return pd.DataFrame(rows)
 

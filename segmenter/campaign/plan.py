@@ -38,6 +38,9 @@ PLAN_COLUMNS = (
     "call_to_action",
 )
 CONTACT_COLUMNS = ("email", "phone", "first_name", "last_name", "name")
+CONTROL_VARIANT = "control"
+"""``variant`` of held-out customers: the results page reads it as the control group."""
+MAX_CONTROL_SHARE = 0.5
 PHONE_NOTE = "phone_note"
 
 # Which copy field fills each plan column, per channel (the first present wins).
@@ -160,6 +163,11 @@ class CampaignPlan:
     """Plan column -> the table's column it came from."""
     phones_not_normalised: int = 0
     variants: Mapping[int, tuple[Draft, ...]] = field(default_factory=dict)
+    holdout: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLAN_COLUMNS))
+    """Customers kept out of the send on purpose (``variant`` = "control"), with the plan's
+    columns, so that their outcomes can be measured beside the contacted customers' and
+    uplift estimated. Not for the sending tool."""
+    control_share: float = 0.0
 
 
 def _copy(draft: Draft, names: Sequence[str]) -> str:
@@ -189,6 +197,7 @@ def campaign_plan(
     seed: int = 0,
     country_code: str = "",
     id_column: str | None = None,
+    control_share: float = 0.0,
 ) -> CampaignPlan:
     """One row per customer of every segment that has drafts on ``channel``.
 
@@ -201,10 +210,18 @@ def campaign_plan(
         seed: the variant assignment's seed, recorded in the plan brief.
         country_code: for phone numbers written without one (``"44"``).
         id_column: the table's id column, never mistaken for a contact.
+        control_share: the share of each segment held out (0 to ``MAX_CONTROL_SHARE``):
+            chosen by the same seeded shuffle, listed in ``CampaignPlan.holdout``.
 
     Raises:
-        SegmenterError: when no draft on ``channel`` has copy to send.
+        SegmenterError: when no draft on ``channel`` has copy to send, or the control
+            share is out of range.
     """
+    if not 0 <= control_share <= MAX_CONTROL_SHARE:
+        raise SegmenterError(
+            f"Hold out between 0% and {MAX_CONTROL_SHARE:.0%} of each segment, not "
+            f"{control_share:.0%}."
+        )
     variants: dict[int, list[Draft]] = {}
     for draft in drafts:
         if draft.brief.channel == channel and draft.fields:
@@ -215,14 +232,36 @@ def campaign_plan(
         )
     labels = np.asarray(labels)
     contacts = detect_contacts(frame, exclude=[id_column] if id_column else [])
-    parts = []
+    parts, held = [], []
     for segment_id in sorted(variants):
         chosen = variants[segment_id]
-        rows = np.flatnonzero(labels == segment_id)
+        every = np.flatnonzero(labels == segment_id)
         rng = np.random.default_rng([seed, segment_id])
-        order = rng.permutation(len(rows))
-        assigned = np.empty(len(rows), dtype=int)
-        assigned[order] = np.arange(len(rows)) % len(chosen)
+        order = rng.permutation(len(every))
+        n_control = int(round(control_share * len(every)))
+        # The first of the shuffled order are held out; the rest get the variants in turn.
+        kept_out = np.sort(every[order[:n_control]])
+        rows = np.sort(every[order[n_control:]])
+        assigned = np.empty(len(every), dtype=int)
+        assigned[order[n_control:]] = np.arange(len(rows)) % len(chosen)
+        assigned = assigned[np.isin(every, rows)]
+        if n_control:
+            held.append(
+                pd.DataFrame(
+                    {
+                        "customer_id": [str(ids[int(r)]) for r in kept_out],
+                        "segment_id": segment_id,
+                        "segment_name": segment_names.get(segment_id, chosen[0].segment_name),
+                        "channel": channel,
+                        "variant": CONTROL_VARIANT,
+                        "draft_id": "",
+                        "subject": "",
+                        "body": "",
+                        "call_to_action": "",
+                    },
+                    index=kept_out,
+                )
+            )
         part = pd.DataFrame(
             {
                 "customer_id": [str(ids[int(r)]) for r in rows],
@@ -265,6 +304,10 @@ def campaign_plan(
         contacts=contacts,
         phones_not_normalised=unnormalised,
         variants={k: tuple(v) for k, v in variants.items()},
+        holdout=pd.concat(held).sort_index().reset_index(drop=True)
+        if held
+        else pd.DataFrame(columns=PLAN_COLUMNS),
+        control_share=control_share,
     )
 
 
@@ -278,6 +321,8 @@ def plan_brief(plan: CampaignPlan, brand: BrandProfile) -> dict[str, Any]:
         "assignment": "seeded shuffle per segment (numpy default_rng([seed, segment_id])), "
         "then variants in turn: an even split",
         "rows": len(plan.frame),
+        "control_share": plan.control_share,
+        "held_out": len(plan.holdout),
         "columns": list(plan.frame.columns),
         "contacts": dict(plan.contacts),
         "phones_not_normalised": plan.phones_not_normalised,
@@ -297,6 +342,7 @@ def plan_brief(plan: CampaignPlan, brand: BrandProfile) -> dict[str, Any]:
                         "checks": list(draft.problems) or "passed",
                         "model": draft.model_id,
                         "brief": brief_to_dict(draft.brief),
+                        "informed_by": list(draft.informed_by),
                     }
                     for number, draft in enumerate(drafts, start=1)
                 ],

@@ -91,7 +91,13 @@ NO_OFFER_LINE = "Offer: none. Promise nothing of value and do not write {slot}."
 SEGMENT_PROMPT = """\
 The segment: facts compared with all customers
 {facts}
-{quotes}{concerns}{variant}Write the JSON for these customers now."""
+{quotes}{concerns}{past}{variant}Write the JSON for these customers now."""
+
+PAST_RESULTS_PROMPT = """\
+What earlier campaigns to these customers showed (measured results). Build on what worked, \
+take a different angle from what did not, and never write these figures in the copy:
+{lessons}
+"""
 
 QUOTES_PROMPT = """
 <customer_quotes>
@@ -353,9 +359,11 @@ def build_messages(
     *,
     variant: int = 1,
     earlier: Sequence[str] = (),
+    past: Sequence[str] = (),
 ) -> list[dict[str, str]]:
     """The chat messages for one draft: the rules and brief first (the same for every
-    segment), then this segment's facts and quotes.
+    segment), then this segment's facts and quotes, and what earlier campaigns to this
+    segment showed (``past``: lines from ``segmenter.results.past_results``).
 
     Only this segment's profile goes in, so no other segment's customers can leak
     into its copy; raw column names are replaced by their labels.
@@ -378,6 +386,11 @@ def build_messages(
         concerns=f"\nSpeak to what these customers care about most: {concerns}\n"
         if concerns
         else "\n",
+        past=PAST_RESULTS_PROMPT.format(
+            lessons="\n".join(f"- {sanitise(line, 400)}" for line in past)
+        )
+        if past
+        else "",
         variant=variant_line,
     )
     user = readable(user, raw_column_names(profile))

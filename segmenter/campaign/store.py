@@ -58,6 +58,7 @@ def draft_to_dict(draft: Draft) -> dict[str, Any]:
         "problems": list(draft.problems),
         "model_id": draft.model_id,
         "seconds": round(float(draft.seconds), 2),
+        "informed_by": list(draft.informed_by),
     }
 
 
@@ -75,6 +76,7 @@ def draft_from_dict(data: Mapping[str, Any]) -> Draft:
         model_id=str(data.get("model_id", "")),
         seconds=float(data.get("seconds", 0.0)),
         draft_id=str(data["draft_id"]),
+        informed_by=tuple(str(s) for s in data.get("informed_by", ())),
     )
 
 

@@ -46,10 +46,13 @@ class ResultsReport:
         """Why there is no uplift table, or nothing."""
         return "" if self.results.has_control else NO_CONTROL
 
-    def variant_drafts(self) -> dict[tuple[str, str], str]:
-        """(campaign, variant) -> the draft sent as that variant, where the results say."""
+    def variant_drafts(self, segment_id: int) -> dict[tuple[str, str], str]:
+        """(campaign, variant) -> the draft sent to ``segment_id`` as that variant, where the
+        results say (each segment has its own drafts)."""
         frame = self.results.frame
-        sent = frame[(frame["draft_id"] != "") & ~frame["control"]]
+        sent = frame[
+            (frame["draft_id"] != "") & ~frame["control"] & (frame["segment_id"] == segment_id)
+        ]
         if sent.empty:
             return {}
         common = sent.groupby(["campaign", "variant"])["draft_id"].agg(lambda d: d.mode().iloc[0])
@@ -66,7 +69,7 @@ class ResultsReport:
             self.uplift,
             source=self.results.source,
             drafts=drafts,
-            variant_drafts=self.variant_drafts(),
+            variant_drafts=self.variant_drafts(segment_id),
         )
 
 
