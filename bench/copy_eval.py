@@ -16,7 +16,11 @@ not counted, the copy is read again. Per model it prints:
   or next best offers (``grounding_terms``; the brief's own offer does not count);
 - distinctness: mean TF-IDF cosine similarity of copy for different segments of a table
   (same channel) against copy for the same segment (variants; needs ``--variants 2``+);
-- seconds to first token and per draft.
+- seconds to first token and per draft;
+- past results: on a table with past-campaign columns (the campaign table's
+  ``AcceptedCmp1..5``, ``Response``), each segment's brief carries what worked for it
+  (``segmenter.results``); the share of those drafts whose every prompt held every lesson
+  and which recorded them in ``informed_by``.
 
     python bench/copy_eval.py                                  # the full run (long on a CPU)
     python bench/copy_eval.py --segments-per-table 1 --variants 1 --out /tmp/copy.json
@@ -54,6 +58,7 @@ from segmenter.campaign import (  # noqa: E402
 )
 from segmenter.campaign.checks import MID_SENTENCE  # noqa: E402
 from segmenter.profile import SegmentProfile, describe_traits  # noqa: E402
+from segmenter.results import analyse, propose_outcome_columns, results_from_columns  # noqa: E402
 
 AD_CHANNEL = "ad"
 
@@ -351,6 +356,9 @@ class Segmented:
     labels: dict[str, str]
     columns: list[str]
     seconds: float = 0.0
+    results: Any = None
+    """The table's own past-campaign columns read as results (``segmenter.results``), whose
+    lessons each segment's brief carries; ``None`` when the table has none."""
 
 
 def segment_table(case: TableCase) -> Segmented:
@@ -365,9 +373,16 @@ def segment_table(case: TableCase) -> Segmented:
     schema = detect_schema(loaded.frame)
     run = run_segmentation(loaded, schema, EmbedConfig(), ClusterConfig())
     profiles = sorted(run.result.profiles, key=lambda p: -p.size)
+    report = None
+    outcomes = propose_outcome_columns(loaded.frame, exclude=[schema.id_column or ""])
+    if outcomes:  # a campaign table: its past campaigns shape the next brief
+        results = results_from_columns(
+            loaded.frame, run.prepared.ids.tolist(), run.result.labels, outcomes
+        )
+        report = analyse(results, {p.segment_id: p.name for p in profiles})
     return Segmented(
         case, profiles, dict(run.labels), [str(c) for c in frame.columns],
-        time.perf_counter() - start,
+        time.perf_counter() - start, report,
     )  # fmt: skip
 
 
@@ -382,11 +397,13 @@ class CountingGenerator:
         self.model_id = inner.model_id
         self.is_local = inner.is_local
         self.calls = 0
+        self.prompts: list[str] = []
         self.first_token: list[float | None] = []
         """Per call: seconds from the request to its first piece (``None``: no piece)."""
 
     def stream(self, messages: Any, **kwargs: Any) -> Iterator[str]:
         self.calls += 1
+        self.prompts.append("\n".join(str(m["content"]) for m in messages))
         self.first_token.append(None)
         start = time.perf_counter()
         for piece in self.inner.stream(messages, **kwargs):
@@ -420,6 +437,7 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     first = [r["app_ok"] and clean(r["found"]) and r["calls"] == 1 for r in records]
     counts = {k: sum(bool(r["found"].get(k)) for r in records) for k in UNSENDABLE}
     first_tokens = [r["first_token_s"] for r in records if r["first_token_s"] is not None]
+    informed = [r for r in records if r.get("past_results")]
     return {
         "drafts": n,
         "first_try_pass": sum(first) / n,
@@ -429,6 +447,15 @@ def summarise(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         / n,
         **counts,
         "grounding": sum(bool(r["found"]["grounded_on"]) for r in records) / n,
+        # Drafts for segments with past results, and the share whose every prompt carried
+        # every lesson and which recorded them (informed_by).
+        "drafts_with_past_results": len(informed),
+        "past_results_reached_prompt": (
+            sum(bool(r["past_results_in_prompt"]) and bool(r["informed_by"]) for r in informed)
+            / len(informed)
+            if informed
+            else float("nan")
+        ),
         **{f"similarity_{k}": v for k, v in distinctness(records).items()},
         "first_token_s_median": float(np.median(first_tokens)) if first_tokens else float("nan"),
         "first_token_s_first": first_tokens[0] if first_tokens else float("nan"),
@@ -463,10 +490,16 @@ def eval_table(
             )  # fmt: skip
             drafts: list[tuple[Any, int]] = []  # (draft, calls made when it was done)
             first_call = counting.calls
+            past = table.results.lessons(profile.segment_id) if table.results else None
             draft_campaign(
                 profile, brief, counting,
                 on_draft=lambda d, kept=drafts: kept.append((d, counting.calls)),
+                past=past or None,
             )  # fmt: skip
+            # Every prompt of this brief must carry every lesson, word for word.
+            prompts = counting.prompts[first_call:]
+            past_lines = list(past.lines) if past else []
+            past_reached = all(line in p for line in past_lines for p in prompts)
             for draft, calls in drafts:
                 found = detect(
                     draft.fields, channel=channel, offer=table.case.offer, labels=table.labels,
@@ -497,6 +530,9 @@ def eval_table(
                     "first_token_s": counting.first_token[first_call],
                     "seconds": draft.seconds,
                     "found": found,
+                    "past_results": past_lines,
+                    "past_results_in_prompt": past_reached if past_lines else None,
+                    "informed_by": list(draft.informed_by),
                 }
                 first_call = calls
                 records.append(record)

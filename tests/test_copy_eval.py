@@ -228,3 +228,20 @@ def test_a_field_cut_mid_phrase_keeps_the_draft_from_the_final_pass() -> None:
     found = {"empty": False, **{k: [] for k in ce.COUNTED}, "cut_short": ["call_to_action"]}
     assert not ce.clean(found)
     assert ce.clean({**found, "cut_short": []})
+
+
+def test_eval_checks_that_past_results_reach_every_prompt() -> None:
+    from segmenter.results import analyse, results_from_columns
+
+    profiles = themed_profiles()
+    n = 300
+    frame = pd.DataFrame({"AcceptedCmp1": ["1" if i % 4 == 0 else "0" for i in range(n)]})
+    labels = np.array([p.segment_id for p in profiles] * (n // len(profiles)))
+    results = results_from_columns(frame, [str(i) for i in range(n)], labels, ["AcceptedCmp1"])
+    table = segmented(profiles)
+    table.results = analyse(results, {p.segment_id: p.name for p in profiles})
+    records = ce.eval_table(table, FakeGenerator(), ["sms"], segments=2, variants=1)
+    assert all(r["past_results"] for r in records)
+    assert all(r["past_results_in_prompt"] and r["informed_by"] for r in records)
+    assert ce.summarise(records)["past_results_reached_prompt"] == 1.0
+    assert ce.summarise(records)["drafts_with_past_results"] == 2
