@@ -15,6 +15,7 @@ navigation = st.navigation(
         st.Page("pages/4_Campaigns.py", title="Campaigns", icon="✍️"),
         st.Page("pages/5_Export.py", title="Export", icon="📦"),
         st.Page("pages/6_Compare.py", title="Compare runs", icon="🔀"),
+        st.Page("pages/7_Results.py", title="Campaign results", icon="📈"),
     ]
 )
 navigation.run()

@@ -46,6 +46,8 @@ CHOSEN_SEGMENT = "campaign_chosen_segment"  # int: the segment being drafted for
 #                                             Segments (panel)
 SUGGESTED_SEGMENT = "campaign_suggested"  # int: the segment the map's selection last picked
 #                                           (the user's pick stands after it)  Segments (panel)
+RESULTS_REPORT = "results_report"  # segmenter.results.ResultsReport  Results
+RESULTS_TARGETS = "results_targets"  # segmenter.results.TargetList: the ranking last shown  Results
 CALL_PICKED = "segments_call_picked"  # int: the call-list row last picked in the table  Segments
 
 # Widget keys read or set outside the widget that owns them (a widget's own key is set where
@@ -78,6 +80,8 @@ _FROM_RUN = (
     OFFERS_TYPED,
     CAMPAIGN_STORE,
     CAMPAIGN_SAVED,
+    RESULTS_REPORT,
+    RESULTS_TARGETS,
 )
 DOWNSTREAM = {
     UPLOAD_FINGERPRINT: (
