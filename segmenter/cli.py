@@ -1,6 +1,7 @@
 """Command line, the same pipeline as the app: ``python -m segmenter segment INPUT --out DIR``,
 ``draft DIR --segment N --channel sms``, ``predict``, ``assign NEW --run DIR --out OUT`` (a new
-table into saved segments) and ``compare RUN_A RUN_B --out DIR`` (who moved)."""
+table into saved segments), ``compare RUN_A RUN_B --out DIR`` (who moved) and ``results RUN
+--out DIR`` (campaign results per segment)."""
 
 from __future__ import annotations
 
@@ -249,6 +250,48 @@ def build_parser() -> argparse.ArgumentParser:
         "ones, by churn or negative feedback)",
     )
 
+    results = commands.add_parser(
+        "results",
+        help="campaign results per segment of a saved run: rates, variants, uplift, targets",
+        description="Measures past campaigns per segment of RUN_DIR, from the run's own yes/no "
+        "outcome columns (--outcomes, or those proposed from the table) or a results file "
+        "joined by customer ID (--file). Writes DIR/rates.csv, comparisons.csv, targets.csv, "
+        "results.json, uplift.csv (with a control group) and unmatched.csv (result rows that "
+        "match no customer).",
+    )
+    results.add_argument(
+        "run", type=Path, metavar="RUN_DIR", help="the run folder (`segment --out`)"
+    )
+    results.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder for the results"
+    )
+    results.add_argument(
+        "--outcomes",
+        default=None,
+        metavar="COLS",
+        help="comma-separated yes/no columns of the run's table, one campaign each "
+        "(default: those that look like past-campaign outcomes)",
+    )
+    results.add_argument(
+        "--file", type=Path, default=None, help="a results file (CSV, TSV, Excel, Parquet)"
+    )
+    for role, what in (
+        ("id", "the column of customer IDs"),
+        ("campaign", "the campaign's column (none: one campaign, named as the file)"),
+        ("outcome", "outcome columns, comma-separated (opened, converted, revenue …)"),
+        ("variant", "the variant's column (control or holdout: held out of the send)"),
+        ("channel", "the channel's column"),
+    ):
+        results.add_argument(
+            f"--{role}",
+            default=None,
+            metavar="COL[,COL]" if role == "outcome" else "COL",
+            help=f"with --file: {what}; guessed when left out",
+        )
+    results.add_argument(
+        "--goal", default=None, help="the outcome the target list ranks for (default: the first)"
+    )
+
     model = commands.add_parser("model", help="manage the bundled drafting models")
     model.add_argument(
         "action",
@@ -437,6 +480,43 @@ def _assign(args: argparse.Namespace) -> int:
         )
     print(summary["verdict"])
     print(f"wrote {', '.join(summary['paths'])}")
+    return 0
+
+
+def _results(args: argparse.Namespace) -> int:
+    from segmenter.results.command import (  # noqa: PLC0415 - fast --help
+        ResultsFile,
+        file_results,
+        measure,
+        split_columns,
+        summary_lines,
+        table_results,
+    )
+    from segmenter.runs import open_run  # noqa: PLC0415
+
+    by_column = [f"--{r}" for r in ("id", "campaign", "outcome", "variant", "channel")]
+    given = [flag for flag in by_column if getattr(args, flag[2:]) is not None]
+    if args.file is None and given:
+        raise SegmenterError(f"{', '.join(given)} name columns of --file: add --file or drop them.")
+    if args.file is not None and args.outcomes is not None:
+        raise SegmenterError(
+            "--outcomes names columns of the run's table, --file a results file: give one."
+        )
+    run = open_run(args.run)
+    if args.file is None:
+        results = table_results(run, split_columns(args.outcomes))
+    else:
+        request = ResultsFile(
+            args.file,
+            id=args.id,
+            outcomes=split_columns(args.outcome),
+            campaign=args.campaign,
+            variant=args.variant,
+            channel=args.channel,
+        )
+        results = file_results(run, request)
+    for line in summary_lines(measure(run, results, args.goal, args.out)):
+        print(line)
     return 0
 
 
@@ -676,6 +756,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "assign":
             return _assign(args)
+        if args.command == "results":
+            return _results(args)
     except SegmenterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
