@@ -30,8 +30,13 @@ from segmenter.campaign import (
     partial_fields,
 )
 from segmenter.campaign.brief import default_language, language_name
-from segmenter.campaign.plan import campaign_plan, plan_brief, plan_channels
-from segmenter.campaign.store import campaign_payload, load_campaign, save_campaign
+from segmenter.campaign.plan import MAX_CONTROL_SHARE, campaign_plan, plan_brief, plan_channels
+from segmenter.campaign.store import (
+    campaign_payload,
+    draft_to_dict,
+    load_campaign,
+    save_campaign,
+)
 from segmenter.config import LMConfig
 from segmenter.errors import SegmenterError
 from segmenter.export import to_csv_bytes
@@ -45,6 +50,7 @@ from segmenter.lm import (
 )
 from segmenter.pipeline import SegmentationRun
 from segmenter.profile import SegmentProfile
+from segmenter.results import PastResults
 from segmenter.runs import campaign_folder, run_fingerprint
 from segmenter.ui import state
 from segmenter.ui.widgets import plain
@@ -301,6 +307,46 @@ def _keep(draft: Draft) -> None:
     st.session_state[state.DRAFTS].setdefault(draft.segment_id, []).append(draft)
 
 
+def lessons_for(profile: SegmentProfile) -> PastResults | None:
+    """What the campaign results on the Results page showed for this segment, when the
+    user lets drafts use them (``state.USE_RESULTS``)."""
+    report = state.get(state.RESULTS_REPORT)
+    if report is None or not st.session_state.get(state.USE_RESULTS, True):
+        return None
+    stored = {d.draft_id: draft_to_dict(d) for d in all_drafts()}
+    return report.lessons(profile.segment_id, stored) or None
+
+
+def past_results_note(profile: SegmentProfile, *, key: str) -> None:
+    """Whether the next draft carries what worked before, and what that is, in words."""
+    report = state.get(state.RESULTS_REPORT)
+    if report is None:
+        st.caption(
+            "Drafts do not know how earlier campaigns did: bring results in on the "
+            "Campaign results page and the brief will carry what worked for each segment."
+        )
+        return
+    lessons = report.lessons(
+        profile.segment_id, {d.draft_id: draft_to_dict(d) for d in all_drafts()}
+    )
+    if not lessons:
+        st.caption(
+            f"The results from {report.results.source} have too few customers of this "
+            "segment to say what worked: the draft will not mention them."
+        )
+        return
+    use = st.toggle(
+        f"Use what worked before ({report.results.source})",
+        value=st.session_state.get(state.USE_RESULTS, True),
+        key=f"{key}_use_results",
+        help="The prompt then carries these measured results; each draft records them.",
+    )
+    st.session_state[state.USE_RESULTS] = use
+    with st.expander("What earlier campaigns showed for this segment", expanded=False):
+        for line in lessons.lines:
+            st.markdown(f"- {plain(line)}")
+
+
 def run_drafting(
     profile: SegmentProfile, brief: CampaignBrief, generator: TextGenerator, *, replace_id: str = ""
 ) -> None:
@@ -332,6 +378,7 @@ def run_drafting(
                 on_text=show,
                 on_draft=keep,
                 earlier=[d for d in existing if d.brief.channel == brief.channel],
+                past=lessons_for(profile),
             )
         except SegmenterError as error:
             st.error(str(error))
@@ -371,6 +418,8 @@ def draft_list(profile: SegmentProfile, generator_for_regenerate: TextGenerator 
             else:
                 st.text(draft.raw_text)
             st.caption(f"{draft.model_id} · {draft.language}")
+            if draft.informed_by:
+                st.caption("Informed by: " + plain("; ".join(draft.informed_by)))
             with st.popover("Copy as text", width="stretch"):
                 st.code(draft.as_text(), language=None, wrap_lines=True)
             left, right = st.columns(2)
@@ -445,6 +494,7 @@ def draft_controls(
     preload = getattr(generator, "load_in_background", None)
     if callable(preload):
         preload()
+    past_results_note(profile, key=key)
     draft_col, stop_col = st.columns(2)
     clicked = draft_col.button(
         "Draft copy", type="primary", key=f"{key}_draft", disabled=generator is None
@@ -648,6 +698,8 @@ def variant_column(
     else:
         st.text(draft.raw_text)
     st.caption(f"{draft.language} · {draft.model_id} · {draft.seconds:.0f} s")
+    if draft.informed_by:
+        st.caption("Informed by: " + plain("; ".join(draft.informed_by)))
     left, right = st.columns(2)
     if left.button("Regenerate", key=f"{key}_regen_{draft.draft_id}") and generator is not None:
         run_drafting(
@@ -698,7 +750,7 @@ def campaign_plan_downloads(
         st.caption("No draft has copy to send yet (every draft failed to parse).")
         return
     st.markdown("**Campaign plan** — one row per customer of the segments with drafts")
-    left, middle, right = st.columns(3)
+    left, middle, right, last = st.columns(4)
     channel = left.selectbox(
         "Channel",
         channels,
@@ -723,6 +775,17 @@ def campaign_plan_downloads(
         key="export_plan_seed",
         help="Recorded in the plan brief: the same seed gives the same assignment.",
     )
+    control = last.number_input(
+        "Hold out as control (%)",
+        0,
+        int(MAX_CONTROL_SHARE * 100),
+        0,
+        step=5,
+        key="export_plan_control",
+        help="Customers of each segment left out of the send, chosen by the same seed: "
+        "their results, beside the contacted customers', show what the campaign itself "
+        "changed (uplift). Without them only response rates can be measured.",
+    )
     try:
         plan = campaign_plan(
             run.loaded.frame,
@@ -734,6 +797,7 @@ def campaign_plan_downloads(
             seed=int(seed),
             country_code=country,
             id_column=run.schema.id_column,
+            control_share=int(control) / 100,
         )
     except SegmenterError as error:
         st.error(str(error))
@@ -773,3 +837,17 @@ def campaign_plan_downloads(
         "application/json",
         key="export_plan_json",
     )
+    if len(plan.holdout):
+        st.caption(
+            f"{len(plan.holdout):,} customers held out as the control group: do not send "
+            "to them. To measure the campaign, add outcome columns (opened, converted …) "
+            "to the plan and to this list, put them in one file and bring it to the "
+            "Campaign results page."
+        )
+        st.download_button(
+            "Control group (CSV)",
+            to_csv_bytes(plan.holdout, excel_bom=excel),
+            f"{stem}_campaign_control_{channel}.csv",
+            "text/csv",
+            key="export_plan_control_csv",
+        )
