@@ -17,6 +17,7 @@ from segmenter.errors import SegmenterError
 from segmenter.results import analyse, guess_result_columns, results_from_file
 from tests.conftest import FakeGenerator
 from tests.test_campaign import prompt_text, themed_profiles
+from tests.test_pages import drafting_session, finished_run, loaded_customers  # noqa: F401
 
 NAMES = {0: "Late deliveries", 1: "Price watchers", 2: "Support seekers"}
 
@@ -133,3 +134,74 @@ def test_what_worked_reaches_the_prompt_and_is_recorded_on_the_draft() -> None:
     # Without results the prompt says nothing of earlier campaigns.
     draft_campaign(profile, CampaignBrief(channel="email"), generator)
     assert "earlier campaigns" not in prompt_text(generator)
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+
+def _report_for(run):  # type: ignore[no-untyped-def]
+    """Results of a campaign sent to ``run``'s customers: variant 2 did better everywhere."""
+    ids = run.prepared.ids.tolist()
+    labels = run.result.labels
+    back = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "variant": ["1" if i % 2 else "2" for i in range(len(ids))],
+            "converted": ["1" if i % 2 == 0 or i % 7 == 0 else "0" for i in range(len(ids))],
+        }
+    )
+    names = {p.segment_id: p.name for p in run.result.profiles}
+    columns = guess_result_columns(back, ids)
+    return analyse(results_from_file(back, ids, labels, columns, name="spring"), names)
+
+
+def test_campaigns_page_drafts_with_what_worked_and_says_so(  # type: ignore[no-untyped-def]
+    drafting_session,  # noqa: F811 - the fixture imported from test_pages
+    fake_generator,
+) -> None:
+    from segmenter.ui import state
+    from tests.test_pages import page
+
+    run = drafting_session[state.RUN]
+    report = _report_for(run)
+    at = page("pages/4_Campaigns.py", {**drafting_session, state.RESULTS_REPORT: report})
+    at.run()
+    assert not at.exception
+    segment = run.result.profiles[0].segment_id
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Segment")).select(segment)
+    at.run()
+    assert at.toggle(key="campaigns_use_results").value is True
+    lessons = report.lessons(segment)
+    assert lessons and any(lessons.lines[0] in m.value.replace("\\", "") for m in at.markdown)
+    at.button(key="campaigns_draft").click().run()
+    assert not at.exception
+    prompt = "\n".join(m["content"] for m in fake_generator.prompts[-1])
+    assert lessons.lines[0] in prompt
+    [draft] = at.session_state[state.DRAFTS][segment]
+    assert draft.informed_by == lessons.sources
+    assert any(c.value.startswith("Informed by:") for c in at.caption)
+    # Switched off, the next draft knows nothing of earlier campaigns.
+    at.toggle(key="campaigns_use_results").set_value(False).run()
+    at.button(key="campaigns_draft").click().run()
+    assert "earlier campaigns" not in "\n".join(m["content"] for m in fake_generator.prompts[-1])
+    assert at.session_state[state.DRAFTS][segment][-1].informed_by == ()
+
+
+def test_export_page_holds_out_a_control_group(  # type: ignore[no-untyped-def]
+    drafting_session,  # noqa: F811 - the fixture imported from test_pages
+) -> None:
+    from segmenter.ui import state
+    from tests.test_pages import page
+
+    run = drafting_session[state.RUN]
+    segment = run.result.profiles[0].segment_id
+    drafts = {segment: [_draft(segment, 1)]}
+    at = page("pages/5_Export.py", {**drafting_session, state.DRAFTS: drafts})
+    at.run()
+    assert not at.exception
+    assert not any(b.label == "Control group (CSV)" for b in at.get("download_button"))
+    at.number_input(key="export_plan_control").set_value(20).run()
+    assert not at.exception
+    assert any(b.label == "Control group (CSV)" for b in at.get("download_button"))
+    held = int(round(0.2 * int((run.result.labels == segment).sum())))
+    assert any(f"{held:,} customers held out as the control group" in c.value for c in at.caption)
