@@ -21,7 +21,10 @@ def rates_forest(rates: pd.DataFrame, outcome: str, campaign: str) -> go.Figure:
     figure = go.Figure()
     for variant, part in shown.groupby("variant", sort=False):
         label = f"variant {variant!s}" if variant else "rate"
-        rows = part["segment_name"] + [f"  ({n:,})" for n in part["customers"]]
+        # One row per segment and variant: the variant's name on the row, or a segment's
+        # three variants would read as three segments of the same name.
+        suffix = f" · {label}" if several else ""
+        rows = part["segment_name"] + [f"{suffix}  ({n:,})" for n in part["customers"]]
         figure.add_trace(
             go.Scatter(
                 x=part["rate"] * 100,
@@ -84,6 +87,7 @@ def rates_heatmap(rates: pd.DataFrame, outcome: str) -> go.Figure:
     )
     figure.update_layout(
         title=f"{outcome} by segment and campaign (blank: too few customers)",
+        yaxis={"autorange": "reversed"},  # the segments in the forest plot's order
         height=max(280, 40 * len(table) + 120),
         margin={"l": 10, "r": 10, "t": 60, "b": 40},
     )

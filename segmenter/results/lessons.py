@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from segmenter.results.rates import ALPHA
+from segmenter.results.rates import ALL_SEGMENTS
+from segmenter.results.stats import ALPHA
 
 MAX_LESSONS = 4
 """Lines per segment: the best and the worst say most; more crowds the prompt."""
@@ -43,17 +44,6 @@ def _figure(row: pd.Series) -> str:
         f"{_percent(row['rate'])} responded (95% interval {_percent(row['ci_low'])}–"
         f"{_percent(row['ci_high'])}, {int(row['customers']):,} customers)"
     )
-
-
-def _versus(row: pd.Series) -> str:
-    lift = row["lift"]
-    if pd.isna(lift):
-        return ""
-    if lift >= 1.05:
-        return f", {lift:.1f}× the rate of all customers"
-    if lift <= 0.95:
-        return f", below all customers' rate ({lift:.1f}×)"
-    return ", about the same as all customers"
 
 
 def _copy_of(draft: Mapping[str, object] | None) -> str:
@@ -109,25 +99,44 @@ def past_results(
     lines: list[str] = []
     sources: list[str] = []
     combined = mine[mine["variant"] == ""].sort_values("lift", ascending=False)
-    if len(combined) > 1:
-        best, worst = combined.iloc[0], combined.iloc[-1]
+    everyone = rates[(rates["segment_id"] == ALL_SEGMENTS) & (rates["variant"] == "")]
+    overall = {(r["outcome"], r["campaign"]): r["rate"] for _, r in everyone.iterrows()}
+    # A campaign is a lesson only where the segment's interval clears all customers' rate:
+    # "responded most to X" said of a difference within the noise would be invented.
+    above, below = [], []
+    for _, row in combined.iterrows():
+        base = overall.get((row["outcome"], row["campaign"]))
+        if base is None or pd.isna(base):
+            continue
+        if row["ci_low"] > base:
+            above.append((row, base))
+        elif row["ci_high"] < base:
+            below.append((row, base))
+    for row, base in above[:2]:
         lines.append(
-            f"Worked best: campaign {best['campaign']} ({best['outcome']}): {_figure(best)}"
-            f"{_versus(best)}."
+            f"They responded more than customers overall to {row['campaign']}: "
+            f"{_figure(row)}, against {_percent(base)} of all customers."
         )
-        sources.append(_source(source, best))
-        if worst["lift"] < 1:
-            lines.append(
-                f"Worked least: campaign {worst['campaign']} ({worst['outcome']}): "
-                f"{_figure(worst)}{_versus(worst)}."
-            )
-            sources.append(_source(source, worst))
-    elif len(combined) == 1:
+        sources.append(_source(source, row))
+    for row, base in below[-1:]:
+        lines.append(
+            f"They responded less than customers overall to {row['campaign']}: "
+            f"{_figure(row)}, against {_percent(base)} of all customers."
+        )
+        sources.append(_source(source, row))
+    if len(combined) == 1 and not above and not below:
         only = combined.iloc[0]
         lines.append(
-            f"Campaign {only['campaign']} ({only['outcome']}): {_figure(only)}{_versus(only)}."
+            f"In {only['campaign']} they responded about as often as customers overall: "
+            f"{_figure(only)}."
         )
         sources.append(_source(source, only))
+    elif len(combined) and not above and not below:
+        lines.append(
+            f"No earlier campaign stood out with these customers: in each of "
+            f"{len(combined)} they responded about as often as customers overall."
+        )
+        sources.append(f"{source}: {len(combined)} campaigns, none different for this segment")
     draft_of = variant_drafts or {}
     stored = drafts or {}
     variants = mine[(mine["variant"] != "") & (mine["variant"] != "control")]

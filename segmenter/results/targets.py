@@ -151,6 +151,13 @@ def target_list(
             "Ranked by uplift: the segment's response when contacted minus its control "
             "group's, both pulled toward the overall rates when a segment is small."
         )
+    missing = int((per_segment["contacts"] == 0).sum())
+    if missing:
+        # Shrinkage gives them the overall rate: a placeholder, not something learnt.
+        note += (
+            f" {missing} of {len(per_segment)} segments had no customers in these results: "
+            "they are ranked at the overall rate, which says nothing about them."
+        )
     key = "expected_uplift" if basis == "uplift" else "expected_response"
     per_segment = per_segment.sort_values(key, ascending=False, kind="stable")
     per_segment["segment_rank"] = np.arange(1, len(per_segment) + 1)
