@@ -1,6 +1,7 @@
 """The Campaigns page in a real browser: upload a table with contact columns, segment,
-draft an email on the Campaigns page with the small bundled model, and download the
-campaign plan: one row per customer of the segment, with their contacts and a variant."""
+draft an email on the Campaigns page with the small bundled model, download the campaign
+plan (one row per customer of the segment, with their contacts and a variant) and its
+control group, and bring results for them back on the Campaign results page."""
 
 from __future__ import annotations
 
@@ -65,12 +66,46 @@ def test_campaigns_page_drafts_and_exports_a_campaign_plan(
         assert box is not None and box["height"] >= 250  # room to read and edit an email
 
         walk.go("Export")
+        walk.page.locator(".st-key-export_plan_control input").fill("20")
+        walk.page.keyboard.press("Enter")
+        walk.settle()
         walk.page.get_by_role("button", name="Campaign plan (CSV)").scroll_into_view_if_needed()
         walk.shot("export")
         plan_csv = walk.download("Campaign plan (CSV)", folder / "campaign_plan.csv")
         plan_json = walk.download("Campaign plan brief (JSON)", folder / "campaign_plan.json")
+        control_csv = walk.download("Control group (CSV)", folder / "control_group.csv")
+
+        # The results come back: the plan and the control group with a converted column,
+        # and a row for a customer who is not in the table.
+        sent = pd.read_csv(plan_csv, dtype=str, keep_default_na=False)
+        held = pd.read_csv(control_csv, dtype=str, keep_default_na=False)
+        back = pd.concat([sent, held], ignore_index=True)
+        back["converted"] = ["1" if i % 3 == 0 else "0" for i in range(len(back))]
+        stranger = {"customer_id": "NOT-A-CUSTOMER", "variant": "1", "converted": "1"}
+        back = pd.concat([back, pd.DataFrame([stranger])], ignore_index=True).fillna("")
+        results_csv = tmp_path / "email_results.csv"
+        back.to_csv(results_csv, index=False)
+        walk.go("Campaign results")
+        walk.page.get_by_text("Upload results").click()
+        walk.settle()
+        walk.page.locator("input[type=file]").set_input_files(str(results_csv))
+        walk.settle()
+        walk.page.locator(".st-key-results_use_file button").click()
+        walk.settle()
+        walk.page.get_by_text("Contacted minus control response").wait_for(timeout=60_000)
+        walk.shot("results")
+        main = walk.page.locator("[data-testid=stMain]").inner_text()
+        labels = walk.page.locator("[data-testid=stDownloadButton] button").all_inner_texts()
+        target_button = next(b for b in labels if b.startswith("targets.csv"))
+        targets_csv = walk.download(target_button, folder / "targets.csv")
     finally:
         context.close()
+
+    assert "1 result row matches no customer of this run" in main
+    assert f"{len(sent) + len(held):,} customers in 1 campaign from email_results" in main
+    targets = pd.read_csv(targets_csv, dtype=str, keep_default_na=False)
+    assert len(targets) == len(table) and set(targets["customer_id"]) == set(table["customer_id"])
+    assert targets["rank"].tolist() == [str(i) for i in range(1, len(table) + 1)]
 
     plan = pd.read_csv(plan_csv, dtype=str, keep_default_na=False, encoding="utf-8")
     brief = json.loads(plan_json.read_text(encoding="utf-8"))
