@@ -261,3 +261,25 @@ def test_lessons_quote_the_best_variant_copy_and_its_figures() -> None:
     assert "a real difference" in text and "customers)" in text
     assert any("draft drafttwo" in source for source in lessons.sources)
     assert not report.lessons(7)  # a segment with no results has no lessons
+
+
+def test_lessons_claim_more_or_less_only_where_the_interval_clears_all_customers() -> None:
+    n = 1500
+    ids, labels = _customers(n)
+    rng = np.random.default_rng(12)
+    # Segment 0 takes campaign A three times as often; B is the same for everyone, and its
+    # base rate is higher than A's (so a rank by rate alone would call B "best" for all).
+    a = np.where(labels == 0, 0.30, 0.10)
+    frame = pd.DataFrame(
+        {
+            "AcceptedA": (rng.random(n) < a).astype(int).astype(str),
+            "AcceptedB": (rng.random(n) < 0.4).astype(int).astype(str),
+        }
+    )
+    report = analyse(results_from_columns(frame, ids, labels, ["AcceptedA", "AcceptedB"]), NAMES)
+    fond = "\n".join(report.lessons(0).lines)
+    assert "responded more than customers overall to AcceptedA" in fond
+    assert "AcceptedB" not in fond  # within the noise: no claim either way
+    others = "\n".join(report.lessons(1).lines)
+    assert "responded less than customers overall to AcceptedA" in others
+    assert "more than customers overall" not in others
