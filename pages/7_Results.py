@@ -4,7 +4,7 @@ next."""
 import streamlit as st
 
 from segmenter.errors import SegmenterError
-from segmenter.results import MIN_CUSTOMERS, analyse, target_list
+from segmenter.results import MIN_CUSTOMERS, target_list
 from segmenter.results.charts import rates_forest, rates_heatmap
 from segmenter.ui import state
 from segmenter.ui.data import named_profiles
@@ -16,8 +16,10 @@ from segmenter.ui.results import (
     comparisons_table,
     customer_preview,
     file_source,
+    keep_results,
     prediction_scores,
     rates_table,
+    restore_results,
     result_downloads,
     run_ids,
     segment_ranking,
@@ -41,11 +43,12 @@ st.subheader("Results in")
 source = st.radio(
     "Where are the results?", [FROM_TABLE, FROM_FILE], horizontal=True, key="results_source"
 )
+restore_results(run)
 try:
     results = table_source(run) if source == FROM_TABLE else file_source(run)
     if results is not None:
         with st.spinner("Measuring rates, variant comparisons and uplift…"):
-            st.session_state[state.RESULTS_REPORT] = analyse(results, names)
+            keep_results(run, results)
         st.session_state.pop(state.RESULTS_TARGETS, None)
 except SegmenterError as error:
     st.error(plain(str(error)))

@@ -205,3 +205,46 @@ def test_export_page_holds_out_a_control_group(  # type: ignore[no-untyped-def]
     assert any(b.label == "Control group (CSV)" for b in at.get("download_button"))
     held = int(round(0.2 * int((run.result.labels == segment).sum())))
     assert any(f"{held:,} customers held out as the control group" in c.value for c in at.caption)
+
+
+def test_results_kept_with_a_run_come_back_only_for_that_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from segmenter.results.store import load_results, save_results
+
+    _, labels, _, plan = _plan(900, 0.2)
+    back = pd.concat([plan.frame, plan.holdout], ignore_index=True)
+    back["converted"] = ["1" if i % 4 == 0 else "0" for i in range(len(back))]
+    back = pd.concat(
+        [back, pd.DataFrame([{"customer_id": "-stranger", "variant": "1", "converted": "1"}])]
+    ).fillna("")
+    ids = [f"{i:05d}" for i in range(900)]
+    results = results_from_file(back, ids, labels, guess_result_columns(back, ids), name="spring")
+    save_results(tmp_path, results)
+    kept = load_results(tmp_path, ids)
+    assert kept is not None and kept.source == "spring" and kept.has_control
+    pd.testing.assert_frame_equal(
+        kept.frame.reset_index(drop=True),
+        results.frame.reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert len(kept.unmatched) == 1
+    assert analyse(kept, NAMES).rates.equals(analyse(results, NAMES).rates)
+    # Another table's run (other customers in those rows) does not get them.
+    assert load_results(tmp_path, [f"X{i}" for i in range(900)]) is None
+    assert load_results(tmp_path / "nothing", ids) is None
+
+
+def test_the_campaigns_page_finds_results_kept_by_an_earlier_session(  # type: ignore[no-untyped-def]
+    drafting_session,  # noqa: F811 - the fixture imported from test_pages
+) -> None:
+    from segmenter.results.store import save_results
+    from segmenter.runs import campaign_folder
+    from segmenter.ui import state
+    from tests.test_pages import page
+
+    run = drafting_session[state.RUN]
+    save_results(campaign_folder(run), _report_for(run).results)
+    at = page("pages/4_Campaigns.py", drafting_session).run()
+    assert not at.exception
+    report = at.session_state[state.RESULTS_REPORT]
+    assert report.results.source == "spring"
+    assert at.toggle(key="campaigns_use_results").value is True

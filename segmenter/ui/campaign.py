@@ -53,6 +53,7 @@ from segmenter.profile import SegmentProfile
 from segmenter.results import PastResults
 from segmenter.runs import campaign_folder, run_fingerprint
 from segmenter.ui import state
+from segmenter.ui.results import restore_results
 from segmenter.ui.widgets import plain
 
 CAMPAIGNS_PAGE = "pages/4_Campaigns.py"
@@ -634,6 +635,7 @@ def restore_campaign(run: SegmentationRun) -> Path:
         show_brand(saved.brand, key="campaigns_brand")
     for offer in saved.offers:
         remember_offer(offer)
+    restore_results(run)  # what worked before, for the briefs
     st.session_state[state.CAMPAIGN_STORE] = (id(run), str(folder))
     st.session_state[state.CAMPAIGN_SAVED] = _payload_text()
     return folder

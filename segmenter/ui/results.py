@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from segmenter.errors import SegmenterError
 from segmenter.export import to_csv_bytes
 from segmenter.ingest import load_table
 from segmenter.pipeline import SegmentationRun
@@ -27,6 +28,7 @@ from segmenter.results import (
     ResultColumns,
     ResultsReport,
     TargetList,
+    analyse,
     guess_result_columns,
     propose_outcome_columns,
     report_json,
@@ -42,7 +44,12 @@ from segmenter.results.report import (
     UNMATCHED_FILE,
     UPLIFT_FILE,
 )
+from segmenter.results.store import load_results, save_results
+from segmenter.runs import campaign_folder
+from segmenter.ui import state
+from segmenter.ui.data import named_profiles
 from segmenter.ui.widgets import plain
+from segmenter.views import segment_names
 
 FROM_TABLE = "Past-campaign columns in this table"
 FROM_FILE = "Upload results"
@@ -52,6 +59,32 @@ PREVIEW_CUSTOMERS = 50
 MISSING = "—"
 ALL_CONTACTED = "all contacted"
 """The rates table's variant for every contacted customer of a campaign together."""
+
+
+def keep_results(run: SegmentationRun, results: CampaignResults) -> ResultsReport:
+    """Measure ``results`` for this session and keep them with the run (``results.store``),
+    so a reload, and the next drafting brief, still know what worked."""
+    report = analyse(results, segment_names(named_profiles(run)))
+    st.session_state[state.RESULTS_REPORT] = report
+    st.session_state[state.RESULTS_RESTORED] = id(run)
+    try:
+        save_results(campaign_folder(run), results)
+    except SegmenterError as error:
+        st.warning(str(error))
+    return report
+
+
+def restore_results(run: SegmentationRun) -> None:
+    """Once per run: bring back the results last read for it, measured under the names the
+    segments have now."""
+    if st.session_state.get(state.RESULTS_RESTORED) == id(run):
+        return
+    st.session_state[state.RESULTS_RESTORED] = id(run)
+    if state.get(state.RESULTS_REPORT) is not None:
+        return
+    kept = load_results(campaign_folder(run), run_ids(run))
+    if kept is not None:
+        st.session_state[state.RESULTS_REPORT] = analyse(kept, segment_names(named_profiles(run)))
 
 
 def run_ids(run: SegmentationRun) -> list[str]:

@@ -48,6 +48,8 @@ SUGGESTED_SEGMENT = "campaign_suggested"  # int: the segment the map's selection
 #                                           (the user's pick stands after it)  Segments (panel)
 RESULTS_REPORT = "results_report"  # segmenter.results.ResultsReport  Results
 RESULTS_TARGETS = "results_targets"  # segmenter.results.TargetList: the ranking last shown  Results
+RESULTS_RESTORED = "results_restored"  # int: id of the run whose kept results were looked for
+#                                        Results, Campaigns (``ui.results.restore_results``)
 USE_RESULTS = "use_results"  # bool: drafts carry what worked before (RESULTS_REPORT)  Campaigns,
 #                              Segments (panel)
 CALL_PICKED = "segments_call_picked"  # int: the call-list row last picked in the table  Segments
@@ -84,6 +86,7 @@ _FROM_RUN = (
     CAMPAIGN_SAVED,
     RESULTS_REPORT,
     RESULTS_TARGETS,
+    RESULTS_RESTORED,
 )
 DOWNSTREAM = {
     UPLOAD_FINGERPRINT: (
