@@ -248,3 +248,23 @@ def test_the_campaigns_page_finds_results_kept_by_an_earlier_session(  # type: i
     report = at.session_state[state.RESULTS_REPORT]
     assert report.results.source == "spring"
     assert at.toggle(key="campaigns_use_results").value is True
+
+
+def test_copy_that_tells_the_customer_about_our_campaigns_is_caught() -> None:
+    from segmenter.campaign.checks import copy_problems, drop_promises
+
+    body = (
+        "We noticed you love our wines. Here's what we found about your previous campaigns. "
+        "We've been tracking your behavior closely. A free bottle with your next case awaits."
+    )
+    fields = {"subject": "Your next case", "body": body, "call_to_action": "See the wines"}
+    problems = copy_problems(fields, channel="email", offer="a free bottle with your next case")
+    assert any("talks about our data" in p for p in problems)
+    kept, notes = drop_promises(fields, "a free bottle with your next case", [])
+    assert "campaigns" not in kept["body"] and "tracking" not in kept["body"]
+    assert kept["body"].startswith("We noticed you love our wines.") and notes
+    clean = dict(fields, body="We noticed you love our wines. A free bottle with your next case.")
+    assert not any(
+        "data" in p
+        for p in copy_problems(clean, channel="email", offer="a free bottle with your next case")
+    )

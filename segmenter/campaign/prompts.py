@@ -94,8 +94,9 @@ The segment: facts compared with all customers
 {quotes}{concerns}{past}{variant}Write the JSON for these customers now."""
 
 PAST_RESULTS_PROMPT = """\
-What earlier campaigns to these customers showed (measured results). Build on what worked, \
-take a different angle from what did not, and never write these figures in the copy:
+What earlier campaigns to these customers showed (measured results, for you alone): build on \
+what worked and take a different angle from what did not. The customer must not hear of it: \
+no campaigns, results, rates, figures or tracking in the copy.
 {lessons}
 """
 

@@ -118,7 +118,7 @@ says them (the offer's own words are allowed anywhere in the copy). Not "return"
 "delivery": a win-back asks customers to return, and copy for customers who wrote about
 late deliveries may say so; "free delivery" is caught by "free"."""
 
-DATA_TALK_WORDS: tuple[str, ...] = ("average", "averages", "平均")
+DATA_TALK_WORDS: tuple[str, ...] = ("average", "averages", "平均", "campaign", "campaigns")
 """Single words of ``DATA_TALK_PATTERNS`` that the model can be kept from writing at all:
 the segment's facts are stated against the average, and the model echoed the word."""
 
@@ -200,9 +200,15 @@ DATA_TALK_PATTERNS: tuple[str, ...] = (
     r"\baverage\b",
     r"\b(?:segments?|data shows?|our records show|compared (?:with|to) (?:other|all) customers)\b",
     r"平均|细分|数据显示",
+    # What earlier campaigns showed is for the writer (``PAST_RESULTS_PROMPT``): with it in
+    # the prompt the default model wrote "We've been tracking your behavior … Here's what
+    # we found about your previous campaigns".
+    r"\b(?:campaigns?|response rates?|conversion rates?|(?:we(?:'ve| have) been )?tracking "
+    r"your (?:behaviou?r|activity|purchases)|convert(?:ing|ed) customers)\b",
+    r"活动数据|转化率|响应率",
 )
-"""Copy that tells customers what the data says about them ("your spend is below average")
-instead of speaking to them."""
+"""Copy that tells customers what the data says about them ("your spend is below average",
+"your previous campaigns") instead of speaking to them."""
 
 
 def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
