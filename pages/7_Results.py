@@ -79,7 +79,8 @@ if report.results.has_variants:
     st.subheader("Variant comparison")
     st.caption(
         "B − A in percentage points with its 95% interval. A variant is called better only "
-        "when its Holm-adjusted p (corrected for every comparison in this table) is below "
+        "when its Holm-adjusted p (corrected for every segment comparison in this table; the "
+        "all-customers rows are corrected among themselves) is below "
         "0.05; a comparison with too few customers to find a difference worth having says so."
     )
     st.dataframe(comparisons_table(report.comparisons), hide_index=True, key="results_variants")

@@ -283,3 +283,13 @@ def test_lessons_claim_more_or_less_only_where_the_interval_clears_all_customers
     others = "\n".join(report.lessons(1).lines)
     assert "responded less than customers overall to AcceptedA" in others
     assert "more than customers overall" not in others
+
+
+def test_the_all_customers_comparison_is_not_pooled_with_the_segments() -> None:
+    ids, labels = _customers(900)
+    only_one = np.zeros(900, dtype=int)  # every customer in the results is in segment 0
+    file = _sent(ids, only_one, {(0, "1"): 0.07, (0, "2"): 0.18}, seed=2)
+    columns = ResultColumns("customer_id", ("converted",), variant="variant")
+    table = compare_variants(results_from_file(file, ids, only_one, columns), NAMES)
+    assert len(table) == 2  # all customers, and segment 0: the same customers
+    assert (table["p_adjusted"] == table["p_value"]).all()  # each alone in its family

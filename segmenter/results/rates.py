@@ -3,8 +3,9 @@
 Every figure carries the number of customers behind it. A cell with fewer than
 ``MIN_CUSTOMERS`` customers shows no rate, only a note saying so. A variant is called
 better than another only when the difference survives a two-sided test at 5% after Holm's
-correction over every comparison shown; a non-significant comparison says whether the groups
-were big enough to find a difference worth having (``UNDERPOWERED_LIFT``).
+correction over every comparison of its family (all customers, or the segments); a
+non-significant comparison says whether the groups were big enough to find a difference
+worth having (``UNDERPOWERED_LIFT``).
 """
 
 from __future__ import annotations
@@ -207,7 +208,12 @@ def compare_variants(results: CampaignResults, names: Mapping[int, str]) -> pd.D
     table = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
     table["verdict"] = table["verdict"].astype(object)
     tested = table["p_value"].notna()
-    table.loc[tested, "p_adjusted"] = holm(table.loc[tested, "p_value"].to_numpy())
+    # Two families: all customers together, and the segments. The all-customers row repeats
+    # the segments' customers, so pooling it with them would count the same evidence twice
+    # (with one segment in the results, its comparison is the all-customers one).
+    everyone = (table["segment_id"] == ALL_SEGMENTS).to_numpy()
+    for family in (tested & everyone, tested & ~everyone):
+        table.loc[family, "p_adjusted"] = holm(table.loc[family, "p_value"].to_numpy())
     table.loc[tested, "verdict"] = table[tested].apply(_verdict, axis=1)
     return table
 

@@ -100,7 +100,8 @@ def report_json(report: ResultsReport, targets: TargetList | None = None) -> str
         "unmatched_rows": len(report.results.unmatched),
         "settings": {
             "interval": "95% Wilson score interval (rates), Newcombe hybrid score (differences)",
-            "test": "score test for two independent proportions, Holm-adjusted over the table",
+            "test": "score test for two independent proportions, Holm-adjusted over the "
+            "segment comparisons (and apart over the all-customers ones)",
             "alpha": ALPHA,
             "min_customers": MIN_CUSTOMERS,
             "shrinkage_customers": PRIOR_CUSTOMERS,
