@@ -101,6 +101,7 @@ def past_results(
     combined = mine[mine["variant"] == ""].sort_values("lift", ascending=False)
     everyone = rates[(rates["segment_id"] == ALL_SEGMENTS) & (rates["variant"] == "")]
     overall = {(r["outcome"], r["campaign"]): r["rate"] for _, r in everyone.iterrows()}
+    reached = {(r["outcome"], r["campaign"]): r["customers"] for _, r in everyone.iterrows()}
     # A campaign is a lesson only where the segment's interval clears all customers' rate:
     # "responded most to X" said of a difference within the noise would be invented.
     above, below = [], []
@@ -126,10 +127,10 @@ def past_results(
         sources.append(_source(source, row))
     if len(combined) == 1 and not above and not below:
         only = combined.iloc[0]
-        lines.append(
-            f"In {only['campaign']} they responded about as often as customers overall: "
-            f"{_figure(only)}."
-        )
+        alone = reached.get((only["outcome"], only["campaign"])) == only["customers"]
+        # Sent to this segment alone, "customers overall" are these same customers.
+        compared = "" if alone else " they responded about as often as customers overall"
+        lines.append(f"In {only['campaign']}{compared}: {_figure(only)}.")
         sources.append(_source(source, only))
     elif len(combined) and not above and not below:
         lines.append(
