@@ -57,6 +57,7 @@ from segmenter.campaign import (  # noqa: E402
     edited,
 )
 from segmenter.campaign.checks import MID_SENTENCE  # noqa: E402
+from segmenter.campaign.prompts import raw_column_names, readable  # noqa: E402
 from segmenter.profile import SegmentProfile, describe_traits  # noqa: E402
 from segmenter.results import analyse, propose_outcome_columns, results_from_columns  # noqa: E402
 
@@ -496,9 +497,12 @@ def eval_table(
                 on_draft=lambda d, kept=drafts: kept.append((d, counting.calls)),
                 past=past or None,
             )  # fmt: skip
-            # Every prompt of this brief must carry every lesson, word for word.
+            # Every prompt of this brief must carry every lesson, word for word once its
+            # column names are made readable as the whole prompt's are ("AcceptedCmp1" ->
+            # "accepted campaign 1").
             prompts = counting.prompts[first_call:]
-            past_lines = list(past.lines) if past else []
+            names = raw_column_names(profile)
+            past_lines = [readable(line, names) for line in past.lines] if past else []
             past_reached = all(line in p for line in past_lines for p in prompts)
             for draft, calls in drafts:
                 found = detect(
