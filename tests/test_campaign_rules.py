@@ -549,3 +549,23 @@ def test_an_ad_may_close_on_its_hashtags() -> None:
     assert copy_problems(ad, channel="ad", language="English") == []
     cut = {"primary_text": "We know how frustrating a late order is and #Sorry we"}
     assert any("mid-sentence" in p for p in copy_problems(cut, channel="ad"))
+
+
+def test_the_offer_is_written_once_when_the_model_also_wrote_its_words() -> None:
+    from segmenter.campaign.rules import fill_offer
+
+    offer = "a free bottle with your next case"
+    # The walk's email: the model wrote the offer's words and then the slot.
+    assert fill_offer(f"so we give you {offer} @OFFER.", offer) == f"so we give you {offer}."
+    assert fill_offer(f"Enjoy @OFFER {offer} today.", offer) == f"Enjoy {offer} today."
+    assert fill_offer(f"Get {offer}, {offer.upper()}!", offer) == f"Get {offer}!"
+    assert fill_offer("Come back for @OFFER.", offer) == f"Come back for {offer}."
+    assert fill_offer("@OFFER is waiting.", offer) == f"A{offer[1:]} is waiting."
+
+
+def test_telling_customers_about_their_past_responses_is_data_talk() -> None:
+    from segmenter.campaign.rules import DATA_TALK_RE
+
+    assert DATA_TALK_RE.search("We've had a great response to your previous offers")
+    assert DATA_TALK_RE.search("Unlike our earlier emails, this one is short")
+    assert not DATA_TALK_RE.search("Your response matters: tell us how the last case was")

@@ -204,7 +204,8 @@ DATA_TALK_PATTERNS: tuple[str, ...] = (
     # the prompt the default model wrote "We've been tracking your behavior … Here's what
     # we found about your previous campaigns".
     r"\b(?:campaigns?|response rates?|conversion rates?|(?:we(?:'ve| have) been )?tracking "
-    r"your (?:behaviou?r|activity|purchases)|convert(?:ing|ed) customers)\b",
+    r"your (?:behaviou?r|activity|purchases)|convert(?:ing|ed) customers"
+    r"|(?:previous|past|earlier) (?:offers?|mailings?|emails?)|response to your)\b",
     r"活动数据|转化率|响应率",
 )
 """Copy that tells customers what the data says about them ("your spend is below average",
@@ -270,13 +271,29 @@ def fill_offer(text: str, offer: str) -> str:
     """
     if not offer:
         return text
+    dropped = False
 
     def placed(match: re.Match[str]) -> str:
+        nonlocal dropped
         before = text[: match.start()].rstrip(" ")
+        after = text[match.end() :].lstrip(" ")
+        # The model wrote the offer's words and the slot beside them: the walk's email read
+        # "to give you a free bottle with your next case a free bottle with your next case".
+        if before.lower().endswith(offer.lower()) or after.lower().startswith(offer.lower()):
+            dropped = True
+            return ""
         starts = not before or before.endswith((".", "!", "?", "\n"))
         return sentence_start(offer) if starts else offer
 
-    return _SLOT_RE.sub(placed, text)
+    filled = _SLOT_RE.sub(placed, text)
+    # The offer twice in a row, however it came about, is once.
+    twice = re.compile(rf"({re.escape(offer)})(?:[ ,]+{re.escape(offer)})+", re.IGNORECASE)
+    filled = twice.sub(lambda m: m.group(1), filled)
+    if dropped:
+        # The dropped slot leaves its spaces: "case ." -> "case.", "case  and" -> "case and".
+        filled = re.sub(r" +(?=[.,!?])", "", filled)
+        filled = re.sub(r"(?<=\S) {2,}(?=\S)", " ", filled)
+    return filled
 
 
 def sentence_start(text: str) -> str:
