@@ -156,10 +156,17 @@ def target_list(
         # Shrinkage gives them the overall rate: a placeholder, not something learnt.
         note += (
             f" {missing} of {len(per_segment)} segments had no customers in these results: "
-            "they are ranked at the overall rate, which says nothing about them."
+            "they come after the segments with results, at the overall rate, which says "
+            "nothing about them."
         )
     key = "expected_uplift" if basis == "uplift" else "expected_response"
-    per_segment = per_segment.sort_values(key, ascending=False, kind="stable")
+    # Segments with results first: a segment without any gets the overall rate, and in a
+    # tie it must not outrank one whose rate was measured (the walk ranked an unmeasured
+    # segment first).
+    per_segment["_measured"] = per_segment["contacts"] > 0
+    per_segment = per_segment.sort_values(
+        ["_measured", key], ascending=[False, False], kind="stable"
+    ).drop(columns="_measured")
     per_segment["segment_rank"] = np.arange(1, len(per_segment) + 1)
     per_segment["segment_name"] = [names.get(s, f"Segment {s}") for s in per_segment["segment_id"]]
     comparisons = (
