@@ -299,16 +299,9 @@ def test_segments_without_results_come_after_those_with_results() -> None:
     ids, labels = _customers(900)
     only_one = labels == 2  # results came back for segment 2 alone, at the overall rate
     file = _sent(ids, labels, {(s, "1"): 0.1 for s in range(3)}, seed=3)[only_one]
-    targets = target_list(
-        file_results := results_from_file(
-            file, ids, labels, ResultColumns("customer_id", ("converted",))
-        ),
-        ids,
-        labels,
-        NAMES,
-        outcome="converted",
-    )
-    assert file_results.frame["segment_id"].unique().tolist() == [2]
+    results = results_from_file(file, ids, labels, ResultColumns("customer_id", ("converted",)))
+    assert results.frame["segment_id"].unique().tolist() == [2]
+    targets = target_list(results, ids, labels, NAMES, outcome="converted")
     assert targets.segments["segment_id"].iloc[0] == 2
     assert targets.frame["segment_id"].iloc[0] == 2
     assert "2 of 3 segments had no customers in these results" in targets.note
