@@ -26,6 +26,7 @@ from segmenter.search import matches_frame, search_texts
 from segmenter.ui import state
 from segmenter.ui.campaign import campaign_panel, reply_section, session_generator
 from segmenter.ui.data import embedder, keep_lm_names, named_profiles, texts_keyword_index
+from segmenter.ui.jobs import heavy_job
 from segmenter.ui.saved import (
     assigned_record,
     earlier_points,
@@ -140,16 +141,17 @@ if submitted:
         exclude_columns=tuple(excluded),
         segment_dates=bool(with_dates),
     )
-    bar = st.progress(0.0, text="Starting")
     try:
-        run = run_segmentation(
-            loaded,
-            schema,
-            embed_config,
-            cluster_config,
-            progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message),
-            edited_labels=st.session_state[state.COLUMN_LABELS],
-        )
+        with heavy_job():
+            bar = st.progress(0.0, text="Starting")
+            run = run_segmentation(
+                loaded,
+                schema,
+                embed_config,
+                cluster_config,
+                progress=lambda message, fraction: bar.progress(min(fraction, 1.0), text=message),
+                edited_labels=st.session_state[state.COLUMN_LABELS],
+            )
     except SegmenterError as error:
         bar.empty()
         st.error(str(error))

@@ -9,6 +9,7 @@ from segmenter.predict import DEFAULT_THRESHOLD, TOP_CUSTOMERS, label_candidates
 from segmenter.predict_charts import calibration_chart, confusion_chart, gains_chart, lift_at
 from segmenter.ui import state
 from segmenter.ui.data import named_profiles
+from segmenter.ui.jobs import heavy_job
 from segmenter.ui.widgets import plain
 from segmenter.views import (
     RISK_SCORE,
@@ -55,7 +56,7 @@ with st.form("predict_settings"):
     submitted = st.form_submit_button("Train and compare models", type="primary")
 
 if submitted:
-    with st.spinner("Cross-validating 2 models × 3 feature sets on the same 5 folds…"):
+    with heavy_job(), st.spinner("Cross-validating 2 models × 3 feature sets on the same 5 folds…"):
         try:
             prediction = predict_label(
                 frame,

@@ -53,6 +53,7 @@ from segmenter.profile import SegmentProfile
 from segmenter.results import PastResults
 from segmenter.runs import campaign_folder, run_fingerprint
 from segmenter.ui import state
+from segmenter.ui.jobs import heavy_job
 from segmenter.ui.results import restore_results
 from segmenter.ui.widgets import plain
 
@@ -370,7 +371,7 @@ def run_drafting(
             _keep(draft)
 
     remember_offer(brief.offer)
-    with st.spinner(f"Drafting with {generator.model_id}…"):
+    with heavy_job(), st.spinner(f"Drafting with {generator.model_id}…"):
         try:
             draft_campaign(
                 profile,
