@@ -23,9 +23,9 @@ from contextlib import contextmanager
 HEAVY_JOBS_ENV = "SEGMENTER_HEAVY_JOBS"
 """How many heavy jobs run at once on this server; the default is one per CPU core. One job
 at a time on 2 cores (tried first) made the second of two users wait the whole first run,
-and the server's health answer took 2.3–2.7 s (the e2e isolation test allows 2 s) while
-the first user's page drew its map beside the second's run; two at a time keeps two users
-as before and queues the third and later."""
+and the server's health answer took 2.3–2.75 s in 4 of 5 runs of the e2e isolation test
+(it allows 2 s; the cause was not pinned down); two at a time keeps two users as before
+and queues the third and later."""
 POLL_SECONDS = 0.5
 """How often a waiting job reports its place, so the page's message stays current and a
 user who leaves is noticed (Streamlit stops the script at its next call)."""
