@@ -8,7 +8,7 @@ second. Prints a Markdown table: seconds per session, rows back, the slowest and
 percentile health answer, and the server's peak memory.
 
     python bench/load.py                 # 4 sessions of 2,000 rows
-    python bench/load.py --sessions 6 --rows 500
+    python bench/load.py --sessions 8 --rows 20000
 """
 
 from __future__ import annotations
@@ -45,12 +45,19 @@ def peak_memory_mb(pid: int) -> float:
 
 
 def session_file(folder: Path, session: int, rows: int) -> tuple[Path, list[str]]:
-    """The sample's first ``rows`` customers with text made unique to this session."""
-    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False).head(rows)
-    frame["feedback"] = frame["feedback"].where(
-        frame["feedback"] == "", frame["feedback"] + f" (session {session})"
+    """``rows`` customers from the sample (repeated as often as needed, each copy with its
+    own IDs), with text made unique to this session and copy: nothing comes from a cache."""
+    sample = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    copies = -(-rows // len(sample))
+    frame = pd.concat([sample.assign(_copy=str(c)) for c in range(copies)], ignore_index=True).head(
+        rows
     )
-    frame["customer_id"] = f"S{session}-" + frame["customer_id"]
+    frame["feedback"] = frame["feedback"].where(
+        frame["feedback"] == "",
+        frame["feedback"] + f" (session {session}, copy " + frame["_copy"] + ")",
+    )
+    frame["customer_id"] = f"S{session}-" + frame["_copy"] + "-" + frame["customer_id"]
+    frame = frame.drop(columns="_copy")
     path = folder / f"session_{session}.csv"
     frame.to_csv(path, index=False)
     return path, frame["customer_id"].tolist()
@@ -88,6 +95,10 @@ def main() -> None:
             started = time.perf_counter()
             for walk in walks:  # everyone presses Find segments at the same moment
                 walk.page.get_by_role("button", name="Find segments").click()
+            # The last session should be told its place in the queue (``segmenter.jobs``).
+            walks[-1].page.wait_for_timeout(3_000)
+            queued = walks[-1].page.get_by_text("ahead of yours").count() > 0
+            walks[-1].shot("queued")
             seconds = []
             for walk in walks:
                 walk.page.wait_for_selector("text=Profiles", timeout=1_200_000)
@@ -113,6 +124,7 @@ def main() -> None:
     print(f"\nhealth answers: slowest {probe.slowest:.2f} s, failures {probe.failures}")
     print(f"server memory: {idle_mb:.0f} MB at start, peak {peak_mb:.0f} MB")
     print(f"all sessions done in {max(seconds):.0f} s (median {np.median(seconds):.0f} s)")
+    print(f"the last session was shown its place in the queue: {'yes' if queued else 'no'}")
 
 
 if __name__ == "__main__":
