@@ -100,18 +100,26 @@ def campaign_payload(drafts: Sequence[Draft], offers: Sequence[str]) -> dict[str
     }
 
 
-def _write(path: Path, payload: Any) -> None:
-    # Write then rename, so a reader (another tab, a reload) never sees half a file.
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so a reader
+    (another tab, a reload) never sees half a file.
+
+    Raises:
+        OSError: the folder cannot be written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(payload, ensure_ascii=False, indent=2)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write(path: Path, payload: Any) -> None:
+    write_atomically(path, json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8"))
 
 
 def save_campaign(

@@ -125,9 +125,9 @@ def _cells(values: pd.Series) -> pd.Series:
     return values.astype(str).str.strip().where(values.notna(), "")
 
 
-def _binary(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """(responded 0/1, known) when ``values`` hold two values (or one that reads as yes
-    or no), else ``None``."""
+def _binary(values: pd.Series) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(responded 0/1, known, the value read as yes) when ``values`` hold two values (or
+    one that reads as yes or no), else ``None``."""
     cells = _cells(values)
     known = (cells != "").to_numpy()
     distinct = sorted(cells[known].unique())
@@ -140,7 +140,7 @@ def _binary(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
         positive = distinct[0] if only in POSITIVE_WORDS else ""
     else:
         positive = positive_value(distinct, cells[known])
-    return (cells == positive).to_numpy().astype(np.int8), known
+    return (cells == positive).to_numpy().astype(np.int8), known, positive
 
 
 def _amounts(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
@@ -164,9 +164,7 @@ def propose_outcome_columns(frame: pd.DataFrame, exclude: Sequence[str] = ()) ->
         read = _binary(frame[column])
         if read is None or read[0].sum() == 0 or read[0][read[1]].all():
             continue
-        cells = _cells(frame[column])
-        distinct = sorted(cells[cells != ""].unique())
-        if label_kind(str(column), positive_value(distinct, cells[cells != ""])) == "response":
+        if label_kind(str(column), read[2]) == "response":
             found.append(str(column))
     return found
 
@@ -234,7 +232,7 @@ def results_from_columns(
                 f"{column!r} is not a yes/no column (0/1, yes/no, true/false): pick past-campaign "
                 "outcome columns only."
             )
-        responded, known = read
+        responded, known, _ = read
         keep = known & (label_array >= 0)
         if (~known).any():
             notes.append(f"{column}: {int((~known).sum()):,} blank cells read as not offered")
@@ -325,7 +323,7 @@ def _outcome_values(results: pd.DataFrame, column: str) -> tuple[np.ndarray, np.
     """(responded, value, is_amount): a yes/no column, or an amount where > 0 is a yes."""
     binary = _binary(results[column])
     if binary is not None:
-        responded, known = binary
+        responded, known, _ = binary
         return np.where(known, responded, 0).astype(np.int8), np.full(len(results), np.nan), False
     amounts = _amounts(results[column])
     if amounts is None or not _MONEY_NAME.search(column):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from segmenter.campaign.store import write_atomically
 from segmenter.errors import ResultsError
 from segmenter.export import to_csv_bytes
 from segmenter.results.collect import RESULT_COLUMNS, CampaignResults
@@ -27,18 +26,6 @@ RESULTS_TABLE = "campaign_results.csv"
 UNMATCHED_TABLE = "campaign_results_unmatched.csv"
 RESULTS_RECORD = "campaign_results.json"
 STORE_VERSION = 1
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    # Write then rename, so a reader (another tab, a reload) never sees half a file.
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def save_results(folder: Path, results: CampaignResults) -> None:
@@ -56,13 +43,12 @@ def save_results(folder: Path, results: CampaignResults) -> None:
         "saved": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         # The long table is the app's own: written without the spreadsheet formula guard,
         # which would change IDs and variants that start with "-" or "+".
         frame = results.frame.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
-        _write_bytes(folder / RESULTS_TABLE, frame)
-        _write_bytes(folder / UNMATCHED_TABLE, to_csv_bytes(results.unmatched))
-        _write_bytes(
+        write_atomically(folder / RESULTS_TABLE, frame)
+        write_atomically(folder / UNMATCHED_TABLE, to_csv_bytes(results.unmatched))
+        write_atomically(
             folder / RESULTS_RECORD,
             json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"),
         )
