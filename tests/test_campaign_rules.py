@@ -569,3 +569,23 @@ def test_telling_customers_about_their_past_responses_is_data_talk() -> None:
     assert DATA_TALK_RE.search("We've had a great response to your previous offers")
     assert DATA_TALK_RE.search("Unlike our earlier emails, this one is short")
     assert not DATA_TALK_RE.search("Your response matters: tell us how the last case was")
+
+
+def test_invented_price_claims_and_traits_said_to_the_customer_are_removed() -> None:
+    from segmenter.campaign.checks import copy_problems, drop_promises
+
+    # From the walk on the Telco churn table (a 1.5B model's email that passed the checks).
+    body = (
+        "We would like to welcome you back with a fresh start. "
+        "Our monthly charges are also lower than ever before, making it easier to stay on "
+        "top of your bills. Finally, as a senior citizen, we understand how important "
+        "reliable internet is for you. Come back and see what is new."
+    )
+    fields = {"subject": "Welcome back", "body": body, "call_to_action": "Come back"}
+    problems = copy_problems(fields, channel="email", offer="")
+    assert any("lower than ever" in p for p in problems)
+    assert any("talks about our data" in p for p in problems)
+    kept, _ = drop_promises(fields, "", [])
+    assert kept["body"] == (
+        "We would like to welcome you back with a fresh start. Come back and see what is new."
+    )

@@ -97,6 +97,13 @@ PROMISE_WORDS: tuple[str, ...] = (
     "no charge",
     "money back",
     "half price",
+    # Price claims the brief never made: the walk's email to a telecom segment said "Our
+    # monthly charges are also lower than ever before".
+    "lower than ever",
+    "lowest price",
+    "lowest prices",
+    "cheaper than",
+    "price drop",
     "免费",
     "包邮",
     "免运费",
@@ -207,6 +214,9 @@ DATA_TALK_PATTERNS: tuple[str, ...] = (
     r"your (?:behaviou?r|activity|purchases)|convert(?:ing|ed) customers"
     r"|(?:previous|past|earlier) (?:offers?|mailings?|emails?)|response to your)\b",
     r"活动数据|转化率|响应率",
+    # A trait of the segment said to the customer's face: the same email said "as a senior
+    # citizen, we understand" to customers whose card showed more senior citizens.
+    r"\bas an? (?:senior(?: citizen)?|older|younger|pensioner|retiree)\b",
 )
 """Copy that tells customers what the data says about them ("your spend is below average",
 "your previous campaigns") instead of speaking to them."""
