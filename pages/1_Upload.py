@@ -147,7 +147,7 @@ def use_labels(edited_labels: dict[str, str]) -> None:
     st.session_state[state.COLUMN_LABELS] = edited_labels
     run = state.get(state.RUN)
     if run is not None:  # nothing is recomputed but the names
-        st.session_state[state.RUN] = with_labels(run, edited_labels)
+        state.relabel_run(with_labels(run, edited_labels))
 
 
 edited_labels = {

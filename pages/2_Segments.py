@@ -26,7 +26,7 @@ from segmenter.search import matches_frame, search_texts
 from segmenter.ui import state
 from segmenter.ui.campaign import campaign_panel, reply_section, session_generator
 from segmenter.ui.data import embedder, keep_lm_names, named_profiles, texts_keyword_index
-from segmenter.ui.jobs import heavy_job
+from segmenter.ui.jobs import segmentation_job
 from segmenter.ui.saved import (
     assigned_record,
     earlier_points,
@@ -141,9 +141,10 @@ if submitted:
         exclude_columns=tuple(excluded),
         segment_dates=bool(with_dates),
     )
+    bar = st.empty()
     try:
-        with heavy_job():
-            bar = st.progress(0.0, text="Starting")
+        with segmentation_job(loaded.frame):
+            bar.progress(0.0, text="Starting")
             run = run_segmentation(
                 loaded,
                 schema,
@@ -162,7 +163,7 @@ if submitted:
             run, _ = with_identities(run, keep_from)
         except SegmenterError as error:
             st.warning(f"The segments are numbered afresh: {plain(str(error))}")
-    st.session_state[state.RUN] = run
+    state.set_run(run)
     state.invalidate_downstream(state.RUN)
     save_run(run)
     st.rerun()  # redraw from the top with the settings folded away
@@ -230,12 +231,13 @@ with st.expander("How the number of segments was chosen"):
     )
     if st.button("Re-cluster", key="segments_recluster") and new_k != fitted.n_segments_:
         try:
-            st.session_state[state.RUN] = recluster_run(run, int(new_k))
+            reclustered = recluster_run(run, int(new_k))
         except SegmenterError as error:
             st.error(str(error))
             st.stop()
+        state.set_run(reclustered)
         state.invalidate_downstream(state.RUN)
-        save_run(st.session_state[state.RUN])
+        save_run(reclustered)
         st.rerun()
 
 prepared = run.prepared

@@ -7,15 +7,18 @@ plan out here (``feedback_stage``); the Ray engine in ``distributed.feedback``.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from segmenter.config import EmbedConfig
 from segmenter.embed_stage import Progress, embed_documents, no_progress
-from segmenter.embedding import EmbeddingResult
+from segmenter.embedding import EmbeddingResult, get_embedder
 from segmenter.errors import InputError
 from segmenter.ingest import Schema, build_documents
 from segmenter.sampling import sentiment_rows
@@ -77,12 +80,22 @@ def plan_feedback_stage(
     )
 
 
+_reader_vectors: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
+_reader_lock = threading.Lock()
+
+
 def reader_vectors(config: EmbedConfig) -> np.ndarray:
-    """``reader_phrases()`` embedded with the sentiment model (through the cache)."""
-    phrases, _ = reader_phrases()
-    embedded = embed_documents(phrases, config.sentiment_model, config)
-    assert embedded is not None  # the phrases are not empty
-    return embedded.vectors
+    """``reader_phrases()`` embedded with the sentiment model: once per process and model
+    (the server does it at start, ``warm_up``), through the cache the first time."""
+    model = get_embedder(config.sentiment_model)
+    with _reader_lock:
+        known = _reader_vectors.get(model)
+        if known is None:
+            phrases, _ = reader_phrases()
+            embedded = embed_documents(phrases, config.sentiment_model, config)
+            assert embedded is not None  # the phrases are not empty
+            known = _reader_vectors[model] = embedded.vectors
+    return known
 
 
 def read_sample(

@@ -155,9 +155,11 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("SEGMENTER_WARM_UP", "0")  # AppTests: no background compile
     monkeypatch.setenv("SEGMENTER_RUNS_DIR", str(tmp_path / "runs"))  # drafts saved per run
+    from segmenter import run_budget
     from segmenter.pipeline import clear_run_cache
 
     clear_run_cache()  # runs are cached by content and settings: start each test cold
+    monkeypatch.setattr(run_budget, "_budget", None)  # each test its own memory budget
     return cache
 
 

@@ -15,6 +15,7 @@ from segmenter.campaign import BrandProfile
 from segmenter.config import ClusterConfig, EmbedConfig, LMConfig
 from segmenter.ingest import detect_schema, load_table
 from segmenter.pipeline import run_segmentation
+from segmenter.run_budget import HeldRun
 from segmenter.ui import state
 from tests.conftest import FakeEmbedder, make_transaction_log
 
@@ -30,6 +31,13 @@ def page(name: str, session: dict[str, Any] | None = None) -> AppTest:
     for key, value in (session or {}).items():
         at.session_state[key] = value
     return at
+
+
+def session_run(at: AppTest) -> Any:
+    """The run a page left in session state (held under the memory budget, or put there as
+    is by a test)."""
+    value = at.session_state[state.RUN]
+    return value.run if isinstance(value, HeldRun) else value
 
 
 def with_run(run: Any) -> dict[str, Any]:
@@ -69,7 +77,7 @@ def test_home_sample_button_segments_the_sample_with_real_models() -> None:
     assert not at.exception
     loaded = at.session_state[state.LOADED]
     assert loaded.report.n_rows == 2000
-    run = at.session_state[state.RUN]
+    run = session_run(at)
     assert run.embedder_name == "multilingual"  # a fifth of the sample is Chinese
     assert len(run.result.labels) == 2000
     assert 3 <= run.segmenter.n_segments_ <= 10
@@ -150,7 +158,7 @@ def test_segments_page_runs_a_segmentation(loaded_customers, fake_embedder) -> N
     at.button[0].click()  # the form's "Find segments"
     at.run()
     assert not at.exception
-    run = at.session_state[state.RUN]
+    run = session_run(at)
     assert run.segmenter.n_segments_ == 3
     assert len(run.result.labels) == len(loaded.frame)
     assert at.metric[0].value == "3"
@@ -172,7 +180,7 @@ def test_segments_page_segments_by_columns_and_shows_drivers(  # type: ignore[no
     at.button[0].click()
     at.run()
     assert not at.exception
-    run = at.session_state[state.RUN]
+    run = session_run(at)
     assert run.cluster_config.segment_by == "columns"
     assert run.cluster_config.exclude_columns == ("plan",)
     assert [b.name for b in run.segmenter.fusion_.blocks] == ["spend"]
@@ -236,7 +244,7 @@ def test_segments_page_recluster_keeps_projection(finished_run) -> None:  # type
     at.number_input(key="segments_new_k").set_value(4)
     at.button(key="segments_recluster").click().run()
     assert not at.exception
-    new_run = at.session_state[state.RUN]
+    new_run = session_run(at)
     assert new_run.segmenter.n_segments_ == 4
     assert new_run.segmenter.reduction_ is finished_run.segmenter.reduction_
 
@@ -254,7 +262,7 @@ def test_upload_page_opens_a_finished_run_folder(  # type: ignore[no-untyped-def
     )
     at.button(key="upload_open_run").click().run()
     assert not at.exception
-    run = at.session_state[state.RUN]
+    run = session_run(at)
     assert run.opened_from == tmp_path / "runs" / "big-table"
     assert list(run.result.labels) == list(finished_run.result.labels)
     at.switch_page("pages/2_Segments.py").run()
@@ -294,7 +302,7 @@ def test_campaign_panel_drafts_streams_and_keeps_copy(drafting_session, fake_gen
     assert all(d.ok and d.brief.channel == "sms" and d.segment_id == 1 for d in drafts)
     prompt = "\n".join(m["content"] for m in fake_generator.prompts[0])
     assert "free returns" in prompt
-    profile = at.session_state[state.RUN].result.profiles[1]
+    profile = session_run(at).result.profiles[1]
     assert profile.examples[0][:30] in prompt  # grounded in the chosen segment
     editor = at.text_area(key=f"campaign_{drafts[0].draft_id}_text")
     assert editor.value.startswith("Come back soon: free returns.")
@@ -337,7 +345,7 @@ def test_lm_names_replace_the_segment_names(drafting_session, fake_generator) ->
     # Each name fits its segment's own words (the grounding check rejects one that does
     # not), whichever number the clustering gave each theme on this machine.
     themes = {"Parcel worriers": "deliver", "Price watchers": "price", "Support fans": "support"}
-    profiles = at.session_state[state.RUN].result.profiles
+    profiles = session_run(at).result.profiles
     ids = {
         name: next(p.segment_id for p in profiles if any(word in k for k in p.keywords))
         for name, word in themes.items()
@@ -467,7 +475,7 @@ def test_column_labels_name_the_segments_and_reach_the_cards(  # type: ignore[no
     at.button[0].click()
     at.run()
     assert not at.exception
-    run = at.session_state[state.RUN]
+    run = session_run(at)
     assert run.parameters()["labels"]["spend"] == "Outlay"
     spend = [t for p in run.result.profiles for t in p.numeric if t.column == "spend"]
     assert spend and all(t.label == "Outlay" for t in spend)
@@ -501,7 +509,7 @@ def test_an_invented_lm_name_is_replaced_with_a_note(drafting_session, fake_gene
     at.run()
     at.button(key="segments_lm_names").click().run()
     assert not at.exception
-    profiles = at.session_state[state.RUN].result.profiles
+    profiles = session_run(at).result.profiles
     names = at.session_state[state.SEGMENT_NAMES]
     assert names == {p.segment_id: p.name for p in profiles}  # the rule-based names
     notes = [w.value for w in at.warning]
@@ -544,7 +552,7 @@ def test_upload_page_proposes_labels_the_user_confirms(  # type: ignore[no-untyp
     at.button(key="upload_accept_labels").click().run()
     assert not at.exception
     assert at.session_state[state.COLUMN_LABELS]["spend"] == "Monthly outlay"
-    run = at.session_state[state.RUN]
+    run = session_run(at)
     assert all(t.label == "Monthly outlay" for p in run.result.profiles for t in p.numeric)
 
 
@@ -682,7 +690,7 @@ def test_campaigns_page_drafts_edits_and_keeps_drafts_over_a_reload(  # type: ig
     assert len(at.columns) >= 4  # cards beside the work; the two variants side by side
     body.input("We kept your basket: 20% off your next order.").run()
     assert not at.exception
-    folder = campaign_folder(at.session_state[state.RUN])
+    folder = campaign_folder(session_run(at))
     assert folder.is_relative_to(tmp_path / "runs")
     saved = load_campaign(folder)
     assert saved.brand is not None and saved.brand.brand_name == "Acme"
@@ -705,7 +713,7 @@ def test_campaigns_page_drafts_edits_and_keeps_drafts_over_a_reload(  # type: ig
     assert not again.exception
     buttons = {b.label: b for b in again.get("download_button")}
     assert "Campaign plan (CSV)" in buttons and "Campaign plan brief (JSON)" in buttons
-    run = again.session_state[state.RUN]
+    run = session_run(again)
     assert any(
         f"{int((run.result.labels == 2).sum()):,} customers in 1 segment;" in c.value
         for c in again.caption

@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from segmenter.ingest import detect_schema, load_table
 from segmenter.runs import find_runs, runs_root
 from segmenter.saved_model import has_model
 from segmenter.ui import state
 from tests.conftest import FakeEmbedder, make_customers
-from tests.test_pages import page
+from tests.test_pages import page, session_run
 
 
 def _segment(loaded, schema, keep_from: str | None = None):  # type: ignore[no-untyped-def]
@@ -52,7 +54,7 @@ def test_a_segmentation_is_saved_and_applied_to_next_months_table(
     assert not upload.exception
     upload.button(key="upload_apply").click().run()
     assert not upload.exception
-    run = upload.session_state[state.RUN]
+    run = session_run(upload)
     assert len(run.result.labels) == len(later)
     assert run.opened_from is not None and "assigned" in run.opened_from.name
 
@@ -74,7 +76,7 @@ def test_a_new_segmentation_keeps_the_earlier_numbers_and_names(
 ) -> None:
     frame = make_customers(40, seed=0).drop(columns=["theme"])
     loaded, schema = _loaded(frame)
-    first = _segment(loaded, schema).session_state[state.RUN]
+    first = session_run(_segment(loaded, schema))
     os.utime(find_runs(runs_root())[0], (0, 0))
     shuffled = frame.sample(frac=1.0, random_state=4).reset_index(drop=True)
     loaded_b, schema_b = _loaded(shuffled)
@@ -82,7 +84,7 @@ def test_a_new_segmentation_keeps_the_earlier_numbers_and_names(
     at.run()
     earlier = next(o for o in at.selectbox(key="segments_keep_from").options if "No:" not in o)
     at = _segment(loaded_b, schema_b, keep_from=earlier)
-    second = at.session_state[state.RUN]
+    second = session_run(at)
     assert second.identities is not None
     assert any("Kept the numbers and names of 3 segments" in c.value for c in at.caption)
     names = {p.segment_id: p.name for p in first.result.profiles}
@@ -91,3 +93,38 @@ def test_a_new_segmentation_keeps_the_earlier_numbers_and_names(
     again = [by_id[i] for i in second.prepared.ids]
     assert sum(a == b for a, b in zip(again, second.result.labels, strict=True)) / len(again) > 0.95
     assert Path(at.session_state[state.RUN_FOLDER]).is_dir()
+
+
+def test_a_run_moved_out_of_memory_comes_back_when_its_user_returns(
+    fake_embedder: FakeEmbedder,
+) -> None:
+    from segmenter import run_budget  # noqa: PLC0415
+
+    loaded, schema = _loaded(make_customers(40, seed=0).drop(columns=["theme"]))
+    at = _segment(loaded, schema)
+    held = at.session_state[state.RUN]
+    names = [p.name for p in held.run.result.profiles]
+    # Another user's work fills the budget: this session's run moves to its folder.
+    with run_budget.run_budget().working(run_budget.run_budget().limit_bytes, rows=1):
+        pass
+    assert not held.in_memory and held.spills == 1
+    at.run()
+    assert not at.exception and held.in_memory
+    assert [p.name for p in session_run(at).result.profiles] == names
+    assert any("Segments" in m.label for m in at.metric)
+
+
+def test_a_table_too_large_for_the_servers_budget_is_refused_with_what_to_do(
+    fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEGMENTER_MEMORY_BUDGET_MB", "1")
+    loaded, schema = _loaded(make_customers(40, seed=0).drop(columns=["theme"]))
+    at = page("pages/2_Segments.py", {state.LOADED: loaded, state.SCHEMA: schema})
+    at.run()
+    at.selectbox(key="segments_model").select("fake")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert state.RUN not in at.session_state
+    message = " ".join(e.value for e in at.error)
+    assert "120 rows" in message and "SEGMENTER_MEMORY_BUDGET_MB" in message

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from segmenter.cluster import warm_up_reduction
 from segmenter.embedding import Embedder, get_embedder
 from segmenter.ingest import LoadedTable, detect_schema, load_table
 from segmenter.pipeline import SegmentationRun
@@ -127,11 +126,14 @@ def undo_transactions() -> None:
 
 @st.cache_resource(show_spinner=False)
 def start_warm_up() -> threading.Thread | None:
-    """Once per server process: compile UMAP's kernels in the background, so that the first
-    segmentation does not wait for them. ``SEGMENTER_WARM_UP=0`` turns it off."""
+    """Once per server process: compile UMAP's kernels, load the models and read the
+    sentiment reader's phrases in the background (``warm_up.warm_up_server``), so that the
+    first segmentation does not wait for them. ``SEGMENTER_WARM_UP=0`` turns it off."""
+    from segmenter.warm_up import warm_up_server  # noqa: PLC0415 - imports the models
+
     if os.environ.get("SEGMENTER_WARM_UP", "1") == "0":
         return None
-    thread = threading.Thread(target=warm_up_reduction, name="umap-warm-up", daemon=True)
+    thread = threading.Thread(target=warm_up_server, name="warm-up", daemon=True)
     thread.start()
     return thread
 
@@ -149,7 +151,7 @@ def accept_run(folder: Path) -> SegmentationRun:
     st.session_state[state.UPLOAD_FINGERPRINT] = f"run folder {folder.resolve()}"
     st.session_state[state.LOADED] = run.loaded
     st.session_state[state.SCHEMA] = run.schema
-    st.session_state[state.RUN] = run
+    state.set_run(run, folder)
     return run
 
 

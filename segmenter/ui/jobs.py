@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pandas as pd
 import streamlit as st
 
 from segmenter.jobs import heavy_jobs
+from segmenter.run_budget import run_budget, working_bytes
 
 
 def waiting_message(ahead: int, slots: int) -> str:
@@ -40,3 +42,18 @@ def heavy_job() -> Iterator[None]:
             yield
     finally:
         notice.empty()
+
+
+@contextmanager
+def segmentation_job(frame: pd.DataFrame) -> Iterator[None]:
+    """A segmentation of ``frame`` as a heavy job whose working memory counts against the
+    server's budget for runs (older runs move to disk to make room).
+
+    Raises:
+        TableTooLargeError: the table alone needs more than the budget (before queueing).
+    """
+    budget = run_budget()
+    needed = working_bytes(frame)
+    budget.check_fits(needed, len(frame))
+    with heavy_job(), budget.working(needed, len(frame)):
+        yield

@@ -42,6 +42,7 @@ def save_run(run: SegmentationRun) -> Path | None:
         st.warning(f"This run could not be saved in {folder.parent} ({error.strerror}).")
         return None
     st.session_state[state.RUN_FOLDER] = str(folder)
+    state.run_saved(folder)
     return folder
 
 

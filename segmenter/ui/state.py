@@ -6,18 +6,25 @@ earlier file.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from segmenter.campaign import BrandProfile
 from segmenter.config import LMConfig
+from segmenter.errors import SegmenterError
+from segmenter.run_budget import HeldRun, run_budget
+
+if TYPE_CHECKING:
+    from segmenter.pipeline import SegmentationRun
 
 # key                      type                         written by
 UPLOAD_FINGERPRINT = "upload_fingerprint"  # str (sha256 of the file)   Upload, Home (sample)
 LOADED = "loaded"  # segmenter.ingest.LoadedTable                      Upload, Home (sample)
 SCHEMA = "schema"  # segmenter.ingest.Schema (with the user's roles)    Upload
-RUN = "run"  # segmenter.pipeline.SegmentationRun                       Segments
+RUN = "run"  # segmenter.run_budget.HeldRun of a SegmentationRun (read it with ``get``:
+#              the server may have moved it to its run folder)           Segments
 RUN_FOLDER = "run_folder"  # str: where the dashboard saved RUN (``ui.saved``)  Segments
 SEGMENT_NAMES = "segment_names"  # dict[int, str], user-edited names    Segments
 SAVED_SELECTIONS = "saved_selections"  # dict[str, list[int]] row keys Segments
@@ -119,8 +126,54 @@ def init_state() -> None:
 
 
 def get(key: str) -> Any:
-    """The value under ``key``, or ``None``."""
+    """The value under ``key``, or ``None``; for ``RUN``, the run itself (``current_run``)."""
+    if key == RUN:
+        return current_run()
     return st.session_state.get(key)
+
+
+def set_run(run: SegmentationRun, folder: Path | None = None) -> None:
+    """Make ``run`` the session's run, held under the server's memory budget; with ``folder``
+    (the run folder it was opened from), the budget may move it out of memory at once."""
+    st.session_state[RUN] = run_budget().hold(run, folder)
+
+
+def relabel_run(run: SegmentationRun) -> None:
+    """Replace the session's run by the same run with other names (``pipeline.with_labels``):
+    its folder still reads back as it, with the labels put on again (``current_run``)."""
+    held = st.session_state.get(RUN)
+    if isinstance(held, HeldRun):
+        held.replace(run)
+    else:
+        set_run(run)
+
+
+def run_saved(folder: Path) -> None:
+    """The session's run was written to ``folder``: the budget may spill it there."""
+    held = st.session_state.get(RUN)
+    if isinstance(held, HeldRun):
+        run_budget().saved(held, folder)
+
+
+def current_run() -> SegmentationRun | None:
+    """The session's run (read back from its folder when the server moved it out of memory),
+    or ``None``; when it cannot be read back, says so and forgets it."""
+    held = st.session_state.get(RUN)
+    if not isinstance(held, HeldRun):
+        return held  # None, or a run a test put there directly
+    was_in_memory = held.in_memory
+    try:
+        run = held.run
+    except SegmenterError as error:
+        st.warning(str(error))
+        st.session_state.pop(RUN, None)
+        return None
+    if not was_in_memory:  # read back from the folder: the user's column labels again
+        from segmenter.pipeline import with_labels  # noqa: PLC0415 - pipeline loads models
+
+        run = with_labels(run, st.session_state.get(COLUMN_LABELS) or {})
+        held.replace(run)
+    return run
 
 
 def invalidate_downstream(key: str) -> None:
