@@ -489,6 +489,31 @@ def test_the_static_model_is_distilled_locally_and_embeds(distilled: Path) -> No
 
 
 @pytest.mark.model
+def test_the_static_model_tokenises_each_word_once_and_gives_model2vecs_vectors(
+    distilled: Path,
+) -> None:
+    embedder = StaticEmbedder(distilled.parents[1])
+    embedder.load()
+    texts = [
+        "The parcel came late, AGAIN!!",
+        "",
+        "   \t ",
+        "Café naïve ünïcödé 你好世界 costs $20.50 (incl. tax)",
+        "snake_case--and hy-phens; [UNK] token\u200bzero width",
+        "late " * 700,  # past model2vec's 512 word pieces: cut as model2vec cuts
+        "The parcel came late, AGAIN!!",
+    ]
+    ours = embedder.embed(texts)
+    model = embedder._model  # noqa: SLF001 - compare with model2vec on the same weights
+    theirs = np.asarray(model.encode(texts, use_multiprocessing=False), dtype=np.float32)
+    norms = np.linalg.norm(theirs, axis=1)
+    assert norms[1] == norms[2] == 0 and not ours[1:3].any()
+    unit = theirs[norms > 0] / norms[norms > 0, None]
+    np.testing.assert_allclose(ours[norms > 0], unit, atol=2e-3)  # model2vec sums in float16
+    np.testing.assert_array_equal(ours[0], ours[-1])
+
+
+@pytest.mark.model
 def test_a_fast_mode_run_segments_every_row(
     distilled: Path, isolated_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
