@@ -67,7 +67,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=4)
     parser.add_argument("--rows", type=int, default=2000)
+    parser.add_argument(
+        "--budget-mb",
+        type=int,
+        default=None,
+        help="the server's memory budget for runs (SEGMENTER_MEMORY_BUDGET_MB); small enough "
+        "and the sessions' runs move to their folders and come back for the export",
+    )
     args = parser.parse_args()
+    if args.budget_mb:
+        os.environ["SEGMENTER_MEMORY_BUDGET_MB"] = str(args.budget_mb)
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         folder = Path(tmp)
@@ -122,7 +131,8 @@ def main() -> None:
     for session, (took, back) in enumerate(zip(seconds, rows_back, strict=True)):
         print(f"| {session} | {took:.0f} | {back} |")
     print(f"\nhealth answers: slowest {probe.slowest:.2f} s, failures {probe.failures}")
-    print(f"server memory: {idle_mb:.0f} MB at start, peak {peak_mb:.0f} MB")
+    budget = f", budget for runs {args.budget_mb:,} MB" if args.budget_mb else ""
+    print(f"server memory: {idle_mb:.0f} MB at start, peak {peak_mb:.0f} MB{budget}")
     print(f"all sessions done in {max(seconds):.0f} s (median {np.median(seconds):.0f} s)")
     print(f"the last session was shown its place in the queue: {'yes' if queued else 'no'}")
 

@@ -51,12 +51,14 @@ def one_run(rows: int, mode: str, workdir: Path, *, warm_run: bool = True) -> di
     sys.path.insert(0, str(ROOT / "bench"))
     from corpus import customers  # noqa: PLC0415
 
-    from segmenter.cluster import warm_up_reduction  # noqa: PLC0415
     from segmenter.config import ClusterConfig, EmbedConfig  # noqa: PLC0415
     from segmenter.ingest import detect_schema, load_table  # noqa: PLC0415
     from segmenter.pipeline import recluster_run, run_segmentation  # noqa: PLC0415
+    from segmenter.warm_up import warm_up_server  # noqa: PLC0415
 
-    warm_up = warm_up_reduction()  # the server does this in the background at start
+    # What the server does in the background at start: UMAP's kernels, the models, the
+    # sentiment reader's phrases (in the user's cache folder, as on a server).
+    warm_up = sum(warm_up_server().values())
     table, truth = customers(rows, seed=7)
     if rows >= PARQUET_FROM:
         path = workdir / f"customers_{rows}.parquet"
@@ -94,7 +96,16 @@ def one_run(rows: int, mode: str, workdir: Path, *, warm_run: bool = True) -> di
     recluster_run(again, again.segmenter.n_segments_ + 1)
     recluster = time.perf_counter() - start
     labels = run.result.labels
+    from segmenter.run_budget import run_bytes  # noqa: PLC0415
+
+    start = time.perf_counter()
+    held_mb = run_bytes(run) / 1024**2  # what a session holds, counted by the memory budget
+    print(
+        f"run held: {held_mb:.0f} MB, measured in {time.perf_counter() - start:.2f} s",
+        file=sys.stderr,
+    )
     return {
+        "held_mb": held_mb,
         "rows": rows,
         "mode": mode,
         "embedder": run.embedder_name,
@@ -302,8 +313,10 @@ def main() -> None:
             print(f"done: {rows:,} rows, {mode}", file=sys.stderr)
     print(f"\n{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, {gpu()}\n")
     head = ["rows", "mode", *STAGES, "cold total", "warm", "recluster", "k", "NMI", "peak MB"]
+    head.append("run held MB")
     print("Stage seconds of the first segmentation in a new process, after the start-up")
-    print("warm-up the server runs in the background (numba compile, not counted).\n")
+    print("warm-up the server runs in the background (UMAP compile, models, the sentiment")
+    print("reader's phrases; not counted).\n")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in results:
@@ -312,6 +325,7 @@ def main() -> None:
         cells += [f"{seconds[s]:.1f}" if s in seconds else "-" for s in STAGES]
         cells += [f"{r['cold']:.1f}", f"{r['warm']:.1f}", f"{r['recluster']:.2f}"]
         cells += [str(r["k"]), f"{r['nmi']:.3f}", f"{r['peak_mb']:.0f}"]
+        cells.append(f"{r['held_mb']:.0f}")
         print("| " + " | ".join(cells) + " |")
     warm_ups = ", ".join(f"{r['warm_up']:.0f}" for r in results)
     print(f"\nstart-up warm-up per process (s): {warm_ups}")

@@ -101,7 +101,9 @@ def embed_texts(
     if progress is not None:
         progress(0, total)
     # Chunks of several batches: the model sorts each chunk by length, so less padding.
-    chunk = max(EMBED_CHUNK, 8 * batch_size)
+    # A backend may ask for larger chunks (the static model tokenises each chunk's distinct
+    # words once: the larger the chunk, the fewer words it tokenises again).
+    chunk = max(EMBED_CHUNK, 8 * batch_size, int(getattr(embedder, "chunk_texts", 0)))
     for start in range(0, total, chunk):
         keys = missing[start : start + chunk]
         vectors = _checked(
