@@ -18,6 +18,8 @@ from segmenter.config import EmbedConfig
 from segmenter.embedding import (
     DEFAULT_EMBEDDER,
     FAST_EMBEDDER,
+    MULTILINGUAL_EMBEDDER,
+    MULTILINGUAL_FAST_EMBEDDER,
     TEACHER_EMBEDDER,
     EmbeddingCache,
     EmbeddingResult,
@@ -40,6 +42,37 @@ CPU_BATCH_SIZE = 64
 """On a CPU, larger batches are no faster (measured 32 to 128) and only pad more."""
 GPU_BATCH_SIZE = 512
 """On a GPU, small batches leave it idle between Python calls."""
+
+
+@dataclass(frozen=True)
+class FastMode:
+    """A fast embedding mode: a static ``embedder`` joined with topics from the table's own
+    words (or characters, for scripts without spaces) and aligned with the accurate model
+    (``teacher``) on a sample of the table's texts."""
+
+    embedder: str
+    accurate: str
+    teacher: str
+    topics_by: str  # "word" or "char" (``lexical.fit_lexical``)
+    teacher_name: str  # how the page names the teacher
+
+
+FAST_MODES = {
+    FAST_EMBEDDER: FastMode(FAST_EMBEDDER, DEFAULT_EMBEDDER, TEACHER_EMBEDDER, "word", "MiniLM"),
+    MULTILINGUAL_FAST_EMBEDDER: FastMode(
+        MULTILINGUAL_FAST_EMBEDDER,
+        MULTILINGUAL_EMBEDDER,
+        MULTILINGUAL_EMBEDDER,
+        "char",
+        "the multilingual model",
+    ),
+}
+"""Each fast embedder's mode; the accurate models switch to theirs in ``resolve_embedder_name``."""
+
+
+def fast_mode(name: str | None) -> FastMode | None:
+    """The fast mode of embedder ``name`` (``None`` for an accurate model)."""
+    return FAST_MODES.get(name) if name is not None else None
 
 
 def has_gpu() -> bool:
@@ -76,23 +109,25 @@ def resolve_embedder_name(
     """The registry name to embed with: the configured one, or the automatic choice.
 
     The automatic choice is MiniLM for mostly Latin-script text and the multilingual model
-    otherwise; MiniLM becomes the fast static model in ``"fast"`` mode, and in ``"auto"``
-    mode without a GPU when there are at least ``config.fast_min_texts`` distinct texts.
+    otherwise; each becomes its fast mode (``FAST_MODES``) in ``"fast"`` mode, and in
+    ``"auto"`` mode without a GPU when there are at least ``config.fast_min_texts`` distinct
+    texts.
     ``docs`` may be a uniform sample of a table of ``n_rows`` rows (the distinct texts are
     then estimated); ``gpu`` is asked of torch (``has_gpu``) when not given, and only then.
     """
     name = choose_embedder_name(docs) if config.model == "auto" else config.model
-    if name != DEFAULT_EMBEDDER or config.mode == "accurate":
+    fast = next((m.embedder for m in FAST_MODES.values() if m.accurate == name), None)
+    if fast is None or config.mode == "accurate":
         return name
     if config.mode == "fast":
-        return FAST_EMBEDDER
+        return fast
     if config.model != "auto":
         return name
     scale = max(1.0, (n_rows or len(docs)) / max(len(docs), 1))
     if distinct_texts(docs) * scale >= config.fast_min_texts and not (
         has_gpu() if gpu is None else gpu
     ):
-        return FAST_EMBEDDER
+        return fast
     return name
 
 
@@ -123,18 +158,27 @@ def embed_documents(
 
 
 def embedding_note(name: str | None, docs: Sequence[str]) -> str | None:
-    """A line telling the user that the fast mode was chosen, and why (else ``None``)."""
-    if name != FAST_EMBEDDER:
+    """A line telling the user that a fast mode was chosen, and why (else ``None``)."""
+    mode = fast_mode(name)
+    if mode is None:
         return None
     taught = len(teacher_rows(sum(1 for doc in docs if doc.strip())))
-    aligned = f" and aligned with MiniLM on {taught:,} of your texts" if taught else ""
-    return (
-        f"Fast embedding mode for {distinct_texts(docs):,} texts: MiniLM distilled into a "
-        f"static model on this machine, joined with topics from your table's own words{aligned}. "
-        "About 30 times faster than MiniLM on a CPU, with about 90% of its segment quality; "
-        "choose the text model minilm under Settings (or --embed-mode accurate) for the "
-        "accurate mode."
-    )
+    aligned = f" and aligned with {mode.teacher_name} on {taught:,} of your texts" if taught else ""
+    if mode.topics_by == "char":
+        what = (
+            "the characters each text uses, joined with topics from your table's own "
+            f"characters{aligned}. Many times faster than the multilingual model on a CPU; "
+            "choose the text model multilingual under Settings (or --embed-mode accurate) "
+            "for the accurate mode."
+        )
+    else:
+        what = (
+            "MiniLM distilled into a static model on this machine, joined with topics from "
+            f"your table's own words{aligned}. About 30 times faster than MiniLM on a CPU, "
+            "with about 90% of its segment quality; choose the text model minilm under "
+            "Settings (or --embed-mode accurate) for the accurate mode."
+        )
+    return f"Fast embedding mode for {distinct_texts(docs):,} texts: {what}"
 
 
 def fast_features(
@@ -152,17 +196,21 @@ def fast_features(
 
 
 def teacher_alignment(
-    features: np.ndarray, texts: Sequence[str], config: EmbedConfig, progress: Progress
+    features: np.ndarray,
+    texts: Sequence[str],
+    config: EmbedConfig,
+    progress: Progress,
+    mode: FastMode = FAST_MODES[FAST_EMBEDDER],
 ) -> Alignment:
-    """The alignment of the fast ``features`` of the rows of ``teacher_rows`` with MiniLM's
-    vectors of their ``texts`` (``embedding/teacher.py``)."""
-    step = f"Aligning the fast model with MiniLM on {len(texts):,} sampled texts"
+    """The alignment of the fast ``features`` of the rows of ``teacher_rows`` with the
+    teacher's vectors of their ``texts`` (``embedding/teacher.py``)."""
+    step = f"Aligning the fast model with {mode.teacher_name} on {len(texts):,} sampled texts"
     progress(step, 0.0)
 
     def report(message: str, fraction: float) -> None:  # not the registry's internal name
         progress(f"{step}: {message.rsplit(': ', 1)[-1]}", fraction)
 
-    teacher = embed_documents(texts, TEACHER_EMBEDDER, config, report)
+    teacher = embed_documents(texts, mode.teacher, config, report)
     assert teacher is not None  # the taught rows have text
     return fit_alignment(features, teacher.vectors)
 
@@ -202,14 +250,18 @@ def fit_text_features(
 ) -> tuple[np.ndarray, FastTextModel | None]:
     """``text_features`` and, in the fast mode, the ``FastTextModel`` that gives new texts
     theirs (``None`` for the other models, whose vectors are the features)."""
-    if embedding.model_id != get_embedder(FAST_EMBEDDER).model_id:
+    mode = next(
+        (m for m in FAST_MODES.values() if get_embedder(m.embedder).model_id == embedding.model_id),
+        None,
+    )
+    if mode is None:
         return embedding.vectors, None
-    topics, lexical = fit_table_topics(docs, embedding.has_text)
+    topics, lexical = fit_table_topics(docs, embedding.has_text, by=mode.topics_by)
     features = fast_features(embedding.vectors, topics)
     rows = np.flatnonzero(embedding.has_text)
     chosen = rows[teacher_rows(len(rows))]
     if not len(chosen):  # too few texts to learn the alignment from
         return features, FastTextModel(lexical, None)
     texts = [docs[int(i)] for i in chosen]
-    alignment = teacher_alignment(features[chosen], texts, config or EmbedConfig(), progress)
+    alignment = teacher_alignment(features[chosen], texts, config or EmbedConfig(), progress, mode)
     return alignment.transform(features), FastTextModel(lexical, alignment)

@@ -113,6 +113,8 @@ def pack_lexical(model: LexicalModel | None, packer: Packer) -> Plain | None:
             "max_df": vectorizer.max_df,
             "sublinear_tf": vectorizer.sublinear_tf,
             "stop_words": vectorizer.stop_words,
+            "analyzer": vectorizer.analyzer,
+            "ngram_range": list(vectorizer.ngram_range),
         },
         "components": packer.array(model.svd.components_),
     }
@@ -127,7 +129,13 @@ def unpack_lexical(plain: Plain | None, unpacker: Unpacker) -> LexicalModel | No
 
     settings = plain["settings"]
     terms = _strings(plain["terms"])
+    analyzer = settings.get("analyzer", "word")  # models saved before character topics
+    if analyzer not in ("word", "char"):
+        raise DamagedModelError(f"unknown topic analyzer {analyzer!r}")
+    first, last = (int(n) for n in settings.get("ngram_range", (1, 1)))
     vectorizer = TfidfVectorizer(
+        analyzer=analyzer,
+        ngram_range=(first, last),
         min_df=settings["min_df"],
         max_df=settings["max_df"],
         sublinear_tf=bool(settings["sublinear_tf"]),

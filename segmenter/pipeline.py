@@ -31,6 +31,7 @@ from segmenter.embed_stage import (  # noqa: F401  (re-exported: callers found t
     distinct_texts,
     embed_documents,
     embedding_note,
+    fast_mode,
     fit_text_features,
     has_any_text,
     has_gpu,
@@ -38,7 +39,7 @@ from segmenter.embed_stage import (  # noqa: F401  (re-exported: callers found t
     text_features,
 )
 from segmenter.embed_stage import no_progress as _no_progress
-from segmenter.embedding import FAST_EMBEDDER, EmbeddingResult
+from segmenter.embedding import EmbeddingResult
 from segmenter.export import SegmentationResult
 from segmenter.feedback_stage import (  # noqa: F401
     NO_SENTIMENT,
@@ -328,7 +329,7 @@ def _run_segmentation(
     embedding = embed_documents(docs, name, embed_config, progress) if name else None
     timings["embed"] = time.perf_counter() - start
     features = text_model = None
-    if embedding is not None and name == FAST_EMBEDDER:
+    if embedding is not None and fast_mode(name) is not None:
         start = time.perf_counter()
         progress("Learning topics from the table's own words", 0.0)
         features, text_model = fit_text_features(docs, embedding, embed_config, progress)

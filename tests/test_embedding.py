@@ -24,6 +24,7 @@ from segmenter.embedding import (
     DEFAULT_EMBEDDER,
     FAST_EMBEDDER,
     MULTILINGUAL_EMBEDDER,
+    MULTILINGUAL_FAST_EMBEDDER,
     TEACHER_EMBEDDER,
     EmbeddingCache,
     available_embedders,
@@ -258,7 +259,7 @@ def test_registry_returns_one_instance_per_name(fake_embedder: FakeEmbedder):
 
 
 def test_unknown_embedder_lists_valid_names():
-    valid = r"minilm, minilm-fast, minilm-teacher, multilingual"
+    valid = r"minilm, minilm-fast, minilm-teacher, multilingual, multilingual-fast"
     with pytest.raises(UnknownModelError, match=rf"'nope'.*{valid}"):
         get_embedder("nope")
 
@@ -413,14 +414,74 @@ def test_auto_mode_switches_minilm_to_the_fast_model_for_many_texts(
     assert pipeline.resolve_embedder_name(many, small) == FAST_EMBEDDER
     assert pipeline.resolve_embedder_name(many, replace(small, mode="accurate")) == "minilm"
     assert pipeline.resolve_embedder_name(REVIEWS, replace(small, mode="fast")) == FAST_EMBEDDER
-    # A model the user chose is kept, and the multilingual model has no fast twin.
-    assert pipeline.resolve_embedder_name(many, replace(small, model="multilingual")) == (
+    # A model the user chose is kept in auto mode; "fast" switches it to its fast mode.
+    chosen = replace(small, model="multilingual")
+    assert pipeline.resolve_embedder_name(many, chosen) == "multilingual"
+    assert pipeline.resolve_embedder_name(many, replace(chosen, mode="fast")) == (
+        MULTILINGUAL_FAST_EMBEDDER
+    )
+    # Chinese text: the multilingual model, and its fast mode for many texts.
+    chinese = [f"快递太慢了，等了一个星期 {i}" for i in range(200)]
+    assert pipeline.resolve_embedder_name(chinese[:50], small) == "multilingual"
+    assert pipeline.resolve_embedder_name(chinese, small) == MULTILINGUAL_FAST_EMBEDDER
+    assert pipeline.resolve_embedder_name(chinese, replace(small, mode="accurate")) == (
         "multilingual"
     )
-    chinese = [f"快递太慢了，等了一个星期 {i}" for i in range(200)]
-    assert pipeline.resolve_embedder_name(chinese, small) == "multilingual"
     monkeypatch.setattr(embed_stage, "has_gpu", lambda: True)
     assert pipeline.resolve_embedder_name(many, small) == "minilm"
+    assert pipeline.resolve_embedder_name(chinese, small) == "multilingual"
+
+
+def test_the_character_model_reads_any_script_the_same_in_every_process() -> None:
+    from segmenter.embedding.chargram import CharGramEmbedder
+
+    texts = [
+        "快递太慢了，等了一个星期",
+        "快递很慢，等了好几天",
+        "味道很好，下次还点",
+        "Late parcel",
+    ]
+    first = CharGramEmbedder().embed(texts)
+    np.testing.assert_array_equal(first, CharGramEmbedder().embed(texts))
+    assert first.shape == (4, 256)
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
+    assert first[0] @ first[1] > first[0] @ first[2] + 0.2
+    script = (
+        "import sys; sys.path.insert(0, '.');"
+        "from segmenter.embedding.chargram import CharGramEmbedder;"
+        f"print(CharGramEmbedder().embed({texts!r})[0, :5].tolist())"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    np.testing.assert_array_equal(eval(other), first[0, :5])  # noqa: S307 - our own output
+
+
+def test_character_topics_read_chinese_and_come_back_from_a_saved_model() -> None:
+    import json
+
+    from segmenter.model_codec import Packer, Unpacker, pack_lexical, unpack_lexical
+
+    rng = np.random.default_rng(0)
+    themes = [
+        "快递 太慢 等了 一个星期 配送",
+        "味道 很好 好吃 下次 还点",
+        "客服 态度 差 不回复 投诉",
+    ]
+    texts = ["".join(rng.choice(t.split(), 4)) for t in themes for _ in range(40)]
+    has_text = np.ones(len(texts), dtype=bool)
+    topics, lexical = embed_stage.fit_table_topics(texts, has_text, dims=8, by="char")
+    assert lexical is not None and lexical.vectorizer.analyzer == "char"
+    truth = np.repeat([0, 1, 2], 40)
+    from sklearn.cluster import KMeans
+
+    labels = KMeans(3, n_init=10, random_state=0).fit_predict(topics)
+    assert normalized_mutual_info_score(truth, labels) > 0.9
+    packer = Packer()
+    plain = json.loads(json.dumps(pack_lexical(lexical, packer)))
+    rebuilt = unpack_lexical(plain, Unpacker(packer.arrays))
+    assert rebuilt is not None
+    np.testing.assert_array_equal(rebuilt.transform(texts, has_text), topics)
 
 
 def test_the_fast_mode_is_explained_to_the_user() -> None:
@@ -463,6 +524,26 @@ def test_lexical_topics_are_unit_rows_and_zero_without_text() -> None:
     assert not topics[-1].any()
     # The two themes point different ways.
     assert float(topics[0] @ topics[20]) < float(topics[0] @ topics[1])
+
+
+def test_topic_weights_counted_by_word_are_the_vectorizers_own() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from segmenter.embedding.lexical import tfidf_by_word
+
+    rng = np.random.default_rng(0)
+    vocabulary = "late parcel refund e-mail don't Café café naïve x y the and is 42 foo/bar".split()
+    texts = [" ".join(rng.choice(vocabulary, 8)) for _ in range(200)]
+    texts += ["", "   ", "late\x1cparcel\u00a0refund\ttab", "Über-late, (parcel)! refund?"]
+    vectorizer = TfidfVectorizer(
+        min_df=2, max_df=0.5, sublinear_tf=True, stop_words="english", dtype=np.float32
+    ).fit(texts[:150])
+    ours = tfidf_by_word(vectorizer, texts)
+    theirs = vectorizer.transform(texts)
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours.indptr, theirs.indptr)
+    np.testing.assert_array_equal(ours.indices, theirs.indices)
+    np.testing.assert_array_equal(ours.data, theirs.data)
 
 
 def test_lexical_topics_give_up_quietly_without_shared_words() -> None:
@@ -571,3 +652,49 @@ def test_main_language_counts_customers_not_letters() -> None:
     tie = english + chinese[:3]
     assert main_language(tie) == dominant_language_hint(tie) == "en"  # a tie: judged on letters
     assert main_language(english) == "en"
+
+
+@pytest.mark.model
+def test_a_chinese_fast_mode_run_segments_saves_and_places_its_rows_again(
+    isolated_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segmenter.assign import assign_table
+    from segmenter.ingest import LoadedTable
+    from segmenter.saved_model import read_model
+
+    monkeypatch.setattr(teacher, "TEACHER_SHARE", 0.5)  # align on half of 180 texts
+    monkeypatch.setattr(teacher, "TEACHER_MIN_TEXTS", 20)
+    rng = np.random.default_rng(0)
+    words = {
+        "delivery": "快递 太慢 等了 一个星期 配送 物流 送到 迟到",
+        "taste": "味道 很好 好吃 下次 还点 新鲜 分量 足",
+        "service": "客服 态度 差 不回复 投诉 退款 电话 没人",
+    }
+    themes = np.repeat(list(words), 60)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"{i:04d}" for i in range(len(themes))],
+            "feedback": ["".join(rng.choice(words[t].split(), 5)) for t in themes],
+        }
+    )
+    path = tmp_path / "reviews.csv"
+    frame.to_csv(path, index=False)
+    loaded = load_table(path, path.name)
+    config = replace(EmbedConfig.from_env(), mode="fast", sentiment_model="none")
+    run = pipeline.run_segmentation(
+        loaded, detect_schema(loaded.frame), config, ClusterConfig(n_segments=3)
+    )
+    assert run.embedder_name == MULTILINGUAL_FAST_EMBEDDER
+    assert run.text_model is not None and run.text_model.alignment is not None
+    assert normalized_mutual_info_score(themes, run.result.labels) > 0.9
+    note = pipeline.embedding_note(run.embedder_name, run.docs)
+    assert note is not None and "aligned with the multilingual model on 90" in note
+
+    folder = tmp_path / "run"
+    pipeline.write_outputs(run, folder)
+    renumbered = frame.assign(customer_id=[f"N{i:04d}" for i in range(len(frame))])
+    placed = assign_table(
+        LoadedTable(renumbered.astype(object), loaded.report), read_model(folder), config
+    )
+    assert not placed.known.any()
+    assert (placed.labels == run.result.labels).mean() > 0.95

@@ -20,6 +20,8 @@ from segmenter.distributed.columns import (
     texts_at,
 )
 from segmenter.embed_stage import (
+    FAST_MODES,
+    FastMode,
     FastTextModel,
     batch_size,
     embed_documents,
@@ -28,6 +30,7 @@ from segmenter.embed_stage import (
     resolve_embedder_name,
     teacher_alignment,
 )
+from segmenter.embedding import FAST_EMBEDDER
 from segmenter.embedding.lexical import fit_lexical
 from segmenter.embedding.teacher import teacher_rows
 from segmenter.fusion import fit_rows
@@ -122,7 +125,9 @@ def with_topics(batch: dict[str, np.ndarray], topics: Any, alignment: Any) -> di
     return batch
 
 
-def add_table_topics(rows: Any, config: EmbedConfig) -> tuple[Any, FastTextModel]:
+def add_table_topics(
+    rows: Any, config: EmbedConfig, mode: FastMode | None = None
+) -> tuple[Any, FastTextModel]:
     """The fast mode's second half (``embed_stage.text_features``): topics learnt from the
     table's own words, from a uniform sample of at most ``fusion.FIT_ROWS`` texts (all of a
     smaller table), joined to every row's static vector; then the alignment with MiniLM,
@@ -131,13 +136,14 @@ def add_table_topics(rows: Any, config: EmbedConfig) -> tuple[Any, FastTextModel
     numbers = numbers_where(rows, HAS_TEXT)
     chosen = numbers[fit_rows(len(numbers))]
     texts = texts_at(rows, chosen)
-    topics = fit_lexical([texts[int(r)] for r in chosen])
+    mode = mode or FAST_MODES[FAST_EMBEDDER]
+    topics = fit_lexical([texts[int(r)] for r in chosen], by=mode.topics_by)
     alignment = None
     taught = numbers[teacher_rows(len(numbers))]
     if len(taught):
         found = with_topics(gather(rows, taught, [ROW, DOC, VECTOR, HAS_TEXT]), topics, None)
         docs = [str(d) for d in found[DOC]]
-        alignment = teacher_alignment(found[FEATURES], docs, config, no_progress)
+        alignment = teacher_alignment(found[FEATURES], docs, config, no_progress, mode)
     learnt = FastTextModel(topics, alignment)
     if topics is None and alignment is None:
         return rows, learnt

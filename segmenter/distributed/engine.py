@@ -42,8 +42,7 @@ from segmenter.distributed.reading import (
     schema_sample,
 )
 from segmenter.distributed.writing import RayRun, run_record, write_segments, write_space
-from segmenter.embed_stage import Progress, no_progress
-from segmenter.embedding.registry import FAST_EMBEDDER
+from segmenter.embed_stage import Progress, fast_mode, no_progress
 from segmenter.errors import SchemaError, SegmenterError
 from segmenter.export import profiles_json
 from segmenter.ingest import detect_schema
@@ -149,10 +148,10 @@ def segment_on_ray(
         rows = rows.materialize()
     timings["embed"] = time.perf_counter() - start
     text_model = None
-    if name == FAST_EMBEDDER:
+    if fast_mode(name) is not None:
         start = time.perf_counter()
         progress("Learning topics from the table's own words", 0.4)
-        rows, text_model = add_table_topics(rows, embed_config)
+        rows, text_model = add_table_topics(rows, embed_config, fast_mode(name))
         layout = replace(layout, features=FEATURES)
         timings["lexical"] = time.perf_counter() - start
 

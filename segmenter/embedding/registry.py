@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from segmenter.embedding.base import Embedder
+from segmenter.embedding.chargram import CharGramEmbedder
 from segmenter.embedding.sentence_transformer import (
     MINILM_DIMENSION,
     MINILM_MODEL_ID,
@@ -28,6 +29,10 @@ TEACHER_EMBEDDER = "minilm-teacher"
 aligns its features with it on a sample of the table (``teacher.py``)."""
 MULTILINGUAL_EMBEDDER = "multilingual"
 """Bundled multilingual model: Universal Sentence Encoder multilingual v3, 512-d."""
+MULTILINGUAL_FAST_EMBEDDER = "multilingual-fast"
+"""Any script, for large tables on the CPU: hashed character 1-2-grams (256-d), with topics
+from the table's own characters added by the pipeline and aligned with the multilingual
+model on a sample."""
 
 
 @dataclass(frozen=True)
@@ -138,4 +143,10 @@ register_embedder(
     _minilm_teacher,
     description="English: all-MiniLM-L6-v2 on each text's first "
     f"{TEACHER_TOKENS} word pieces (the fast mode's teacher; bundled)",
+)
+register_embedder(
+    MULTILINGUAL_FAST_EMBEDDER,
+    CharGramEmbedder,
+    description="Any language, for large tables on the CPU: character 1-2-grams, hashed "
+    "(256-d), with the table's own character topics, aligned with the multilingual model",
 )
