@@ -377,6 +377,23 @@ def test_carried_sentiment_keeps_the_sample_and_fills_the_rest() -> None:
     assert "sample of 120 texts" in carried.note and "agreement" in carried.note
 
 
+def test_a_sentiment_read_on_a_few_sample_rows_does_not_stop_the_others_being_carried() -> None:
+    """The reader calls about 1% of rows neutral: a sample with a handful of neutral rows
+    used to give every unread row one label (the first alphabetically: negative)."""
+    rng = np.random.default_rng(0)
+    truth = np.array(["negative", "positive"] * 150, dtype=object)
+    vectors = np.eye(2)[(truth == "positive").astype(int)] + rng.normal(0, 0.1, (300, 2))
+    rows = np.arange(0, 300, 3)  # both sentiments: 0, 3, 6 ... alternate
+    sample_labels = truth[rows].copy()
+    sample_labels[[1, 2, 3]] = "neutral"  # three neutral readings: too few to learn
+    sample = SentimentResult(sample_labels, np.zeros(len(rows)), SentimentSource("prototypes"))
+    carried = carry_sentiment(sample, rows, vectors, np.ones(300, dtype=bool))
+    others = np.setdiff1d(np.arange(300), rows)
+    assert (carried.labels[others] == truth[others]).mean() > 0.95
+    assert (carried.labels[rows] == sample_labels).all()
+    assert "only read on the sample: neutral (3 sample rows)" in carried.note
+
+
 def test_large_tables_read_sentiment_on_a_sample(
     fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -719,14 +719,24 @@ def carrier(sample: SentimentResult, sample_vectors: np.ndarray) -> SentimentRea
     known = sample.labels != NO_TEXT
     y = sample.labels[known].astype(str)
     train = sample_vectors[known]
-    classes = sorted(set(y))
-    if len(classes) < 2 or min(int((y == c).sum()) for c in classes) < MIN_CLASS_ROWS:
-        fallback = classes[0] if classes else "neutral"
+    counts = {c: int((y == c).sum()) for c in sorted(set(y))}
+    # A sentiment read on too few sample rows (the reader calls few rows neutral) is left to
+    # those rows; it must not stop the others from being carried.
+    learnable = [c for c, n in counts.items() if n >= MIN_CLASS_ROWS]
+    if len(learnable) < 2:
+        fallback = max(counts, key=counts.__getitem__) if counts else "neutral"
         return SentimentReader(None, sample.source, fallback, sample.cv_accuracy)
+    rare = {c: n for c, n in counts.items() if c not in learnable}
+    keep = np.isin(y, learnable)
+    y, train = y[keep], train[keep]
     model = LogisticRegression(C=1.0, max_iter=2000)
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
     agreement = round(float((cross_val_predict(model, train, y, cv=folds) == y).mean()), 4)
-    note = f" ({agreement:.0%} agreement on held-out sample rows)." if agreement else "."
+    note = f" ({agreement:.0%} agreement on held-out sample rows)" if agreement else ""
+    if rare:
+        only = ", ".join(f"{c} ({n} sample rows)" for c, n in rare.items())
+        note += f"; too few to carry, so only read on the sample: {only}"
+    note += "."
     return SentimentReader(
         model.fit(train, y), sample.source, cv_accuracy=sample.cv_accuracy, note=note
     )
