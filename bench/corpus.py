@@ -21,6 +21,7 @@ import glob
 import gzip
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from functools import cache
@@ -68,13 +69,16 @@ def _records(text: str) -> Iterator[dict[str, str]]:
 
 
 @cache
-def descriptions() -> pd.DataFrame:
-    """One row per source package: ``package``, ``section``, ``description``."""
-    translations = sorted(glob.glob("/var/lib/apt/lists/*_main_i18n_Translation-en*"))
+def descriptions(language: str = "en") -> pd.DataFrame:
+    """One row per source package: ``package``, ``section``, ``description`` in ``language``
+    (``en``, or ``zh_CN`` for the packages Debian's translators have described in Chinese:
+    `apt-get update -o Acquire::Languages=en,zh_CN`)."""
+    quoted = language.replace("_", "%5f")
+    translations = sorted(glob.glob(f"/var/lib/apt/lists/*_main_i18n_Translation-{quoted}*"))
     if not translations:
         raise SystemExit(
-            "No English package descriptions in /var/lib/apt/lists: run "
-            "`apt-get update -o Acquire::Languages=en` once (as root)."
+            f"No {language} package descriptions in /var/lib/apt/lists: run "
+            f"`apt-get update -o Acquire::Languages={language}` once (as root)."
         )
     long_text: dict[str, str] = {}
     for path in translations:
@@ -86,11 +90,12 @@ def descriptions() -> pd.DataFrame:
         ).stdout
         for record in _records(raw):
             if "Description-md5" in record:
-                long_text[record["Description-md5"]] = record.get("Description-en", "")
+                long_text[record["Description-md5"]] = record.get(f"Description-{language}", "")
     packages = subprocess.run(
         ["apt-cache", "dumpavail"], check=True, capture_output=True, text=True
     ).stdout
     rows, seen = [], set()
+    separator = "。" if language.startswith("zh") else ". "
     for record in _records(packages):
         source = record.get("Source", record["Package"]).split()[0]
         text = long_text.get(record.get("Description-md5", ""))
@@ -98,16 +103,22 @@ def descriptions() -> pd.DataFrame:
             continue
         seen.add(source)
         synopsis, _, body = text.partition("\n")
-        body = " ".join(line for line in body.split("\n") if line != ".")
+        joiner = "" if language.startswith("zh") else " "
+        body = joiner.join(line for line in body.split("\n") if line != ".")
         section = record.get("Section", "").split("/")[-1]
-        rows.append((record["Package"], section, f"{synopsis}. {body}".strip()))
+        rows.append((record["Package"], section, f"{synopsis}{separator}{body}".strip()))
     return pd.DataFrame(rows, columns=["package", "section", "description"])
 
 
-def labelled_texts(per_section: int = PER_SECTION, seed: int = 0) -> pd.DataFrame:
-    """Up to ``per_section`` descriptions from each topic section (5,141 on bookworm)."""
-    frame = descriptions()
+def labelled_texts(
+    per_section: int = PER_SECTION, seed: int = 0, language: str = "en", min_section: int = 1
+) -> pd.DataFrame:
+    """Up to ``per_section`` descriptions from each topic section (5,141 on bookworm in
+    English), leaving out sections with fewer than ``min_section``."""
+    frame = descriptions(language)
     frame = frame[frame["section"].isin(TOPIC_SECTIONS)]
+    sizes = frame["section"].value_counts()
+    frame = frame[frame["section"].isin(sizes[sizes >= min_section].index)]
     parts = [
         group.sample(min(len(group), per_section), random_state=seed)
         for _, group in frame.groupby("section")
@@ -140,12 +151,38 @@ def sentences_by_section() -> dict[str, list[str]]:
     return sentences
 
 
-def customers(n_rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+ZH_MIN_SECTION = 15
+"""Sections with at least this many Chinese descriptions make the Chinese tables (12 on
+bookworm: admin, devel, games, gnome, graphics, kde, libs, net, python, science, text,
+utils, x11 ...)."""
+
+
+@cache
+def chinese_sentences_by_section() -> dict[str, list[str]]:
+    """The Chinese descriptions' sentences (split at 。 ； and line items) of six characters or
+    more, per section with at least ``ZH_MIN_SECTION`` descriptions."""
+    frame = descriptions("zh_CN")
+    sizes = frame["section"].value_counts()
+    frame = frame[frame["section"].isin(sizes[sizes >= ZH_MIN_SECTION].index)]
+    sentences: dict[str, list[str]] = {}
+    for section, group in frame.groupby("section"):
+        pieces = (
+            piece.strip(" *")
+            for text in group["description"]
+            for piece in re.split(r"[。；;]|\* ", text)
+        )
+        sentences[str(section)] = sorted({p for p in pieces if len(p) >= 6})
+    return sentences
+
+
+def customers(n_rows: int, seed: int = 0, language: str = "en") -> tuple[pd.DataFrame, np.ndarray]:
     """A customer table of ``n_rows`` (id, feedback, age, monthly spend, plan) and each
     row's true section. Feedback joins two different sentences from one section's
-    descriptions; age, spend and plan lean by section."""
+    descriptions (three in Chinese, whose pools are smaller, so texts stay distinct);
+    age, spend and plan lean by section."""
     rng = np.random.default_rng(seed)
-    sentences = sentences_by_section()
+    chinese = language.startswith("zh")
+    sentences = chinese_sentences_by_section() if chinese else sentences_by_section()
     names = sorted(sentences)
     truth = rng.choice(len(names), n_rows)
     feedback = np.empty(n_rows, dtype=object)
@@ -154,7 +191,11 @@ def customers(n_rows: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
         pool = np.array(sentences[name], dtype=object)
         first = rng.integers(0, len(pool), len(rows))
         second = (first + rng.integers(1, len(pool), len(rows))) % len(pool)
-        feedback[rows] = pool[first] + ". " + pool[second] + "."
+        if chinese:
+            third = (second + rng.integers(1, len(pool), len(rows))) % len(pool)
+            feedback[rows] = pool[first] + "。" + pool[second] + "。" + pool[third] + "。"
+        else:
+            feedback[rows] = pool[first] + ". " + pool[second] + "."
     table = pd.DataFrame(
         {
             "customer_id": [f"C{i:07d}" for i in range(n_rows)],

@@ -42,7 +42,9 @@ PARQUET_FROM = 500_000
 """Larger tables are written as Parquet: as CSV they pass the 200 MB upload limit."""
 
 
-def one_run(rows: int, mode: str, workdir: Path, *, warm_run: bool = True) -> dict[str, object]:
+def one_run(
+    rows: int, mode: str, workdir: Path, *, warm_run: bool = True, language: str = "en"
+) -> dict[str, object]:
     """Run in this process: generate, write, read and segment; then warm and recluster."""
     from dataclasses import replace  # noqa: PLC0415
 
@@ -59,7 +61,7 @@ def one_run(rows: int, mode: str, workdir: Path, *, warm_run: bool = True) -> di
     # What the server does in the background at start: UMAP's kernels, the models, the
     # sentiment reader's phrases (in the user's cache folder, as on a server).
     warm_up = sum(warm_up_server().values())
-    table, truth = customers(rows, seed=7)
+    table, truth = customers(rows, seed=7, language=language)
     if rows >= PARQUET_FROM:
         path = workdir / f"customers_{rows}.parquet"
         table.to_parquet(path, index=False)
@@ -282,6 +284,13 @@ def main() -> None:
     )
     parser.add_argument("--address", default=None, help="a Ray cluster to use (default: start one)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--language",
+        default="en",
+        help="en, or zh_CN: Chinese descriptions (3 sentences a row, 18 sections; "
+        "`apt-get update -o Acquire::Languages=en,zh_CN`), segmented with the multilingual "
+        "model (accurate) or its fast mode",
+    )
     parser.add_argument("--engine-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine_child:
@@ -295,7 +304,13 @@ def main() -> None:
     if args.child:
         with tempfile.TemporaryDirectory() as tmp:
             warm_run = args.child[2] == "warm"
-            result = one_run(int(args.child[0]), args.child[1], Path(tmp), warm_run=warm_run)
+            result = one_run(
+                int(args.child[0]),
+                args.child[1],
+                Path(tmp),
+                warm_run=warm_run,
+                language=args.language,
+            )
         print("RESULT " + json.dumps(result))
         return
     results = []
@@ -305,6 +320,7 @@ def main() -> None:
                 continue
             warm = "cold" if args.no_warm else "warm"
             child = [sys.executable, __file__, "--child", str(rows), mode, warm]
+            child += ["--language", args.language]
             out = subprocess.run(child, stdout=subprocess.PIPE, text=True, check=False)
             lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
             if not lines:
