@@ -122,6 +122,9 @@ def main() -> None:
                 ids_ok = back["customer_id"].tolist() == files[session][1]
                 rows_back.append(f"{len(back):,}{'' if ids_ok else ' (IDs differ!)'}")
             peak_mb = peak_memory_mb(process.pid)
+        log = (folder / "streamlit.log").read_text(encoding="utf-8", errors="replace")
+        moved = log.count("Memory budget: moved a run")
+        read_back = log.count("Memory budget: read a run back")
         browser.close()
 
     machine = platform.processor() or platform.machine()
@@ -135,6 +138,7 @@ def main() -> None:
     print(f"server memory: {idle_mb:.0f} MB at start, peak {peak_mb:.0f} MB{budget}")
     print(f"all sessions done in {max(seconds):.0f} s (median {np.median(seconds):.0f} s)")
     print(f"the last session was shown its place in the queue: {'yes' if queued else 'no'}")
+    print(f"runs moved out of memory: {moved}; read back from their folders: {read_back}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ saying what to do.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -33,6 +34,8 @@ from segmenter.errors import InputError, SegmenterError
 
 if TYPE_CHECKING:
     from segmenter.pipeline import SegmentationRun
+
+_log = logging.getLogger(__name__)
 
 MEMORY_BUDGET_ENV = "SEGMENTER_MEMORY_BUDGET_MB"
 """Megabytes the server may spend on runs: those held by sessions and the run cache, and the
@@ -258,6 +261,7 @@ class RunBudget:
                 f"folder {held.folder} can no longer be read ({error}): segment the table "
                 "again."
             ) from error
+        _log.warning("Memory budget: read a run back from %s", held.folder)
         with self._lock:
             held._restore(run)
             self._trim(protect=held)
@@ -337,6 +341,13 @@ class RunBudget:
                 for held in members:
                     held.release()
                 used -= sizes[key]
+                # Logged for whoever runs the server: runs moving out means the budget is full.
+                _log.warning(
+                    "Memory budget: moved a run of %s out of memory (%s of %s in use now)",
+                    _megabytes(sizes[key]),
+                    _megabytes(used),
+                    _megabytes(self.limit_bytes),
+                )
 
 
 def _open_run(folder: Path) -> SegmentationRun:
