@@ -87,3 +87,16 @@ class LazyEmbedder:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model_id={self.model_id!r})"
+
+
+def count_matrix(
+    columns: np.ndarray, per_row: np.ndarray, width: int, dtype: Any = np.float32
+) -> Any:
+    """A sparse ``(len(per_row), width)`` matrix with a 1 for each of ``columns``, the first
+    ``per_row[0]`` in row 0 and so on (repeats add up): texts by their words, words by their
+    pieces or terms."""
+    import scipy.sparse as sparse  # noqa: PLC0415 - with scikit-learn, loaded lazily
+
+    indptr = np.concatenate([[0], np.cumsum(per_row)])
+    data = np.ones(len(columns), dtype=dtype)
+    return sparse.csr_matrix((data, columns, indptr), shape=(len(per_row), width))

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from segmenter.embedding.base import l2_normalise
+from segmenter.embedding.base import count_matrix, l2_normalise
 from segmenter.fusion import fit_rows
 from segmenter.sampling import uniform_rows
 
@@ -72,16 +72,11 @@ def tfidf_by_word(vectorizer: Any, texts: Sequence[str]) -> Any:
     terms = [[vocabulary[t] for t in analyse(word) if t in vocabulary] for word in distinct]
     per_word = np.fromiter(map(len, terms), dtype=np.int64, count=len(terms))
     dtype = vectorizer.dtype
-
-    def ones(columns: np.ndarray, per_row: np.ndarray, width: int) -> Any:
-        indptr = np.concatenate([[0], np.cumsum(per_row)])
-        data = np.ones(len(columns), dtype=dtype)
-        return sparse.csr_matrix((data, columns, indptr), shape=(len(per_row), width))
-
-    word_terms = ones(
-        np.fromiter(chain.from_iterable(terms), dtype=np.int64), per_word, len(vocabulary)
+    word_terms = count_matrix(
+        np.fromiter(chain.from_iterable(terms), dtype=np.int64), per_word, len(vocabulary), dtype
     )
-    counts = sparse.csr_matrix(ones(codes, per_text, len(terms)) @ word_terms, dtype=dtype)
+    by_text = count_matrix(codes, per_text, len(terms), dtype)
+    counts = sparse.csr_matrix(by_text @ word_terms, dtype=dtype)
     counts.sum_duplicates()
     counts.sort_indices()
     return vectorizer._tfidf.transform(counts, copy=False)  # noqa: SLF001 - transform's own step

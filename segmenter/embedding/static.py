@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from segmenter.config import default_cache_dir
-from segmenter.embedding.base import LazyEmbedder
+from segmenter.embedding.base import LazyEmbedder, count_matrix
 from segmenter.embedding.sentence_transformer import bundled_minilm_path, force_offline
 from segmenter.errors import MissingDependencyError, ModelError
 
@@ -135,11 +135,11 @@ def pooled_by_word(model: Any, texts: list[str]) -> np.ndarray:
     pieces = [[i for i in e.ids if i != model.unk_token_id] for e in encodings]
     pieces_per_word = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
     rows = np.asarray(model.embedding, dtype=np.float32)
-    word_pieces = _counts(
+    word_pieces = count_matrix(
         np.fromiter(chain.from_iterable(pieces), dtype=np.int64), pieces_per_word, len(rows)
     )
     word_sums = word_pieces @ rows  # each distinct word's sum of its pieces' rows
-    counts = _counts(codes, per_text, len(pieces))  # each text's words
+    counts = count_matrix(codes, per_text, len(pieces))  # each text's words
     sums = np.asarray(counts @ word_sums)
     pieces_per_text = np.asarray(counts @ pieces_per_word.astype(np.float32)).ravel()
     out = np.zeros((n, rows.shape[1]), dtype=np.float32)
@@ -149,13 +149,3 @@ def pooled_by_word(model: Any, texts: list[str]) -> np.ndarray:
         cut = model.encode([texts[i] for i in too_long], use_multiprocessing=False)
         out[too_long] = np.asarray(cut, dtype=np.float32)
     return out
-
-
-def _counts(columns: np.ndarray, per_row: np.ndarray, width: int) -> Any:
-    """A sparse matrix with a 1 for each of ``columns``, ``per_row[i]`` of them in row i
-    (repeats add up)."""
-    import scipy.sparse as sparse  # noqa: PLC0415 - with scikit-learn, already loaded
-
-    indptr = np.concatenate([[0], np.cumsum(per_row)])
-    data = np.ones(len(columns), dtype=np.float32)
-    return sparse.csr_matrix((data, columns, indptr), shape=(len(per_row), width))
