@@ -159,7 +159,7 @@ class HeldRun:
         self.nbytes = run_bytes(run) if nbytes is None else nbytes
         self.last_used = time.monotonic()
         self.spills = 0
-        """How often this run was moved out of memory (for the page and the tests)."""
+        """How often this run was moved out of memory (the tests read it)."""
 
     @property
     def in_memory(self) -> bool:
